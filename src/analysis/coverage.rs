@@ -1,0 +1,348 @@
+//! Walking times from homes to facilities: snapping, the multi-source search for the
+//! nearest facility, and each facility's catchment population.
+//!
+//! A point sits *along* an edge (A/B Street's model): its time to a vertex is the straight
+//! leg to the edge plus the walk along the edge to that end. A home's time to its nearest
+//! facility is the minimum over its edge's two ends, or the direct walk along the edge when a
+//! facility shares it.
+
+use geo::Coord;
+use rayon::prelude::*;
+
+use crate::graph::{SearchSpace, Seed, WalkGraph};
+use crate::spatial::{EdgeIndex, LocalFrame, Snap};
+
+/// Walking speed and time limits of a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Routing {
+    /// Walking speed, m/s.
+    pub speed_m_s: f64,
+    /// Threshold for "covered", seconds.
+    pub threshold_s: f64,
+    /// How far the nearest-facility search looks, seconds; homes beyond it get no time.
+    pub search_limit_s: f64,
+}
+
+/// A point's place on the network.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    /// Where it meets the network; `None` when farther than the maximum snap distance.
+    pub snap: Option<Snap>,
+    /// Whether the edge belongs to a small component (an island).
+    pub on_island: bool,
+}
+
+/// Snaps every point (frame metres) to the network, in parallel, keeping input order.
+/// A component shorter than `island_max_m` in total is an island.
+pub fn place_points(
+    graph: &WalkGraph,
+    index: &EdgeIndex,
+    frame: &LocalFrame,
+    points: &[Coord<f64>],
+    max_snap_m: f64,
+    island_max_m: f64,
+) -> Vec<Placement> {
+    points
+        .par_iter()
+        .map(|&p| {
+            let snap = index.snap(graph, frame, p, max_snap_m);
+            let on_island = snap.is_some_and(|s| {
+                let c = graph.component(graph.edge_ends(s.edge)[0]);
+                graph.component_length_m(c) < island_max_m
+            });
+            Placement { snap, on_island }
+        })
+        .collect()
+}
+
+/// Points grouped by the edge they snapped to (compressed rows over edge ids).
+#[derive(Debug, Clone)]
+pub struct PointsByEdge {
+    start: Vec<u32>,
+    points: Vec<u32>,
+}
+
+impl PointsByEdge {
+    /// Groups the snapped placements by edge.
+    pub fn new(graph: &WalkGraph, placements: &[Placement]) -> Self {
+        let mut start = vec![0u32; graph.edge_count() + 1];
+        for s in placements.iter().filter_map(|p| p.snap) {
+            start[s.edge as usize + 1] += 1;
+        }
+        for e in 0..graph.edge_count() {
+            start[e + 1] += start[e];
+        }
+        let mut next = start.clone();
+        let mut points = vec![0u32; start[graph.edge_count()] as usize];
+        for (i, p) in placements.iter().enumerate() {
+            if let Some(s) = p.snap {
+                points[next[s.edge as usize] as usize] = i as u32;
+                next[s.edge as usize] += 1;
+            }
+        }
+        PointsByEdge { start, points }
+    }
+
+    /// Indices of the points on edge `e`, ascending.
+    pub fn on_edge(&self, e: u32) -> &[u32] {
+        &self.points[self.start[e as usize] as usize..self.start[e as usize + 1] as usize]
+    }
+}
+
+/// The two seeds of a facility placed at `snap`: its edge's ends, with the partial costs.
+pub fn facility_seeds(graph: &WalkGraph, snap: &Snap, speed_m_s: f64, label: u32) -> [Seed; 2] {
+    let [a, b] = graph.edge_ends(snap.edge);
+    let len = f64::from(graph.edge_length_m(snap.edge));
+    let (leg, off) = (f64::from(snap.distance_m), f64::from(snap.offset_m));
+    [
+        Seed {
+            vertex: a,
+            cost_s: ((leg + off) / speed_m_s) as f32,
+            label,
+        },
+        Seed {
+            vertex: b,
+            cost_s: ((leg + (len - off).max(0.0)) / speed_m_s) as f32,
+            label,
+        },
+    ]
+}
+
+/// Seconds from a point placed at `snap` to the last search's seeds through its edge's ends,
+/// with the label of the seed reached; ties go to the lower label.
+fn via_ends(
+    space: &SearchSpace,
+    graph: &WalkGraph,
+    snap: &Snap,
+    speed_m_s: f64,
+) -> Option<(f64, u32)> {
+    let [a, b] = graph.edge_ends(snap.edge);
+    let len = f64::from(graph.edge_length_m(snap.edge));
+    let off = f64::from(snap.offset_m);
+    let leg = f64::from(snap.distance_m) / speed_m_s;
+    let end = |v: u32, along_m: f64| {
+        Some((
+            f64::from(space.cost(v)?) + leg + along_m / speed_m_s,
+            space.label(v)?,
+        ))
+    };
+    [end(a, off), end(b, (len - off).max(0.0))]
+        .into_iter()
+        .flatten()
+        .min_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)))
+}
+
+/// Seconds of the direct walk between two points snapped to the same edge.
+fn along_same_edge(p: &Snap, q: &Snap, speed_m_s: f64) -> f64 {
+    (f64::from(p.distance_m) + f64::from((p.offset_m - q.offset_m).abs()) + f64::from(q.distance_m))
+        / speed_m_s
+}
+
+/// For every home: seconds to the nearest facility (within the search limit) and that
+/// facility's index. One multi-source search seeded from all facilities.
+pub fn nearest_facility(
+    graph: &WalkGraph,
+    arc_costs_s: &[f32],
+    routing: &Routing,
+    facilities: &[Placement],
+    homes: &[Placement],
+) -> Vec<Option<(f64, u32)>> {
+    let seeds: Vec<Seed> = facilities
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            Some(facility_seeds(
+                graph,
+                p.snap.as_ref()?,
+                routing.speed_m_s,
+                i as u32,
+            ))
+        })
+        .flatten()
+        .collect();
+    let mut space = SearchSpace::new(graph.vertex_count());
+    space.run(graph, arc_costs_s, &seeds, routing.search_limit_s as f32);
+    let facilities_by_edge = PointsByEdge::new(graph, facilities);
+    homes
+        .par_iter()
+        .map(|home| {
+            let snap = home.snap.as_ref()?;
+            let direct = facilities_by_edge.on_edge(snap.edge).iter().map(|&f| {
+                let fs = facilities[f as usize]
+                    .snap
+                    .as_ref()
+                    .expect("grouped facilities are snapped");
+                (along_same_edge(snap, fs, routing.speed_m_s), f)
+            });
+            via_ends(&space, graph, snap, routing.speed_m_s)
+                .into_iter()
+                .chain(direct)
+                .min_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)))
+                .filter(|(t, _)| *t <= routing.search_limit_s)
+        })
+        .collect()
+}
+
+/// For every facility: the residents within `routing.threshold_s` of it (whether or not it is
+/// their nearest). One bounded search per facility, in parallel, with reused workspaces.
+pub fn catchment_population(
+    graph: &WalkGraph,
+    arc_costs_s: &[f32],
+    routing: &Routing,
+    facilities: &[Placement],
+    homes: &[Placement],
+    homes_by_edge: &PointsByEdge,
+    population: &[f64],
+) -> Vec<f64> {
+    let limit_s = routing.threshold_s;
+    facilities
+        .par_iter()
+        .map_init(
+            || {
+                (
+                    SearchSpace::new(graph.vertex_count()),
+                    vec![0u32; homes.len()],
+                    0u32,
+                )
+            },
+            |(space, seen, generation), facility| {
+                let Some(fs) = facility.snap.as_ref() else {
+                    return 0.0;
+                };
+                *generation += 1;
+                space.run(
+                    graph,
+                    arc_costs_s,
+                    &facility_seeds(graph, fs, routing.speed_m_s, 0),
+                    limit_s as f32,
+                );
+                let mut total = 0.0;
+                let mut visit = |h: u32, total: &mut f64| {
+                    if std::mem::replace(&mut seen[h as usize], *generation) == *generation {
+                        return;
+                    }
+                    let hs = homes[h as usize]
+                        .snap
+                        .as_ref()
+                        .expect("grouped homes are snapped");
+                    let mut t = via_ends(space, graph, hs, routing.speed_m_s)
+                        .map_or(f64::INFINITY, |x| x.0);
+                    if hs.edge == fs.edge {
+                        t = t.min(along_same_edge(hs, fs, routing.speed_m_s));
+                    }
+                    if t <= limit_s {
+                        *total += population[h as usize];
+                    }
+                };
+                for &h in homes_by_edge.on_edge(fs.edge) {
+                    visit(h, &mut total);
+                }
+                for &v in space.settled() {
+                    for (_, e) in graph.arcs(v) {
+                        for &h in homes_by_edge.on_edge(e) {
+                            visit(h, &mut total);
+                        }
+                    }
+                }
+                total
+            },
+        )
+        .collect()
+}
+
+/// Everything computed for one category.
+#[derive(Debug, Clone)]
+pub struct CategoryOutcome {
+    /// Category name.
+    pub name: String,
+    /// Its facilities, in source order.
+    pub facilities: Vec<crate::facilities::Facility>,
+    /// Where each facility meets the network.
+    pub placements: Vec<Placement>,
+    /// Per home: seconds to the nearest facility and its index, `None` when unsnapped,
+    /// unreachable or beyond the search limit.
+    pub home_times: Vec<Option<(f64, u32)>>,
+    /// Per facility: residents within the threshold of it.
+    pub catchment_population: Vec<f64>,
+    /// Per facility: residents within the threshold for whom it is the nearest.
+    pub nearest_population: Vec<f64>,
+}
+
+impl CategoryOutcome {
+    /// Minutes from home `h` to its nearest facility.
+    pub fn minutes(&self, h: usize) -> Option<f64> {
+        self.home_times[h].map(|(t, _)| t / 60.0)
+    }
+}
+
+/// Population-weighted median and maximum of minutes; `None` stands for "no time" and sorts
+/// above every time, so a median or maximum that lands on it is `None`.
+pub fn weighted_median_and_max(mut items: Vec<(Option<f64>, f64)>) -> (Option<f64>, Option<f64>) {
+    let key = |m: &Option<f64>| m.unwrap_or(f64::INFINITY);
+    items.sort_by(|a, b| key(&a.0).total_cmp(&key(&b.0)));
+    let total: f64 = items.iter().map(|i| i.1).sum();
+    let mut acc = 0.0;
+    let median = items.iter().find(|i| {
+        acc += i.1;
+        acc >= total / 2.0
+    });
+    (median.and_then(|i| i.0), items.last().and_then(|i| i.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_median() {
+        let (m, x) =
+            weighted_median_and_max(vec![(Some(10.0), 1.0), (Some(2.0), 5.0), (Some(30.0), 1.0)]);
+        assert_eq!((m, x), (Some(2.0), Some(30.0)));
+        let (m, x) = weighted_median_and_max(vec![(None, 3.0), (Some(2.0), 1.0)]);
+        assert_eq!((m, x), (None, None));
+    }
+
+    /// A straight street 0–1000 m with a facility at 100 m, 10 m off, and homes along it.
+    #[test]
+    fn times_along_one_street_by_hand() {
+        let g = WalkGraph::from_edges(
+            vec![
+                Coord { x: 0.0, y: 0.0 },
+                Coord { x: 500.0, y: 0.0 },
+                Coord { x: 1000.0, y: 0.0 },
+            ],
+            &[(0, 1), (1, 2)],
+        );
+        let frame = LocalFrame::new(0.0, 0.0);
+        let index = EdgeIndex::new(&g);
+        let place = |pts: &[Coord<f64>]| place_points(&g, &index, &frame, pts, 250.0, 0.0);
+        let facilities = place(&[Coord { x: 100.0, y: 10.0 }]);
+        let homes = place(&[
+            Coord { x: 300.0, y: -20.0 }, // same edge: 10 + 200 + 20 = 230 m
+            Coord { x: 900.0, y: 5.0 },   // via vertex 1: 10 + 400 + 400 + 5 = 815 m
+            Coord { x: 900.0, y: 400.0 }, // beyond 250 m: unsnapped
+        ]);
+        let speed = 1.25;
+        let routing = Routing {
+            speed_m_s: speed,
+            threshold_s: 700.0 / speed,
+            search_limit_s: 7200.0,
+        };
+        let costs = g.arc_costs_s(speed);
+        let t = nearest_facility(&g, &costs, &routing, &facilities, &homes);
+        assert!((t[0].unwrap().0 * speed - 230.0).abs() < 1e-3, "{:?}", t[0]);
+        assert!((t[1].unwrap().0 * speed - 815.0).abs() < 1e-3, "{:?}", t[1]);
+        assert_eq!(t[2], None);
+        let by_edge = PointsByEdge::new(&g, &homes);
+        let pop = catchment_population(
+            &g,
+            &costs,
+            &routing,
+            &facilities,
+            &homes,
+            &by_edge,
+            &[1.0, 10.0, 100.0],
+        );
+        assert_eq!(pop, vec![1.0]); // only the first home is within 700 m
+    }
+}

@@ -1,0 +1,4 @@
+//! Who lives where, how far they walk, and what that means per building and block.
+
+pub mod coverage;
+pub mod residents;

@@ -1,0 +1,293 @@
+//! Residents: residential buildings with a population estimate, grouped into blocks.
+//!
+//! A building is a home when its tags say so ([`rules::residential_by_tags`]); a plain
+//! `building=yes` is assumed to be one unless it stands in a non-residential landuse area.
+//! Population = footprint area × levels ÷ floor area per person. Blocks are the
+//! `landuse=residential` areas; a home outside all of them goes into a square grid cell, so
+//! every resident lands in exactly one block.
+
+use geo::{
+    Area as _, BoundingRect, Centroid, Contains, Coord, InteriorPoint, MultiPolygon, Point, Rect,
+};
+use rstar::primitives::GeomWithData;
+use rstar::{AABB, RTree};
+
+use crate::osm::areas::{Area, BrokenAreas, build_areas};
+use crate::osm::read::OsmExtract;
+use crate::osm::rules::{self, Judged, LanduseClass};
+use crate::osm::{ElementId, tag};
+use crate::spatial::LocalFrame;
+
+/// Parameters of the residents model.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ResidentsOptions {
+    /// Floor area per resident, m² (default 30).
+    pub floor_area_per_person_m2: f64,
+    /// Side of the grid cells that hold homes outside every residential landuse area, m
+    /// (default 250).
+    pub grid_block_m: f64,
+}
+
+impl Default for ResidentsOptions {
+    fn default() -> Self {
+        ResidentsOptions {
+            floor_area_per_person_m2: 30.0,
+            grid_block_m: 250.0,
+        }
+    }
+}
+
+/// A residential building.
+#[derive(Debug, Clone)]
+pub struct Building {
+    /// The way or relation it was mapped as.
+    pub id: ElementId,
+    /// Its `building` tag value.
+    pub building: String,
+    /// Whether its tags say it is a home or it was assumed to be one.
+    pub judged: Judged,
+    /// Floors used in the estimate.
+    pub levels: f64,
+    /// Footprint area, m².
+    pub footprint_m2: f64,
+    /// Estimated residents.
+    pub population: f64,
+    /// Footprint in lon/lat degrees.
+    pub footprint: MultiPolygon<f64>,
+    /// Where the walk starts, frame metres: the entrance node, else a point inside.
+    pub origin_xy: Coord<f64>,
+    /// Whether `origin_xy` is a mapped `entrance=*` node.
+    pub from_entrance: bool,
+    /// Index into [`Residents::blocks`].
+    pub block: u32,
+}
+
+/// Where a block's outline comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlockSource {
+    /// A `landuse=residential` area.
+    Landuse,
+    /// A grid cell holding homes outside every such area.
+    Grid,
+}
+
+/// A residential block.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// `way/1`, `relation/2` for landuse areas, `grid/X_Y` for grid cells.
+    pub id: String,
+    /// Landuse area or grid cell.
+    pub source: BlockSource,
+    /// Outline in lon/lat degrees.
+    pub outline: MultiPolygon<f64>,
+}
+
+/// Counts for the data-quality report.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ResidentsCounts {
+    /// Buildings of any kind read.
+    pub buildings_read: usize,
+    /// Buildings judged residential by tag.
+    pub residential_tagged: usize,
+    /// `building=yes` assumed residential.
+    pub residential_assumed: usize,
+    /// `building=yes` ruled out by a non-residential landuse area around them.
+    pub ruled_out_by_landuse: usize,
+    /// Buildings not residential by their tags.
+    pub non_residential: usize,
+    /// Blocks from landuse areas (holding at least one home).
+    pub landuse_blocks: usize,
+    /// Grid-cell blocks.
+    pub grid_blocks: usize,
+    /// Areas that could not be assembled, with the reason.
+    pub broken_areas: BrokenAreas,
+}
+
+/// Every home, with its block.
+#[derive(Debug, Clone, Default)]
+pub struct Residents {
+    /// Residential buildings, in file order.
+    pub buildings: Vec<Building>,
+    /// Blocks holding at least one building; landuse blocks first, then grid cells.
+    pub blocks: Vec<Block>,
+    /// Counts for `summary.json`.
+    pub counts: ResidentsCounts,
+}
+
+struct LanduseArea {
+    area: Area,
+    projected: MultiPolygon<f64>,
+    area_m2: f64,
+}
+
+/// A point inside `polygon`: its centroid when that lies inside, else geo's interior point.
+pub fn point_inside(polygon: &MultiPolygon<f64>) -> Option<Coord<f64>> {
+    let centroid = polygon.centroid()?;
+    if polygon.contains(&centroid) {
+        return Some(centroid.0);
+    }
+    polygon.interior_point().map(|p| p.0)
+}
+
+/// Finds the homes in `extract` and groups them into blocks.
+pub fn find_residents(
+    extract: &OsmExtract,
+    frame: &LocalFrame,
+    options: &ResidentsOptions,
+) -> Residents {
+    let (areas, broken_areas) = build_areas(extract, |tags| {
+        tag(tags, "building").is_some() || rules::landuse_class(tags).is_some()
+    });
+    let mut counts = ResidentsCounts {
+        broken_areas,
+        ..ResidentsCounts::default()
+    };
+    let (mut landuse, mut building_areas) = (Vec::new(), Vec::new());
+    for area in areas {
+        if tag(&area.tags, "building").is_some() {
+            building_areas.push(area);
+        } else if let Some(class) = rules::landuse_class(&area.tags) {
+            let projected = frame.project(&area.polygon);
+            let area_m2 = projected.unsigned_area();
+            landuse.push((
+                class,
+                LanduseArea {
+                    area,
+                    projected,
+                    area_m2,
+                },
+            ));
+        }
+    }
+    let index = |class: LanduseClass| -> RTree<GeomWithData<Rect<f64>, usize>> {
+        RTree::bulk_load(
+            landuse
+                .iter()
+                .enumerate()
+                .filter(|(_, (c, _))| *c == class)
+                .filter_map(|(i, (_, l))| {
+                    l.projected.bounding_rect().map(|r| GeomWithData::new(r, i))
+                })
+                .collect(),
+        )
+    };
+    let residential_index = index(LanduseClass::Residential);
+    let excluding_index = index(LanduseClass::NonResidential);
+    let containing = |tree: &RTree<GeomWithData<Rect<f64>, usize>>, p: Coord<f64>| -> Vec<usize> {
+        let mut hits: Vec<usize> = tree
+            .locate_in_envelope_intersecting(&AABB::from_point(Point::from(p)))
+            .map(|g| g.data)
+            .filter(|&i| landuse[i].1.projected.contains(&p))
+            .collect();
+        hits.sort_unstable();
+        hits
+    };
+
+    let mut residents = Residents::default();
+    let mut landuse_block: Vec<Option<u32>> = vec![None; landuse.len()];
+    let mut grid_cells: Vec<((i64, i64), usize)> = Vec::new();
+    for area in building_areas {
+        counts.buildings_read += 1;
+        let Some(judged) = rules::residential_by_tags(&area.tags) else {
+            counts.non_residential += 1;
+            continue;
+        };
+        let projected = frame.project(&area.polygon);
+        let Some(inside) = point_inside(&projected) else {
+            counts
+                .broken_areas
+                .skipped
+                .push(format!("{}: degenerate footprint", area.id));
+            continue;
+        };
+        if judged == Judged::Assumed && !containing(&excluding_index, inside).is_empty() {
+            counts.ruled_out_by_landuse += 1;
+            continue;
+        }
+        match judged {
+            Judged::Tagged => counts.residential_tagged += 1,
+            Judged::Assumed => counts.residential_assumed += 1,
+        }
+        let footprint_m2 = projected.unsigned_area();
+        let levels = rules::levels(&area.tags);
+        // The most specific residential area holds the building: smallest area, then lowest index.
+        let block_area = containing(&residential_index, inside)
+            .into_iter()
+            .min_by(|&a, &b| {
+                landuse[a]
+                    .1
+                    .area_m2
+                    .total_cmp(&landuse[b].1.area_m2)
+                    .then(a.cmp(&b))
+            });
+        let block = match block_area {
+            Some(i) => *landuse_block[i].get_or_insert_with(|| {
+                residents.blocks.push(Block {
+                    id: landuse[i].1.area.id.to_string(),
+                    source: BlockSource::Landuse,
+                    outline: landuse[i].1.area.polygon.clone(),
+                });
+                residents.blocks.len() as u32 - 1
+            }),
+            None => {
+                let cell = (
+                    (inside.x / options.grid_block_m).floor() as i64,
+                    (inside.y / options.grid_block_m).floor() as i64,
+                );
+                grid_cells.push((cell, residents.buildings.len()));
+                u32::MAX // set below, once landuse blocks are all numbered
+            }
+        };
+        let (origin_xy, from_entrance) = match area.entrance {
+            Some((lon, lat)) => (frame.to_xy(lon, lat), true),
+            None => (inside, false),
+        };
+        residents.buildings.push(Building {
+            id: area.id,
+            building: tag(&area.tags, "building").unwrap_or("yes").to_string(),
+            judged,
+            levels,
+            footprint_m2,
+            population: footprint_m2 * levels / options.floor_area_per_person_m2,
+            footprint: area.polygon,
+            origin_xy,
+            from_entrance,
+            block,
+        });
+    }
+    counts.landuse_blocks = residents.blocks.len();
+
+    // Grid blocks, numbered in cell order so output is deterministic.
+    grid_cells.sort_unstable();
+    for cell_run in grid_cells.chunk_by(|a, b| a.0 == b.0) {
+        let (x, y) = cell_run[0].0;
+        let side = options.grid_block_m;
+        let corner = |dx: i64, dy: i64| {
+            let (lon, lat) = frame.to_lon_lat(Coord {
+                x: (x + dx) as f64 * side,
+                y: (y + dy) as f64 * side,
+            });
+            Coord { x: lon, y: lat }
+        };
+        let ring = vec![
+            corner(0, 0),
+            corner(1, 0),
+            corner(1, 1),
+            corner(0, 1),
+            corner(0, 0),
+        ];
+        residents.blocks.push(Block {
+            id: format!("grid/{x}_{y}"),
+            source: BlockSource::Grid,
+            outline: MultiPolygon(vec![geo::Polygon::new(geo::LineString(ring), vec![])]),
+        });
+        let block = residents.blocks.len() as u32 - 1;
+        for &(_, b) in cell_run {
+            residents.buildings[b].block = block;
+        }
+    }
+    counts.grid_blocks = residents.blocks.len() - counts.landuse_blocks;
+    residents.counts = counts;
+    residents
+}

@@ -1,0 +1,131 @@
+//! The one table that maps OSM tags to facility categories.
+
+use crate::error::{Error, Result};
+
+/// Preset categories: name, then the `key=value` pairs any one of which makes a facility.
+pub const PRESETS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "childcare",
+        &[("amenity", "childcare"), ("amenity", "kindergarten")],
+    ),
+    ("school", &[("amenity", "school")]),
+    (
+        "healthcare",
+        &[
+            ("amenity", "clinic"),
+            ("amenity", "doctors"),
+            ("amenity", "hospital"),
+        ],
+    ),
+    ("pharmacy", &[("amenity", "pharmacy")]),
+    (
+        "grocery",
+        &[
+            ("shop", "supermarket"),
+            ("shop", "convenience"),
+            ("shop", "greengrocer"),
+        ],
+    ),
+    ("park", &[("leisure", "park"), ("leisure", "playground")]),
+];
+
+/// A facility category: a name and the tags that make an OSM element one of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    /// Name used in output field names (`childcare_minutes`).
+    pub name: String,
+    /// `(key, value)` pairs; an element matches when it carries any of them.
+    pub tags: Vec<(String, String)>,
+}
+
+impl Category {
+    /// The preset called `name`, or a usage error listing the presets.
+    pub fn preset(name: &str) -> Result<Self> {
+        let (name, pairs) = PRESETS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+            Error::Usage(format!(
+                "unknown category {name:?}; presets are {}",
+                known.join(", ")
+            ))
+        })?;
+        Ok(Category {
+            name: name.to_string(),
+            tags: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        })
+    }
+
+    /// A custom category from `k=v,k=v` (as given to `--facility-tags`).
+    pub fn custom(name: &str, spec: &str) -> Result<Self> {
+        let tags = spec
+            .split(',')
+            .map(|pair| match pair.trim().split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+                    Ok((k.trim().to_string(), v.trim().to_string()))
+                }
+                _ => Err(Error::Usage(format!(
+                    "--facility-tags: {pair:?} is not key=value (expected e.g. 'amenity=library,amenity=community_centre')"
+                ))),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Category {
+            name: name.to_string(),
+            tags,
+        })
+    }
+
+    /// Whether an element with these tags is a facility of this category.
+    pub fn matches(&self, tags: &[(String, String)]) -> bool {
+        tags.iter()
+            .any(|(k, v)| self.tags.iter().any(|(ck, cv)| ck == k && cv == v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn preset_table() {
+        let cases: &[(&str, &[(&str, &str)], bool)] = &[
+            ("childcare", &[("amenity", "kindergarten")], true),
+            ("childcare", &[("amenity", "childcare")], true),
+            ("childcare", &[("amenity", "school")], false),
+            ("school", &[("amenity", "school")], true),
+            ("healthcare", &[("amenity", "doctors")], true),
+            ("healthcare", &[("amenity", "pharmacy")], false),
+            ("pharmacy", &[("amenity", "pharmacy")], true),
+            ("grocery", &[("shop", "convenience")], true),
+            ("grocery", &[("shop", "bakery")], false),
+            ("park", &[("leisure", "playground")], true),
+        ];
+        for (name, t, want) in cases {
+            let c = Category::preset(name).unwrap();
+            assert_eq!(c.matches(&tags(t)), *want, "{name} {t:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_preset_names_the_presets() {
+        let e = Category::preset("zoo").unwrap_err().to_string();
+        assert!(e.contains("zoo") && e.contains("childcare"), "{e}");
+    }
+
+    #[test]
+    fn custom_spec() {
+        let c = Category::custom("custom", "amenity=library, leisure=park").unwrap();
+        assert!(c.matches(&tags(&[("leisure", "park")])));
+        assert!(!c.matches(&tags(&[("amenity", "park")])));
+        assert!(Category::custom("custom", "amenity").is_err());
+        assert!(Category::custom("custom", "amenity=").is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! The walking graph: built from walkable ways, stored as compact arrays (CSR), and searched
+//! with bounded multi-source Dijkstra.
+
+pub mod build;
+pub mod search;
+
+pub use build::{BuildCounts, WalkGraph};
+pub use search::{SearchSpace, Seed};

@@ -1,0 +1,298 @@
+//! The tag rules, in one place: which ways a person may walk, which buildings house people,
+//! and which landuse areas are residential blocks or rule residents out.
+//!
+//! Every rule is a table lookup so the README can quote the tables and the tests can walk them.
+
+use super::tag;
+
+/// `highway` values a person may walk unless foot/access tags forbid it.
+pub const WALKABLE_HIGHWAYS: &[&str] = &[
+    "footway",
+    "path",
+    "pedestrian",
+    "steps",
+    "living_street",
+    "residential",
+    "service",
+    "unclassified",
+    "track",
+    "road",
+    "tertiary",
+    "tertiary_link",
+    "secondary",
+    "secondary_link",
+    "primary",
+    "primary_link",
+    "corridor",
+    "bridleway",
+    "elevator",
+];
+
+/// `highway` values walkable only with an explicit foot permission (`foot=yes|designated|permissive`).
+pub const PERMISSION_ONLY_HIGHWAYS: &[&str] = &["trunk", "trunk_link"];
+
+/// `highway` values walkable unless `foot=no` (or another foot prohibition) says otherwise.
+/// Listed apart from [`WALKABLE_HIGHWAYS`] because many countries' defaults differ for them.
+pub const SHARED_HIGHWAYS: &[&str] = &["cycleway"];
+
+/// `foot` values that allow walking whatever `highway` and `access` say.
+pub const FOOT_PERMISSIONS: &[&str] = &["yes", "designated", "permissive"];
+
+/// `foot` or `access` values that forbid walking (unless a foot permission overrides `access`).
+pub const PROHIBITIONS: &[&str] = &["no", "private"];
+
+/// Whether a way with these tags belongs in the walking graph.
+///
+/// `highway=motorway`, `motorway_link`, `construction`, `proposed` and every value not listed
+/// above are never walked; `trunk` needs `foot=yes|designated|permissive`.
+pub fn is_walkable(tags: &[(String, String)]) -> bool {
+    let Some(highway) = tag(tags, "highway") else {
+        return false;
+    };
+    let foot = tag(tags, "foot");
+    let foot_allows = foot.is_some_and(|v| FOOT_PERMISSIONS.contains(&v));
+    if foot.is_some_and(|v| PROHIBITIONS.contains(&v)) {
+        return false;
+    }
+    if PERMISSION_ONLY_HIGHWAYS.contains(&highway) {
+        return foot_allows;
+    }
+    if !WALKABLE_HIGHWAYS.contains(&highway) && !SHARED_HIGHWAYS.contains(&highway) {
+        return false;
+    }
+    let access_forbids = tag(tags, "access").is_some_and(|v| PROHIBITIONS.contains(&v));
+    !access_forbids || foot_allows
+}
+
+/// `building` values that mark a home.
+pub const RESIDENTIAL_BUILDINGS: &[&str] = &[
+    "residential",
+    "apartments",
+    "house",
+    "detached",
+    "semidetached_house",
+    "terrace",
+    "dormitory",
+    "bungalow",
+];
+
+/// Keys whose presence on a `building=yes` makes it non-residential (a shop, an office…).
+pub const NON_RESIDENTIAL_KEYS: &[&str] = &[
+    "amenity",
+    "shop",
+    "office",
+    "craft",
+    "tourism",
+    "industrial",
+    "healthcare",
+    "leisure",
+    "public_transport",
+    "railway",
+    "aeroway",
+    "power",
+    "man_made",
+    "military",
+    "emergency",
+    "government",
+];
+
+/// `landuse` values in which a `building=yes` is taken as non-residential.
+pub const NON_RESIDENTIAL_LANDUSE: &[&str] = &[
+    "industrial",
+    "commercial",
+    "retail",
+    "railway",
+    "military",
+    "garages",
+    "religious",
+    "cemetery",
+    "education",
+    "port",
+    "quarry",
+    "landfill",
+    "farmyard",
+];
+
+/// How a building came to count as a home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Judged {
+    /// Its `building` tag says so (see [`RESIDENTIAL_BUILDINGS`]).
+    Tagged,
+    /// `building=yes` with nothing that says otherwise.
+    Assumed,
+}
+
+/// Whether a building with these tags is a home judged by its own tags alone:
+/// `Some(Tagged)`, `Some(Assumed)` for a plain `building=yes` (still subject to the landuse
+/// test), or `None` when it is not residential.
+pub fn residential_by_tags(tags: &[(String, String)]) -> Option<Judged> {
+    let building = tag(tags, "building")?;
+    if RESIDENTIAL_BUILDINGS.contains(&building) {
+        return Some(Judged::Tagged);
+    }
+    if building == "yes"
+        && !tags
+            .iter()
+            .any(|(k, _)| NON_RESIDENTIAL_KEYS.contains(&k.as_str()))
+    {
+        return Some(Judged::Assumed);
+    }
+    None
+}
+
+/// Floors assumed when `building:levels` is missing, per `building` value.
+pub fn default_levels(building: &str) -> f64 {
+    match building {
+        "apartments" => 4.0,
+        "residential" | "dormitory" => 3.0,
+        "terrace" => 2.0,
+        _ => 1.0,
+    }
+}
+
+/// Floors of a building: `building:levels` when it parses to a number in 1..=200
+/// (the first of `2;3`, fractions kept), else [`default_levels`].
+pub fn levels(tags: &[(String, String)]) -> f64 {
+    let parsed = tag(tags, "building:levels").and_then(|v| {
+        v.split([';', ','])
+            .next()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|l| (1.0..=200.0).contains(l))
+    });
+    parsed.unwrap_or_else(|| default_levels(tag(tags, "building").unwrap_or("yes")))
+}
+
+/// What a landuse area means to the residents model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LanduseClass {
+    /// `landuse=residential`: a residential block.
+    Residential,
+    /// One of [`NON_RESIDENTIAL_LANDUSE`]: `building=yes` inside is not a home.
+    NonResidential,
+}
+
+/// The class of a landuse area, or `None` when it plays no part.
+pub fn landuse_class(tags: &[(String, String)]) -> Option<LanduseClass> {
+    match tag(tags, "landuse")? {
+        "residential" => Some(LanduseClass::Residential),
+        v if NON_RESIDENTIAL_LANDUSE.contains(&v) => Some(LanduseClass::NonResidential),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn walkable_table() {
+        let cases: &[(&[(&str, &str)], bool)] = &[
+            (&[("highway", "footway")], true),
+            (&[("highway", "residential")], true),
+            (&[("highway", "steps")], true),
+            (&[("highway", "primary")], true),
+            (&[("highway", "corridor")], true),
+            (&[("highway", "cycleway")], true),
+            (&[("highway", "cycleway"), ("foot", "no")], false),
+            (&[("highway", "motorway")], false),
+            (&[("highway", "motorway_link"), ("foot", "yes")], false),
+            (&[("highway", "trunk")], false),
+            (&[("highway", "trunk"), ("foot", "yes")], true),
+            (&[("highway", "trunk_link"), ("foot", "designated")], true),
+            (&[("highway", "construction")], false),
+            (&[("highway", "proposed")], false),
+            (&[("highway", "service"), ("access", "private")], false),
+            (&[("highway", "service"), ("access", "no")], false),
+            (
+                &[
+                    ("highway", "service"),
+                    ("access", "private"),
+                    ("foot", "yes"),
+                ],
+                true,
+            ),
+            (
+                &[
+                    ("highway", "track"),
+                    ("access", "no"),
+                    ("foot", "permissive"),
+                ],
+                true,
+            ),
+            (&[("highway", "footway"), ("foot", "private")], false),
+            (&[("highway", "footway"), ("access", "yes")], true),
+            (&[("highway", "made_up_value")], false),
+            (&[("building", "yes")], false),
+        ];
+        for (t, want) in cases {
+            assert_eq!(is_walkable(&tags(t)), *want, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn residential_table() {
+        use Judged::*;
+        let cases: &[(&[(&str, &str)], Option<Judged>)] = &[
+            (&[("building", "house")], Some(Tagged)),
+            (&[("building", "apartments")], Some(Tagged)),
+            (&[("building", "bungalow")], Some(Tagged)),
+            (&[("building", "yes")], Some(Assumed)),
+            (&[("building", "yes"), ("shop", "bakery")], None),
+            (&[("building", "yes"), ("amenity", "school")], None),
+            (&[("building", "yes"), ("name", "Villa")], Some(Assumed)),
+            (&[("building", "garage")], None),
+            (&[("building", "commercial")], None),
+            (&[("landuse", "residential")], None),
+        ];
+        for (t, want) in cases {
+            assert_eq!(residential_by_tags(&tags(t)), *want, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn levels_table() {
+        assert_eq!(levels(&tags(&[("building", "apartments")])), 4.0);
+        assert_eq!(levels(&tags(&[("building", "house")])), 1.0);
+        assert_eq!(levels(&tags(&[("building", "terrace")])), 2.0);
+        assert_eq!(
+            levels(&tags(&[("building", "house"), ("building:levels", "3")])),
+            3.0
+        );
+        assert_eq!(
+            levels(&tags(&[("building", "yes"), ("building:levels", "2;3")])),
+            2.0
+        );
+        assert_eq!(
+            levels(&tags(&[("building", "yes"), ("building:levels", "abc")])),
+            1.0
+        );
+        assert_eq!(
+            levels(&tags(&[
+                ("building", "residential"),
+                ("building:levels", "0")
+            ])),
+            3.0
+        );
+    }
+
+    #[test]
+    fn landuse_table() {
+        assert_eq!(
+            landuse_class(&tags(&[("landuse", "residential")])),
+            Some(LanduseClass::Residential)
+        );
+        assert_eq!(
+            landuse_class(&tags(&[("landuse", "industrial")])),
+            Some(LanduseClass::NonResidential)
+        );
+        assert_eq!(landuse_class(&tags(&[("landuse", "meadow")])), None);
+    }
+}

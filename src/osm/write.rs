@@ -1,0 +1,1 @@
+//! PBF writer (being written).

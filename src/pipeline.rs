@@ -1,0 +1,423 @@
+//! The `coverage` job, stage by stage: read → graph → residents → facilities → snap →
+//! route → write. Each stage is named and timed; the timings go into `summary.json`.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::analysis::coverage::{
+    CategoryOutcome, Placement, PointsByEdge, Routing, catchment_population, nearest_facility,
+    place_points,
+};
+use crate::analysis::residents::{Residents, find_residents};
+use crate::config::{CoverageConfig, FacilityInput};
+use crate::error::{Error, Result};
+use crate::facilities::Facility;
+use crate::facilities::osm::facilities_from_osm;
+use crate::facilities::register::read_register;
+use crate::graph::WalkGraph;
+use crate::osm::read::read_extract;
+use crate::output::OutputSet;
+use crate::output::geojson::write_features;
+use crate::output::layers;
+use crate::spatial::{EdgeIndex, LocalFrame};
+
+/// Stage names and wall-clock seconds, in run order.
+#[derive(Debug, Default)]
+pub struct Stages {
+    timings: Vec<(&'static str, f64)>,
+}
+
+impl Stages {
+    /// Runs `f` as the stage `name`, timing it and reporting it to `log`.
+    pub fn run<T>(&mut self, name: &'static str, log: &dyn Fn(&str), f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        let seconds = start.elapsed().as_secs_f64();
+        log(&format!("{name:<11} {seconds:>7.3} s"));
+        self.timings.push((name, seconds));
+        out
+    }
+
+    /// The timings as a name → seconds map, plus `total`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for (name, s) in &self.timings {
+            map.insert((*name).to_string(), json!((s * 1e4).round() / 1e4));
+        }
+        let total: f64 = self.timings.iter().map(|(_, s)| s).sum();
+        map.insert("total".into(), json!((total * 1e4).round() / 1e4));
+        serde_json::Value::Object(map)
+    }
+}
+
+/// Covered residents of one category, for the run's result line and `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryCoverage {
+    /// Category name.
+    pub category: String,
+    /// Facilities of the category.
+    pub facilities: usize,
+    /// Facilities that could not be snapped (ids).
+    pub facilities_unsnapped: Vec<String>,
+    /// Facilities on network islands (ids).
+    pub facilities_on_islands: Vec<String>,
+    /// Residents in all homes.
+    pub population: f64,
+    /// Residents within the threshold.
+    pub covered_population: f64,
+    /// `covered_population / population`.
+    pub covered_share: f64,
+    /// Homes within the threshold.
+    pub covered_buildings: usize,
+}
+
+/// What a finished run reports: the coverage per category and the full `summary.json`.
+#[derive(Debug, Clone)]
+pub struct CoverageReport {
+    /// Per category.
+    pub categories: Vec<CategoryCoverage>,
+    /// The summary as written.
+    pub summary: serde_json::Value,
+    /// Files written.
+    pub files: Vec<std::path::PathBuf>,
+}
+
+/// Peak resident memory of this process so far, MiB (Linux `VmHWM`; `None` elsewhere).
+pub fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn sha256_of(path: &Path) -> Result<(u64, String)> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    let hex = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((bytes, hex))
+}
+
+/// Facilities of each category, from OSM or from the register.
+fn gather_facilities(
+    config: &CoverageConfig,
+    register: Option<Vec<Facility>>,
+    extract: &crate::osm::read::OsmExtract,
+) -> Result<Vec<(String, Vec<Facility>)>> {
+    match (&config.facilities, register) {
+        (FacilityInput::Osm(categories), _) => {
+            let found = facilities_from_osm(extract, categories);
+            let named: Vec<(String, Vec<Facility>)> = categories
+                .iter()
+                .map(|c| c.name.clone())
+                .zip(found)
+                .collect();
+            if let Some((name, _)) = named.iter().find(|(_, f)| f.is_empty()) {
+                let category = categories
+                    .iter()
+                    .find(|c| &c.name == name)
+                    .expect("named above");
+                let tags: Vec<String> = category
+                    .tags
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                return Err(Error::data(
+                    &config.input,
+                    format!(
+                        "no facility of category {name:?} ({}) in the extract",
+                        tags.join(", ")
+                    ),
+                ));
+            }
+            Ok(named)
+        }
+        (
+            FacilityInput::Register {
+                path, categories, ..
+            },
+            Some(rows),
+        ) => {
+            let mut named: Vec<(String, Vec<Facility>)> = Vec::new();
+            for f in rows {
+                if !categories.is_empty() && !categories.contains(&f.category) {
+                    continue;
+                }
+                match named.iter_mut().find(|(n, _)| *n == f.category) {
+                    Some((_, list)) => list.push(f),
+                    None => named.push((f.category.clone(), vec![f])),
+                }
+            }
+            if let Some(missing) = categories
+                .iter()
+                .find(|c| !named.iter().any(|(n, _)| n == *c))
+            {
+                return Err(Error::data(
+                    path,
+                    format!("no facility of category {missing:?} in the register"),
+                ));
+            }
+            Ok(named)
+        }
+        (FacilityInput::Register { .. }, None) => {
+            unreachable!("the register is read before the extract")
+        }
+    }
+}
+
+/// Runs the whole `coverage` job and writes its outputs into `config.out_dir`.
+///
+/// `log` receives one line per finished stage. Nothing is written unless every stage
+/// succeeds; then all files appear at once.
+///
+/// # Errors
+/// [`Error::Data`] for unusable input (corrupt extract, no walkable way, no facility of a
+/// category, a bad register row); [`Error::Io`] when the output folder cannot be written.
+pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<CoverageReport> {
+    let mut stages = Stages::default();
+    let mut outputs = OutputSet::new(&config.out_dir)?;
+    let register = match &config.facilities {
+        FacilityInput::Register {
+            path,
+            default_category,
+            ..
+        } => Some(stages.run("register", log, || read_register(path, default_category))?),
+        FacilityInput::Osm(_) => None,
+    };
+    let osm_categories = match &config.facilities {
+        FacilityInput::Osm(c) => c.clone(),
+        FacilityInput::Register { .. } => Vec::new(),
+    };
+
+    let (extract, input_hash) = stages.run("read", log, || {
+        std::thread::scope(|s| {
+            let hash = s.spawn(|| sha256_of(&config.input));
+            let extract = read_extract(&config.input, &osm_categories);
+            (extract, hash.join().expect("hashing does not panic"))
+        })
+    });
+    let extract = extract?;
+    let (input_bytes, input_sha256) = input_hash?;
+    if extract.walk_ways.is_empty() {
+        return Err(Error::data(
+            &config.input,
+            "the extract holds no walkable way (see the README for the highway rules)",
+        ));
+    }
+    let (min_lon, min_lat, max_lon, max_lat) =
+        extract.nodes.bounds().expect("walkable ways have nodes");
+    let frame = LocalFrame::new(0.5 * (min_lon + max_lon), 0.5 * (min_lat + max_lat));
+
+    let (graph, graph_counts) = stages.run("graph", log, || WalkGraph::build(&extract, &frame));
+    if graph.edge_count() == 0 {
+        return Err(Error::data(
+            &config.input,
+            "the walkable ways' nodes are missing from the extract: no edge to walk",
+        ));
+    }
+    let residents: Residents = stages.run("residents", log, || {
+        find_residents(&extract, &frame, &config.residents)
+    });
+    let categories = stages.run("facilities", log, || {
+        gather_facilities(config, register, &extract)
+    })?;
+    let read_counts = extract.counts;
+    drop(extract);
+
+    let index = stages.run("index", log, || EdgeIndex::new(&graph));
+    let island_max_m = config.island_max_m();
+    let (homes, facility_placements): (Vec<Placement>, Vec<Vec<Placement>>) =
+        stages.run("snap", log, || {
+            let origins: Vec<_> = residents.buildings.iter().map(|b| b.origin_xy).collect();
+            let homes = place_points(
+                &graph,
+                &index,
+                &frame,
+                &origins,
+                config.max_snap_m,
+                island_max_m,
+            );
+            let facilities = categories
+                .iter()
+                .map(|(_, list)| {
+                    let points: Vec<_> = list.iter().map(|f| frame.to_xy(f.lon, f.lat)).collect();
+                    place_points(
+                        &graph,
+                        &index,
+                        &frame,
+                        &points,
+                        config.max_snap_m,
+                        island_max_m,
+                    )
+                })
+                .collect();
+            (homes, facilities)
+        });
+
+    let routing = Routing {
+        speed_m_s: config.speed_m_s(),
+        threshold_s: config.minutes * 60.0,
+        search_limit_s: config.search_minutes.max(config.minutes) * 60.0,
+    };
+    let population: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
+    let outcomes: Vec<CategoryOutcome> = stages.run("route", log, || {
+        let costs = graph.arc_costs_s(routing.speed_m_s);
+        let homes_by_edge = PointsByEdge::new(&graph, &homes);
+        categories
+            .into_iter()
+            .zip(facility_placements)
+            .map(|((name, facilities), placements)| {
+                let home_times = nearest_facility(&graph, &costs, &routing, &placements, &homes);
+                let catchment = catchment_population(
+                    &graph,
+                    &costs,
+                    &routing,
+                    &placements,
+                    &homes,
+                    &homes_by_edge,
+                    &population,
+                );
+                let mut nearest_population = vec![0.0; facilities.len()];
+                for (h, t) in home_times.iter().enumerate() {
+                    if let Some((_, f)) = t.filter(|(s, _)| *s <= routing.threshold_s) {
+                        nearest_population[f as usize] += population[h];
+                    }
+                }
+                CategoryOutcome {
+                    name,
+                    facilities,
+                    placements,
+                    home_times,
+                    catchment_population: catchment,
+                    nearest_population,
+                }
+            })
+            .collect()
+    });
+
+    let total_population: f64 = population.iter().sum();
+    let coverage: Vec<CategoryCoverage> = outcomes
+        .iter()
+        .map(|c| {
+            let covered: Vec<usize> = (0..homes.len())
+                .filter(|&h| c.home_times[h].is_some_and(|(t, _)| t <= routing.threshold_s))
+                .collect();
+            let covered_population: f64 = covered.par_iter().map(|&h| population[h]).sum();
+            let ids_where = |pred: &dyn Fn(&Placement) -> bool| -> Vec<String> {
+                c.placements
+                    .iter()
+                    .zip(&c.facilities)
+                    .filter(|(p, _)| pred(p))
+                    .map(|(_, f)| f.id.clone())
+                    .collect()
+            };
+            CategoryCoverage {
+                category: c.name.clone(),
+                facilities: c.facilities.len(),
+                facilities_unsnapped: ids_where(&|p| p.snap.is_none()),
+                facilities_on_islands: ids_where(&|p| p.on_island),
+                population: total_population,
+                covered_population,
+                covered_share: if total_population > 0.0 {
+                    covered_population / total_population
+                } else {
+                    0.0
+                },
+                covered_buildings: covered.len(),
+            }
+        })
+        .collect();
+
+    let threshold_min = config.minutes;
+    stages.run("write", log, || -> Result<()> {
+        outputs.write("buildings.geojson", |w| {
+            write_features(
+                w,
+                layers::building_features(&residents, &homes, &outcomes, threshold_min),
+            )
+        })?;
+        let stats = layers::block_stats(&residents, &outcomes, threshold_min);
+        outputs.write("blocks.geojson", |w| {
+            write_features(w, layers::block_features(&residents, &stats, &outcomes))
+        })?;
+        outputs.write("facilities.geojson", |w| {
+            write_features(w, layers::facility_features(&outcomes))
+        })
+    })?;
+
+    let unsnapped_homes: Vec<usize> = (0..homes.len())
+        .filter(|&h| homes[h].snap.is_none())
+        .collect();
+    let island_homes = homes.iter().filter(|p| p.on_island).count();
+    let parameters = json!({
+        "facilities": match &config.facilities {
+            FacilityInput::Osm(categories) => json!({
+                "source": "osm",
+                "categories": categories.iter().map(|c| json!({
+                    "name": c.name,
+                    "tags": c.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            }),
+            FacilityInput::Register { path, categories, default_category } => json!({
+                "source": "file", "path": path, "categories": categories, "default_category": default_category,
+            }),
+        },
+        "minutes": config.minutes,
+        "speed_kmh": config.speed_kmh,
+        "max_snap_m": config.max_snap_m,
+        "search_minutes": config.search_minutes,
+        "island_max_m": island_max_m,
+        "floor_area_per_person_m2": config.residents.floor_area_per_person_m2,
+        "grid_block_m": config.residents.grid_block_m,
+        "threads": rayon::current_num_threads(),
+    });
+    let mut summary = json!({
+        "tool": { "name": "fifteen", "version": env!("CARGO_PKG_VERSION") },
+        "input": { "path": config.input, "bytes": input_bytes, "sha256": input_sha256 },
+        "parameters": parameters,
+        "counts": {
+            "osm": read_counts,
+            "graph": graph_counts,
+            "residents": residents.counts,
+            "buildings": residents.buildings.len(),
+            "blocks": residents.blocks.len(),
+            "population": (total_population * 10.0).round() / 10.0,
+            "buildings_unsnapped": unsnapped_homes.len(),
+            "population_unsnapped": (unsnapped_homes.iter().map(|&h| population[h]).sum::<f64>() * 10.0).round() / 10.0,
+            "buildings_on_islands": island_homes,
+        },
+        "coverage": coverage.iter().map(|c| (c.category.clone(), serde_json::to_value(c).expect("serialisable"))).collect::<BTreeMap<_, _>>(),
+    });
+    summary["timings_s"] = stages.to_json();
+    summary["peak_memory_mib"] = json!(peak_memory_mib().map(|m| (m * 10.0).round() / 10.0));
+    outputs.write("summary.json", |w| {
+        serde_json::to_writer_pretty(&mut *w, &summary)?;
+        std::io::Write::write_all(w, b"\n")
+    })?;
+    let files = outputs.commit()?;
+    Ok(CoverageReport {
+        categories: coverage,
+        summary,
+        files,
+    })
+}

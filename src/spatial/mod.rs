@@ -1,0 +1,7 @@
+//! Geometry in a local metric frame: projection and snapping onto the walking network.
+
+pub mod projection;
+pub mod snap;
+
+pub use projection::LocalFrame;
+pub use snap::{EdgeIndex, Snap};

@@ -1,0 +1,165 @@
+//! Snapping points onto the nearest point of a walkable edge, through an R-tree of edge
+//! segments, within a maximum distance.
+
+use geo::{Coord, Line};
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+use super::LocalFrame;
+use crate::graph::WalkGraph;
+
+/// Where a point meets the network.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Snap {
+    /// The edge it lands on.
+    pub edge: u32,
+    /// Distance along the edge from its first end to the landing point, metres.
+    pub offset_m: f32,
+    /// Straight distance from the point to the landing point, metres.
+    pub distance_m: f32,
+}
+
+type Segment = GeomWithData<Line<f64>, (u32, u32)>;
+
+/// An R-tree over every segment of every edge (bulk-loaded, O(n log n)).
+pub struct EdgeIndex {
+    tree: RTree<Segment>,
+}
+
+impl EdgeIndex {
+    /// Indexes every segment of `graph`'s edges.
+    pub fn new(graph: &WalkGraph) -> Self {
+        let segments = (0..graph.edge_count() as u32)
+            .flat_map(|e| {
+                graph
+                    .edge_geometry(e)
+                    .windows(2)
+                    .enumerate()
+                    .map(move |(i, w)| Segment::new(Line::new(w[0], w[1]), (e, i as u32)))
+            })
+            .collect();
+        EdgeIndex {
+            tree: RTree::bulk_load(segments),
+        }
+    }
+
+    /// Snaps `p` (frame metres) to the nearest point on any edge, or `None` when the nearest
+    /// edge is farther than `max_distance_m` (or there is none).
+    pub fn snap(
+        &self,
+        graph: &WalkGraph,
+        frame: &LocalFrame,
+        p: Coord<f64>,
+        max_distance_m: f64,
+    ) -> Option<Snap> {
+        let nearest = self.tree.nearest_neighbor(&geo::Point::from(p))?;
+        let (edge, seg) = nearest.data;
+        let line = nearest.geom();
+        let d = line.delta();
+        let len2 = d.x * d.x + d.y * d.y;
+        let t = if len2 > 0.0 {
+            (((p.x - line.start.x) * d.x + (p.y - line.start.y) * d.y) / len2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let landing = Coord {
+            x: line.start.x + t * d.x,
+            y: line.start.y + t * d.y,
+        };
+        let distance_m = frame.distance_m(p, landing);
+        if distance_m > max_distance_m {
+            return None;
+        }
+        let cum = graph.edge_cumulative_m(edge);
+        let (a, b) = (cum[seg as usize], cum[seg as usize + 1]);
+        Some(Snap {
+            edge,
+            offset_m: a + (t as f32) * (b - a),
+            distance_m: distance_m as f32,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Distance from p to segment ab, by brute force.
+    fn point_segment(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let l2 = dx * dx + dy * dy;
+        let t = if l2 == 0.0 {
+            0.0
+        } else {
+            (((p.x - a.x) * dx + (p.y - a.y) * dy) / l2).clamp(0.0, 1.0)
+        };
+        (p.x - a.x - t * dx).hypot(p.y - a.y - t * dy)
+    }
+
+    proptest! {
+        #[test]
+        fn snap_matches_linear_scan(
+            pts in proptest::collection::vec((0.0..2000.0f64, 0.0..2000.0f64), 2..30),
+            edges in proptest::collection::vec((0u32..30, 0u32..30), 1..40),
+            queries in proptest::collection::vec((-200.0..2200.0f64, -200.0..2200.0f64), 1..20),
+            max_m in 10.0..500.0f64,
+        ) {
+            let n = pts.len() as u32;
+            let pts: Vec<Coord<f64>> = pts.into_iter().map(|(x, y)| Coord { x, y }).collect();
+            let edges: Vec<(u32, u32)> = edges.into_iter().map(|(a, b)| (a % n, b % n)).filter(|(a, b)| a != b).collect();
+            let g = WalkGraph::from_edges(pts.clone(), &edges);
+            prop_assume!(g.edge_count() > 0);
+            let frame = LocalFrame::new(0.0, 0.0);
+            let index = EdgeIndex::new(&g);
+            for (x, y) in queries {
+                let p = Coord { x, y };
+                let scan = (0..g.edge_count() as u32)
+                    .map(|e| { let [a, b] = g.edge_ends(e); point_segment(p, g.vertex_xy(a), g.vertex_xy(b)) })
+                    .fold(f64::INFINITY, f64::min);
+                match index.snap(&g, &frame, p, max_m) {
+                    Some(s) => {
+                        prop_assert!((f64::from(s.distance_m) - scan).abs() < 1e-3 * scan.max(1.0), "{} vs {scan}", s.distance_m);
+                        prop_assert!(s.offset_m >= 0.0 && s.offset_m <= g.edge_length_m(s.edge) + 1e-3);
+                    }
+                    None => prop_assert!(scan > max_m * (1.0 - 1e-6), "missed a snap at {scan} m"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn offset_along_a_bent_edge() {
+        // an L-shaped way: (0,0) -> (100,0) -> (100,100), one edge of 200 m
+        let g = WalkGraph::from_edges(
+            vec![
+                Coord { x: 0.0, y: 0.0 },
+                Coord { x: 100.0, y: 0.0 },
+                Coord { x: 100.0, y: 100.0 },
+            ],
+            &[(0, 1), (1, 2)],
+        );
+        let index = EdgeIndex::new(&g);
+        let s = index
+            .snap(
+                &g,
+                &LocalFrame::new(0.0, 0.0),
+                Coord { x: 110.0, y: 40.0 },
+                50.0,
+            )
+            .unwrap();
+        assert_eq!(s.edge, 1);
+        assert!((s.offset_m - 40.0).abs() < 1e-4);
+        assert!((s.distance_m - 10.0).abs() < 1e-4);
+        assert!(
+            index
+                .snap(
+                    &g,
+                    &LocalFrame::new(0.0, 0.0),
+                    Coord { x: 300.0, y: 40.0 },
+                    50.0
+                )
+                .is_none()
+        );
+    }
+}
