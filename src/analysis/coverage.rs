@@ -33,7 +33,10 @@ pub struct Placement {
 }
 
 /// Snaps every point (frame metres) to the network, in parallel, keeping input order.
-/// A component shorter than `island_max_m` in total is an island.
+///
+/// A component shorter than `island_max_m` in total is an island. A point goes to the nearest
+/// edge off islands when one lies within `max_snap_m` (a home beside a stray, unconnected
+/// footway can still walk to the street), else to the nearest island edge, flagged.
 pub fn place_points(
     graph: &WalkGraph,
     index: &EdgeIndex,
@@ -42,15 +45,18 @@ pub fn place_points(
     max_snap_m: f64,
     island_max_m: f64,
 ) -> Vec<Placement> {
+    let on_island = |edge: u32| {
+        let c = graph.component(graph.edge_ends(edge)[0]);
+        graph.component_length_m(c) < island_max_m
+    };
     points
         .par_iter()
         .map(|&p| {
-            let snap = index.snap(graph, frame, p, max_snap_m);
-            let on_island = snap.is_some_and(|s| {
-                let c = graph.component(graph.edge_ends(s.edge)[0]);
-                graph.component_length_m(c) < island_max_m
-            });
-            Placement { snap, on_island }
+            let snap = index.snap_preferring(graph, frame, p, max_snap_m, |e| !on_island(e));
+            Placement {
+                snap,
+                on_island: snap.is_some_and(|s| on_island(s.edge)),
+            }
         })
         .collect()
 }

@@ -52,32 +52,74 @@ impl EdgeIndex {
         p: Coord<f64>,
         max_distance_m: f64,
     ) -> Option<Snap> {
-        let nearest = self.tree.nearest_neighbor(&geo::Point::from(p))?;
-        let (edge, seg) = nearest.data;
-        let line = nearest.geom();
-        let d = line.delta();
-        let len2 = d.x * d.x + d.y * d.y;
-        let t = if len2 > 0.0 {
-            (((p.x - line.start.x) * d.x + (p.y - line.start.y) * d.y) / len2).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        let landing = Coord {
-            x: line.start.x + t * d.x,
-            y: line.start.y + t * d.y,
-        };
-        let distance_m = frame.distance_m(p, landing);
-        if distance_m > max_distance_m {
-            return None;
-        }
-        let cum = graph.edge_cumulative_m(edge);
-        let (a, b) = (cum[seg as usize], cum[seg as usize + 1]);
-        Some(Snap {
-            edge,
-            offset_m: a + (t as f32) * (b - a),
-            distance_m: distance_m as f32,
-        })
+        self.snap_preferring(graph, frame, p, max_distance_m, |_| true)
     }
+
+    /// Like [`Self::snap`], but takes the nearest edge that `preferred` accepts when one lies
+    /// within `max_distance_m`, falling back to the nearest edge of all.
+    pub fn snap_preferring(
+        &self,
+        graph: &WalkGraph,
+        frame: &LocalFrame,
+        p: Coord<f64>,
+        max_distance_m: f64,
+        preferred: impl Fn(u32) -> bool,
+    ) -> Option<Snap> {
+        let max2 = max_distance_m * max_distance_m;
+        let mut fallback = None;
+        for (segment, d2) in self
+            .tree
+            .nearest_neighbor_iter_with_distance_2(&geo::Point::from(p))
+        {
+            if d2 > max2 * 1.01 {
+                break; // frame distances are within 0.5 % of true ones near the centre
+            }
+            let (edge, seg) = segment.data;
+            let Some(snap) = landing(graph, frame, p, segment.geom(), edge, seg, max_distance_m)
+            else {
+                continue;
+            };
+            if preferred(edge) {
+                return Some(snap);
+            }
+            fallback.get_or_insert(snap);
+        }
+        fallback
+    }
+}
+
+/// The closest point to `p` on segment `seg` of `edge`, if within `max_distance_m`.
+fn landing(
+    graph: &WalkGraph,
+    frame: &LocalFrame,
+    p: Coord<f64>,
+    line: &Line<f64>,
+    edge: u32,
+    seg: u32,
+    max_distance_m: f64,
+) -> Option<Snap> {
+    let d = line.delta();
+    let len2 = d.x * d.x + d.y * d.y;
+    let t = if len2 > 0.0 {
+        (((p.x - line.start.x) * d.x + (p.y - line.start.y) * d.y) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let landing = Coord {
+        x: line.start.x + t * d.x,
+        y: line.start.y + t * d.y,
+    };
+    let distance_m = frame.distance_m(p, landing);
+    if distance_m > max_distance_m {
+        return None;
+    }
+    let cum = graph.edge_cumulative_m(edge);
+    let (a, b) = (cum[seg as usize], cum[seg as usize + 1]);
+    Some(Snap {
+        edge,
+        offset_m: a + (t as f32) * (b - a),
+        distance_m: distance_m as f32,
+    })
 }
 
 #[cfg(test)]
