@@ -50,6 +50,9 @@ pub struct CoverageConfig {
     pub search_minutes: f64,
     /// Population model.
     pub residents: ResidentsOptions,
+    /// The planner's population layer (GeoJSON) and the property holding residents; replaces
+    /// the footprint estimate when given.
+    pub population_layer: Option<(PathBuf, String)>,
 }
 
 impl CoverageConfig {
@@ -65,6 +68,7 @@ impl CoverageConfig {
             max_snap_m: DEFAULT_MAX_SNAP_M,
             search_minutes: DEFAULT_SEARCH_MINUTES,
             residents: ResidentsOptions::default(),
+            population_layer: None,
         }
     }
 

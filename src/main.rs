@@ -67,6 +67,13 @@ struct CoverageArgs {
     /// Floor area per resident in the population estimate, m².
     #[arg(long, default_value_t = 30.0)]
     floor_area_per_person_m2: f64,
+    /// The planner's population layer (GeoJSON points or polygons with a residents count),
+    /// replacing the footprint estimate.
+    #[arg(long)]
+    population: Option<PathBuf>,
+    /// Property of --population holding the number of residents.
+    #[arg(long, default_value = "population")]
+    population_field: String,
     /// Side of the grid cells grouping homes outside residential landuse, metres.
     #[arg(long, default_value_t = 250.0)]
     grid_block_m: f64,
@@ -137,6 +144,10 @@ fn resolve(args: &CoverageArgs) -> Result<CoverageConfig, Error> {
     config.residents.floor_area_per_person_m2 =
         positive("floor-area-per-person-m2", args.floor_area_per_person_m2)?;
     config.residents.grid_block_m = positive("grid-block-m", args.grid_block_m)?;
+    config.population_layer = args
+        .population
+        .clone()
+        .map(|path| (path, args.population_field.clone()));
     Ok(config)
 }
 

@@ -15,6 +15,7 @@ use crate::analysis::coverage::{
     CategoryOutcome, Placement, PointsByEdge, Routing, catchment_population, nearest_facility,
     place_points,
 };
+use crate::analysis::population::{apply_population_layer, read_population_layer};
 use crate::analysis::residents::{Residents, find_residents};
 use crate::config::{CoverageConfig, FacilityInput};
 use crate::error::{Error, Result};
@@ -204,6 +205,12 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         } => Some(stages.run("register", log, || read_register(path, default_category))?),
         FacilityInput::Osm(_) => None,
     };
+    let population_layer = match &config.population_layer {
+        Some((path, field)) => Some(stages.run("population layer", log, || {
+            read_population_layer(path, field)
+        })?),
+        None => None,
+    };
     let osm_categories = match &config.facilities {
         FacilityInput::Osm(c) => c.clone(),
         FacilityInput::Register { .. } => Vec::new(),
@@ -235,9 +242,11 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
             "the walkable ways' nodes are missing from the extract: no edge to walk",
         ));
     }
-    let residents: Residents = stages.run("residents", log, || {
+    let mut residents: Residents = stages.run("residents", log, || {
         find_residents(&extract, &frame, &config.residents)
     });
+    let population_counts =
+        population_layer.map(|layer| apply_population_layer(&mut residents, &frame, &layer));
     let categories = stages.run("facilities", log, || {
         gather_facilities(config, register, &extract)
     })?;
@@ -389,6 +398,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         "island_max_m": island_max_m,
         "floor_area_per_person_m2": config.residents.floor_area_per_person_m2,
         "grid_block_m": config.residents.grid_block_m,
+        "population_layer": config.population_layer.as_ref().map(|(path, field)| json!({ "path": path, "field": field })),
         "threads": rayon::current_num_threads(),
     });
     let mut summary = json!({
@@ -405,6 +415,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
             "buildings_unsnapped": unsnapped_homes.len(),
             "population_unsnapped": (unsnapped_homes.iter().map(|&h| population[h]).sum::<f64>() * 10.0).round() / 10.0,
             "buildings_on_islands": island_homes,
+            "population_layer": population_counts,
         },
         "coverage": coverage.iter().map(|c| (c.category.clone(), serde_json::to_value(c).expect("serialisable"))).collect::<BTreeMap<_, _>>(),
     });

@@ -96,7 +96,8 @@ mod tests {
 
     #[test]
     fn preset_table() {
-        let cases: &[(&str, &[(&str, &str)], bool)] = &[
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+        let cases: &[Case] = &[
             ("childcare", &[("amenity", "kindergarten")], true),
             ("childcare", &[("amenity", "childcare")], true),
             ("childcare", &[("amenity", "school")], false),

@@ -7,6 +7,9 @@ use petgraph::unionfind::UnionFind;
 use crate::osm::read::{OsmExtract, RawWay};
 use crate::spatial::LocalFrame;
 
+/// Consecutive nodes of one way that are all present: `(OSM id, frame position)`.
+type Run = Vec<(i64, Coord<f64>)>;
+
 /// An undirected walking graph over dense `u32` vertex and edge ids.
 ///
 /// Vertices are OSM nodes where ways meet or end; an edge is the piece of one way between two
@@ -55,7 +58,7 @@ impl WalkGraph {
             ..BuildCounts::default()
         };
         // Runs of consecutive nodes present in the extract, per way.
-        let mut runs: Vec<(&RawWay, Vec<(i64, Coord<f64>)>)> = Vec::new();
+        let mut runs: Vec<(&RawWay, Run)> = Vec::new();
         for way in &extract.walk_ways {
             let mut run = Vec::new();
             for &r in &way.refs {

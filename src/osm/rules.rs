@@ -194,7 +194,8 @@ mod tests {
 
     #[test]
     fn walkable_table() {
-        let cases: &[(&[(&str, &str)], bool)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], bool);
+        let cases: &[Case] = &[
             (&[("highway", "footway")], true),
             (&[("highway", "residential")], true),
             (&[("highway", "steps")], true),
@@ -240,7 +241,8 @@ mod tests {
     #[test]
     fn residential_table() {
         use Judged::*;
-        let cases: &[(&[(&str, &str)], Option<Judged>)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<Judged>);
+        let cases: &[Case] = &[
             (&[("building", "house")], Some(Tagged)),
             (&[("building", "apartments")], Some(Tagged)),
             (&[("building", "bungalow")], Some(Tagged)),
