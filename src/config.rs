@@ -3,12 +3,22 @@
 use std::path::PathBuf;
 
 use crate::analysis::residents::ResidentsOptions;
+use crate::analysis::units::{DEFAULT_DISTRICT_LEVEL, DEFAULT_SUBDISTRICT_LEVEL, UnitsSource};
 use crate::facilities::categories::Category;
 
 /// Walking speed of the default adult profile, km/h.
 pub const DEFAULT_SPEED_KMH: f64 = 4.5;
 /// Threshold for "covered", minutes.
 pub const DEFAULT_MINUTES: f64 = 15.0;
+/// The plan's target: childcare places per 1,000 residents.
+pub const DEFAULT_TARGET_PLACES_PER_1000: f64 = 4.5;
+/// The plan's target: share of places in the affordable tier.
+pub const DEFAULT_TARGET_AFFORDABLE_SHARE: f64 = 0.6;
+/// The plan's target: share of sub-districts with at least one affordable facility.
+pub const DEFAULT_TARGET_SUBDISTRICT_SHARE: f64 = 0.9;
+/// Share of residents within the threshold for a unit to meet the service-circle target.
+/// The plan names no share; this default is the tool's.
+pub const DEFAULT_TARGET_COVERED_SHARE: f64 = 0.9;
 /// Farthest a home or facility may be from the network and still be snapped, metres.
 pub const DEFAULT_MAX_SNAP_M: f64 = 250.0;
 /// How far the nearest-facility search looks, minutes: homes beyond get no time (null).
@@ -40,8 +50,8 @@ pub struct CoverageConfig {
     pub out_dir: PathBuf,
     /// Facility source.
     pub facilities: FacilityInput,
-    /// Threshold for "covered", minutes.
-    pub minutes: f64,
+    /// Time bands, minutes, ascending; the last is the threshold for "covered".
+    pub bands_min: Vec<f64>,
     /// Walking speed, km/h.
     pub speed_kmh: f64,
     /// Maximum snap distance, metres.
@@ -50,6 +60,18 @@ pub struct CoverageConfig {
     pub search_minutes: f64,
     /// Population model.
     pub residents: ResidentsOptions,
+    /// Half-width of service-area strips along reachable streets, metres.
+    pub area_buffer_m: f64,
+    /// Grid cell of service-area polygons, metres.
+    pub area_cell_m: f64,
+    /// Places assumed for facilities whose source states none (`None`: per-category table).
+    pub default_capacity: Option<f64>,
+    /// Band weights of the enhanced 2SFCA (`None`: plain 2SFCA, weight 1 within the threshold).
+    pub decay_weights: Option<Vec<f64>>,
+    /// Targets the indicators are checked against.
+    pub targets: Targets,
+    /// Where districts and sub-districts come from.
+    pub units: UnitsSource,
     /// The planner's population layer (GeoJSON) and the property holding residents; replaces
     /// the footprint estimate when given.
     pub population_layer: Option<(PathBuf, String)>,
@@ -63,13 +85,27 @@ impl CoverageConfig {
             input,
             out_dir,
             facilities,
-            minutes: DEFAULT_MINUTES,
+            bands_min: vec![DEFAULT_MINUTES],
             speed_kmh: DEFAULT_SPEED_KMH,
             max_snap_m: DEFAULT_MAX_SNAP_M,
             search_minutes: DEFAULT_SEARCH_MINUTES,
             residents: ResidentsOptions::default(),
             population_layer: None,
+            area_buffer_m: crate::analysis::service_area::DEFAULT_AREA_BUFFER_M,
+            area_cell_m: crate::analysis::service_area::DEFAULT_AREA_CELL_M,
+            default_capacity: None,
+            decay_weights: None,
+            targets: Targets::default(),
+            units: UnitsSource::Osm {
+                district_level: DEFAULT_DISTRICT_LEVEL,
+                subdistrict_level: DEFAULT_SUBDISTRICT_LEVEL,
+            },
         }
+    }
+
+    /// The threshold for "covered", minutes: the last band.
+    pub fn threshold_min(&self) -> f64 {
+        *self.bands_min.last().expect("at least one band")
     }
 
     /// Walking speed, m/s.
@@ -80,6 +116,30 @@ impl CoverageConfig {
     /// A network component is an island when its total length is under the distance walked
     /// in the threshold time: nobody on it could walk the threshold without leaving it.
     pub fn island_max_m(&self) -> f64 {
-        self.speed_m_s() * self.minutes * 60.0
+        self.speed_m_s() * self.threshold_min() * 60.0
+    }
+}
+
+/// The policy targets indicators are checked against (defaults: the plan's values).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Targets {
+    /// Places per 1,000 residents.
+    pub places_per_1000: f64,
+    /// Share of places that are affordable.
+    pub affordable_share: f64,
+    /// Share of sub-districts with at least one affordable facility.
+    pub subdistricts_with_affordable_share: f64,
+    /// Share of residents within the threshold.
+    pub covered_share: f64,
+}
+
+impl Default for Targets {
+    fn default() -> Self {
+        Targets {
+            places_per_1000: DEFAULT_TARGET_PLACES_PER_1000,
+            affordable_share: DEFAULT_TARGET_AFFORDABLE_SHARE,
+            subdistricts_with_affordable_share: DEFAULT_TARGET_SUBDISTRICT_SHARE,
+            covered_share: DEFAULT_TARGET_COVERED_SHARE,
+        }
     }
 }

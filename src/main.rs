@@ -5,9 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use fifteen::analysis::service_area::{DEFAULT_AREA_BUFFER_M, DEFAULT_AREA_CELL_M};
+use fifteen::analysis::units::{DEFAULT_DISTRICT_LEVEL, DEFAULT_SUBDISTRICT_LEVEL, UnitsSource};
 use fifteen::config::{
-    CoverageConfig, DEFAULT_MAX_SNAP_M, DEFAULT_MINUTES, DEFAULT_SEARCH_MINUTES, DEFAULT_SPEED_KMH,
-    FacilityInput,
+    CoverageConfig, DEFAULT_MAX_SNAP_M, DEFAULT_SEARCH_MINUTES, DEFAULT_SPEED_KMH,
+    DEFAULT_TARGET_AFFORDABLE_SHARE, DEFAULT_TARGET_COVERED_SHARE, DEFAULT_TARGET_PLACES_PER_1000,
+    DEFAULT_TARGET_SUBDISTRICT_SHARE, FacilityInput, Targets,
 };
 use fifteen::facilities::categories::Category;
 use fifteen::{Error, pipeline};
@@ -51,9 +54,10 @@ struct CoverageArgs {
     /// instead of OSM facilities.
     #[arg(long)]
     facilities: Option<PathBuf>,
-    /// Threshold for "covered", minutes.
-    #[arg(long, default_value_t = DEFAULT_MINUTES)]
-    minutes: f64,
+    /// Time bands, minutes, comma-separated (e.g. 5,10,15); the largest is the threshold
+    /// for "covered".
+    #[arg(long, value_delimiter = ',', default_value = "15")]
+    minutes: Vec<f64>,
     /// Walking speed, km/h.
     #[arg(long, default_value_t = DEFAULT_SPEED_KMH)]
     speed_kmh: f64,
@@ -77,6 +81,45 @@ struct CoverageArgs {
     /// Side of the grid cells grouping homes outside residential landuse, metres.
     #[arg(long, default_value_t = 250.0)]
     grid_block_m: f64,
+    /// Half-width of the service-area strips drawn along reachable streets, metres.
+    #[arg(long, default_value_t = DEFAULT_AREA_BUFFER_M)]
+    area_buffer_m: f64,
+    /// Grid cell of the service-area polygons, metres (outlines follow cell edges).
+    #[arg(long, default_value_t = DEFAULT_AREA_CELL_M)]
+    area_cell_m: f64,
+    /// Places assumed for a facility whose source states none (default: per category,
+    /// see README).
+    #[arg(long)]
+    default_capacity: Option<f64>,
+    /// Enhanced 2SFCA: one weight per band, comma-separated (e.g. 1,0.68,0.22 for
+    /// 5,10,15 min); without it every pair within the threshold weighs 1.
+    #[arg(long, value_delimiter = ',')]
+    decay_weights: Option<Vec<f64>>,
+    /// Target: places per 1,000 residents.
+    #[arg(long, default_value_t = DEFAULT_TARGET_PLACES_PER_1000)]
+    target_places_per_1000: f64,
+    /// Target: share of places that are affordable.
+    #[arg(long, default_value_t = DEFAULT_TARGET_AFFORDABLE_SHARE)]
+    target_affordable_share: f64,
+    /// Target: share of sub-districts with at least one affordable facility.
+    #[arg(long, default_value_t = DEFAULT_TARGET_SUBDISTRICT_SHARE)]
+    target_subdistrict_share: f64,
+    /// Target: share of residents within the threshold (the plan names none; 0.9 is ours).
+    #[arg(long, default_value_t = DEFAULT_TARGET_COVERED_SHARE)]
+    target_covered_share: f64,
+    /// OSM admin_level of districts.
+    #[arg(long, default_value_t = DEFAULT_DISTRICT_LEVEL)]
+    district_level: u8,
+    /// OSM admin_level of sub-districts.
+    #[arg(long, default_value_t = DEFAULT_SUBDISTRICT_LEVEL)]
+    subdistrict_level: u8,
+    /// The planner's unit polygons (GeoJSON), taken as sub-districts, instead of OSM
+    /// boundaries.
+    #[arg(long)]
+    units: Option<PathBuf>,
+    /// Property of --units holding each unit's name.
+    #[arg(long, default_value = "name")]
+    unit_name_field: String,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -137,7 +180,69 @@ fn resolve(args: &CoverageArgs) -> Result<CoverageConfig, Error> {
         }
     };
     let mut config = CoverageConfig::new(args.input.clone(), args.out.clone(), facilities);
-    config.minutes = positive("minutes", args.minutes)?;
+    let mut bands = args
+        .minutes
+        .iter()
+        .map(|&m| positive("minutes", m))
+        .collect::<Result<Vec<_>, _>>()?;
+    bands.sort_by(f64::total_cmp);
+    bands.dedup();
+    config.bands_min = bands;
+    config.area_buffer_m = positive("area-buffer-m", args.area_buffer_m)?;
+    config.area_cell_m = positive("area-cell-m", args.area_cell_m)?;
+    config.default_capacity = args
+        .default_capacity
+        .map(|c| {
+            if c.is_finite() && c >= 0.0 {
+                Ok(c)
+            } else {
+                Err(Error::Usage(format!(
+                    "--default-capacity must be ≥ 0, not {c}"
+                )))
+            }
+        })
+        .transpose()?;
+    if let Some(weights) = &args.decay_weights {
+        if weights.len() != config.bands_min.len() {
+            return Err(Error::Usage(format!(
+                "--decay-weights gives {} weights for {} bands (--minutes)",
+                weights.len(),
+                config.bands_min.len()
+            )));
+        }
+        if weights.iter().any(|w| !(0.0..=1.0).contains(w)) {
+            return Err(Error::Usage("--decay-weights must lie in 0..=1".into()));
+        }
+        config.decay_weights = Some(weights.clone());
+    }
+    let share = |name: &str, v: f64| {
+        if (0.0..=1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(Error::Usage(format!(
+                "--{name} is a share in 0..=1, not {v}"
+            )))
+        }
+    };
+    config.targets = Targets {
+        places_per_1000: positive("target-places-per-1000", args.target_places_per_1000)?,
+        affordable_share: share("target-affordable-share", args.target_affordable_share)?,
+        subdistricts_with_affordable_share: share(
+            "target-subdistrict-share",
+            args.target_subdistrict_share,
+        )?,
+        covered_share: share("target-covered-share", args.target_covered_share)?,
+    };
+    config.units = match &args.units {
+        Some(path) => UnitsSource::File {
+            path: path.clone(),
+            name_field: args.unit_name_field.clone(),
+        },
+        None => UnitsSource::Osm {
+            district_level: args.district_level,
+            subdistrict_level: args.subdistrict_level,
+        },
+    };
     config.speed_kmh = positive("speed-kmh", args.speed_kmh)?;
     config.max_snap_m = positive("max-snap-m", args.max_snap_m)?;
     config.search_minutes = positive("search-minutes", args.search_minutes)?;
@@ -172,7 +277,7 @@ fn coverage(args: &CoverageArgs) -> Result<(), Error> {
             c.category,
             100.0 * c.covered_share,
             c.population,
-            config.minutes,
+            config.threshold_min(),
             c.facilities,
             c.covered_buildings
         );

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Instant;
+
+use geo::{Coord, Rect};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -12,11 +15,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::analysis::coverage::{
-    CategoryOutcome, Placement, PointsByEdge, Routing, catchment_population, nearest_facility,
-    place_points,
+    CategoryOutcome, Placement, PointsByEdge, Routing, nearest_facility, place_points,
 };
+use crate::analysis::indicators::{indicators, locate_all};
 use crate::analysis::population::{apply_population_layer, read_population_layer};
 use crate::analysis::residents::{Residents, find_residents};
+use crate::analysis::service_area::{AreaInputs, ReachInputs, facility_reach};
+use crate::analysis::supply::{Decay, default_capacity, two_step_fca};
+use crate::analysis::units::{UnitLevel, UnitsSource, units_from_file, units_from_osm};
 use crate::config::{CoverageConfig, FacilityInput};
 use crate::error::{Error, Result};
 use crate::facilities::Facility;
@@ -27,6 +33,7 @@ use crate::osm::read::read_extract;
 use crate::output::OutputSet;
 use crate::output::geojson::write_features;
 use crate::output::layers;
+use crate::spatial::raster::{TimeGrid, snap_extent};
 use crate::spatial::{EdgeIndex, LocalFrame};
 
 /// Stage names and wall-clock seconds, in run order.
@@ -75,6 +82,8 @@ pub struct CategoryCoverage {
     pub covered_population: f64,
     /// `covered_population / population`.
     pub covered_share: f64,
+    /// Share of residents within each band, by band minutes.
+    pub covered_share_by_band: BTreeMap<String, f64>,
     /// Homes within the threshold.
     pub covered_buildings: usize,
 }
@@ -117,6 +126,14 @@ fn sha256_of(path: &Path) -> Result<(u64, String)> {
         .map(|b| format!("{b:02x}"))
         .collect();
     Ok((bytes, hex))
+}
+
+/// The frame corners of a lon/lat bounding box.
+fn frame_bounds(
+    frame: &LocalFrame,
+    (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
+) -> (Coord<f64>, Coord<f64>) {
+    (frame.to_xy(min_lon, min_lat), frame.to_xy(max_lon, max_lat))
 }
 
 /// Facilities of each category, from OSM or from the register.
@@ -250,9 +267,6 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
     let categories = stages.run("facilities", log, || {
         gather_facilities(config, register, &extract)
     })?;
-    let read_counts = extract.counts;
-    drop(extract);
-
     let index = stages.run("index", log, || EdgeIndex::new(&graph));
     let island_max_m = config.island_max_m();
     let (homes, facility_placements): (Vec<Placement>, Vec<Vec<Placement>>) =
@@ -285,27 +299,70 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
 
     let routing = Routing {
         speed_m_s: config.speed_m_s(),
-        threshold_s: config.minutes * 60.0,
-        search_limit_s: config.search_minutes.max(config.minutes) * 60.0,
+        threshold_s: config.threshold_min() * 60.0,
+        search_limit_s: config.search_minutes.max(config.threshold_min()) * 60.0,
+    };
+    let bands_s: Vec<f64> = config.bands_min.iter().map(|m| m * 60.0).collect();
+    let decay = Decay {
+        bands_s: bands_s.clone(),
+        weights: config
+            .decay_weights
+            .clone()
+            .unwrap_or_else(|| vec![1.0; bands_s.len()]),
     };
     let population: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
+    let costs = graph.arc_costs_s(routing.speed_m_s);
+    let homes_by_edge = PointsByEdge::new(&graph, &homes);
+    let served_extent = {
+        let pad = config.area_buffer_m + config.area_cell_m;
+        let (lo, hi) = frame_bounds(&frame, (min_lon, min_lat, max_lon, max_lat));
+        snap_extent(
+            Rect::new(lo - Coord { x: pad, y: pad }, hi + Coord { x: pad, y: pad }),
+            config.area_cell_m,
+        )
+    };
     let outcomes: Vec<CategoryOutcome> = stages.run("route", log, || {
-        let costs = graph.arc_costs_s(routing.speed_m_s);
-        let homes_by_edge = PointsByEdge::new(&graph, &homes);
         categories
             .into_iter()
             .zip(facility_placements)
             .map(|((name, facilities), placements)| {
                 let home_times = nearest_facility(&graph, &costs, &routing, &placements, &homes);
-                let catchment = catchment_population(
-                    &graph,
-                    &costs,
-                    &routing,
-                    &placements,
-                    &homes,
-                    &homes_by_edge,
-                    &population,
-                );
+                let inputs = ReachInputs {
+                    graph: &graph,
+                    arc_costs_s: &costs,
+                    speed_m_s: routing.speed_m_s,
+                    bands_s: &bands_s,
+                    homes: &homes,
+                    homes_by_edge: &homes_by_edge,
+                    areas: Some(AreaInputs {
+                        buffer_m: config.area_buffer_m,
+                        cell_m: config.area_cell_m,
+                        served: Some(Mutex::new(TimeGrid::covering(
+                            served_extent,
+                            config.area_cell_m,
+                        ))),
+                    }),
+                };
+                let facility_xy: Vec<_> = facilities
+                    .iter()
+                    .map(|f| frame.to_xy(f.lon, f.lat))
+                    .collect();
+                let reach = facility_reach(&inputs, &placements, &facility_xy);
+                let served_grid = inputs
+                    .areas
+                    .and_then(|a| a.served)
+                    .map(|m| m.into_inner().expect("no panic while merging"))
+                    .expect("asked for above");
+                let places: Vec<f64> = facilities
+                    .iter()
+                    .map(|f| match f.capacity {
+                        Some(c) => f64::from(c),
+                        None => config
+                            .default_capacity
+                            .unwrap_or_else(|| default_capacity(&name)),
+                    })
+                    .collect();
+                let (ratios, access) = two_step_fca(&reach, &places, &population, &decay);
                 let mut nearest_population = vec![0.0; facilities.len()];
                 for (h, t) in home_times.iter().enumerate() {
                     if let Some((_, f)) = t.filter(|(s, _)| *s <= routing.threshold_s) {
@@ -317,12 +374,37 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                     facilities,
                     placements,
                     home_times,
-                    catchment_population: catchment,
+                    reach,
+                    places,
+                    ratios,
+                    access,
                     nearest_population,
+                    served_grid,
                 }
             })
             .collect()
     });
+    let (units, located, indicators) = stages.run("indicators", log, || -> Result<_> {
+        let units = match &config.units {
+            UnitsSource::Osm {
+                district_level,
+                subdistrict_level,
+            } => units_from_osm(&extract, *district_level, *subdistrict_level),
+            UnitsSource::File { path, name_field } => units_from_file(path, name_field)?,
+        };
+        let located = locate_all(&units, &frame, &residents, &outcomes);
+        let rows = indicators(
+            &units,
+            &located,
+            &residents,
+            &outcomes,
+            &config.bands_min,
+            &config.targets,
+        );
+        Ok((units, located, rows))
+    })?;
+    let read_counts = extract.counts;
+    drop(extract);
 
     let total_population: f64 = population.iter().sum();
     let coverage: Vec<CategoryCoverage> = outcomes
@@ -353,24 +435,82 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                     0.0
                 },
                 covered_buildings: covered.len(),
+                covered_share_by_band: config
+                    .bands_min
+                    .iter()
+                    .map(|&b| {
+                        let within: f64 = (0..homes.len())
+                            .filter(|&h| c.minutes(h).is_some_and(|m| m <= b))
+                            .map(|h| population[h])
+                            .sum();
+                        let share = if total_population > 0.0 {
+                            within / total_population
+                        } else {
+                            0.0
+                        };
+                        (layers::band_label(b), share)
+                    })
+                    .collect(),
             }
         })
         .collect();
 
-    let threshold_min = config.minutes;
+    let bands_min = &config.bands_min;
     stages.run("write", log, || -> Result<()> {
         outputs.write("buildings.geojson", |w| {
             write_features(
                 w,
-                layers::building_features(&residents, &homes, &outcomes, threshold_min),
+                layers::building_features(&residents, &homes, &outcomes, bands_min),
             )
         })?;
-        let stats = layers::block_stats(&residents, &outcomes, threshold_min);
+        let stats = layers::block_stats(
+            &residents,
+            &outcomes,
+            bands_min,
+            config.targets.places_per_1000,
+        );
         outputs.write("blocks.geojson", |w| {
-            write_features(w, layers::block_features(&residents, &stats, &outcomes))
+            write_features(
+                w,
+                layers::block_features(&residents, &stats, &outcomes, bands_min),
+            )
         })?;
         outputs.write("facilities.geojson", |w| {
-            write_features(w, layers::facility_features(&outcomes))
+            write_features(
+                w,
+                layers::facility_features(&outcomes, &units, &located, bands_min, &population),
+            )
+        })?;
+        outputs.write("isochrones.geojson", |w| {
+            write_features(
+                w,
+                layers::isochrone_features(&outcomes, &frame, bands_min, &population),
+            )
+        })?;
+        let served = layers::served_areas(&outcomes, bands_min);
+        outputs.write("served.geojson", |w| {
+            write_features(
+                w,
+                layers::served_features(&served, &outcomes, &frame, bands_min, &population),
+            )
+        })?;
+        outputs.write("gaps.geojson", |w| {
+            write_features(
+                w,
+                layers::gap_features(
+                    &residents,
+                    &stats,
+                    &outcomes,
+                    &frame,
+                    config.threshold_min(),
+                ),
+            )
+        })?;
+        outputs.write("units.geojson", |w| {
+            write_features(w, layers::unit_features(&units, &indicators, bands_min))
+        })?;
+        outputs.write("indicators.csv", |w| {
+            layers::write_indicators_csv(w, &indicators, bands_min)
         })
     })?;
 
@@ -391,7 +531,19 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                 "source": "file", "path": path, "categories": categories, "default_category": default_category,
             }),
         },
-        "minutes": config.minutes,
+        "minutes": config.bands_min,
+        "area_buffer_m": config.area_buffer_m,
+        "default_capacity": config.default_capacity,
+        "decay_weights": config.decay_weights,
+        "targets": config.targets,
+        "units": match &config.units {
+            UnitsSource::Osm { district_level, subdistrict_level } => json!({
+                "source": "osm", "district_level": district_level, "subdistrict_level": subdistrict_level,
+            }),
+            UnitsSource::File { path, name_field } => json!({
+                "source": "file", "path": path, "name_field": name_field,
+            }),
+        },
         "speed_kmh": config.speed_kmh,
         "max_snap_m": config.max_snap_m,
         "search_minutes": config.search_minutes,
@@ -417,6 +569,12 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
             "buildings_on_islands": island_homes,
             "population_layer": population_counts,
         },
+        "units": {
+            "districts": units.units.iter().filter(|u| u.level == UnitLevel::District).count(),
+            "subdistricts": units.units.iter().filter(|u| u.level == UnitLevel::Subdistrict).count(),
+            "skipped": units.skipped,
+        },
+        "indicators": indicators,
         "coverage": coverage.iter().map(|c| (c.category.clone(), serde_json::to_value(c).expect("serialisable"))).collect::<BTreeMap<_, _>>(),
     });
     summary["timings_s"] = stages.to_json();

@@ -1,5 +1,5 @@
 //! Walking times from homes to facilities: snapping, the multi-source search for the
-//! nearest facility, and each facility's catchment population.
+//! nearest facility, and the outcome of a category.
 //!
 //! A point sits *along* an edge (A/B Street's model): its time to a vertex is the straight
 //! leg to the edge plus the walk along the edge to that end. A home's time to its nearest
@@ -116,7 +116,7 @@ pub fn facility_seeds(graph: &WalkGraph, snap: &Snap, speed_m_s: f64, label: u32
 
 /// Seconds from a point placed at `snap` to the last search's seeds through its edge's ends,
 /// with the label of the seed reached; ties go to the lower label.
-fn via_ends(
+pub(crate) fn via_ends(
     space: &SearchSpace,
     graph: &WalkGraph,
     snap: &Snap,
@@ -139,7 +139,7 @@ fn via_ends(
 }
 
 /// Seconds of the direct walk between two points snapped to the same edge.
-fn along_same_edge(p: &Snap, q: &Snap, speed_m_s: f64) -> f64 {
+pub(crate) fn along_same_edge(p: &Snap, q: &Snap, speed_m_s: f64) -> f64 {
     (f64::from(p.distance_m) + f64::from((p.offset_m - q.offset_m).abs()) + f64::from(q.distance_m))
         / speed_m_s
 }
@@ -189,73 +189,6 @@ pub fn nearest_facility(
         .collect()
 }
 
-/// For every facility: the residents within `routing.threshold_s` of it (whether or not it is
-/// their nearest). One bounded search per facility, in parallel, with reused workspaces.
-pub fn catchment_population(
-    graph: &WalkGraph,
-    arc_costs_s: &[f32],
-    routing: &Routing,
-    facilities: &[Placement],
-    homes: &[Placement],
-    homes_by_edge: &PointsByEdge,
-    population: &[f64],
-) -> Vec<f64> {
-    let limit_s = routing.threshold_s;
-    facilities
-        .par_iter()
-        .map_init(
-            || {
-                (
-                    SearchSpace::new(graph.vertex_count()),
-                    vec![0u32; homes.len()],
-                    0u32,
-                )
-            },
-            |(space, seen, generation), facility| {
-                let Some(fs) = facility.snap.as_ref() else {
-                    return 0.0;
-                };
-                *generation += 1;
-                space.run(
-                    graph,
-                    arc_costs_s,
-                    &facility_seeds(graph, fs, routing.speed_m_s, 0),
-                    limit_s as f32,
-                );
-                let mut total = 0.0;
-                let mut visit = |h: u32, total: &mut f64| {
-                    if std::mem::replace(&mut seen[h as usize], *generation) == *generation {
-                        return;
-                    }
-                    let hs = homes[h as usize]
-                        .snap
-                        .as_ref()
-                        .expect("grouped homes are snapped");
-                    let mut t = via_ends(space, graph, hs, routing.speed_m_s)
-                        .map_or(f64::INFINITY, |x| x.0);
-                    if hs.edge == fs.edge {
-                        t = t.min(along_same_edge(hs, fs, routing.speed_m_s));
-                    }
-                    if t <= limit_s {
-                        *total += population[h as usize];
-                    }
-                };
-                for &h in homes_by_edge.on_edge(fs.edge) {
-                    visit(h, &mut total);
-                }
-                for &v in space.settled() {
-                    for (_, e) in graph.arcs(v) {
-                        for &h in homes_by_edge.on_edge(e) {
-                            visit(h, &mut total);
-                        }
-                    }
-                }
-                total
-            },
-        )
-        .collect()
-}
-
 /// Everything computed for one category.
 #[derive(Debug, Clone)]
 pub struct CategoryOutcome {
@@ -268,16 +201,30 @@ pub struct CategoryOutcome {
     /// Per home: seconds to the nearest facility and its index, `None` when unsnapped,
     /// unreachable or beyond the search limit.
     pub home_times: Vec<Option<(f64, u32)>>,
-    /// Per facility: residents within the threshold of it.
-    pub catchment_population: Vec<f64>,
+    /// Per facility: the homes it reaches and its service areas.
+    pub reach: Vec<super::service_area::FacilityReach>,
+    /// Per facility: places (stated, or the category default).
+    pub places: Vec<f64>,
+    /// Per facility: 2SFCA ratio, places per weighted resident in reach.
+    pub ratios: Vec<Option<f64>>,
+    /// Per home: 2SFCA access, places per resident.
+    pub access: Vec<f64>,
     /// Per facility: residents within the threshold for whom it is the nearest.
     pub nearest_population: Vec<f64>,
+    /// The earliest time any facility reaches each cell of the city grid (served areas).
+    pub served_grid: crate::spatial::raster::TimeGrid,
 }
 
 impl CategoryOutcome {
     /// Minutes from home `h` to its nearest facility.
     pub fn minutes(&self, h: usize) -> Option<f64> {
         self.home_times[h].map(|(t, _)| t / 60.0)
+    }
+
+    /// Index of the tightest band (of `bands_min`) home `h` reaches, if any.
+    pub fn band(&self, h: usize, bands_min: &[f64]) -> Option<usize> {
+        let m = self.minutes(h)?;
+        bands_min.iter().position(|&b| m <= b)
     }
 }
 
@@ -340,15 +287,24 @@ mod tests {
         assert!((t[1].unwrap().0 * speed - 815.0).abs() < 1e-3, "{:?}", t[1]);
         assert_eq!(t[2], None);
         let by_edge = PointsByEdge::new(&g, &homes);
-        let pop = catchment_population(
-            &g,
-            &costs,
-            &routing,
-            &facilities,
-            &homes,
-            &by_edge,
-            &[1.0, 10.0, 100.0],
+        let inputs = crate::analysis::service_area::ReachInputs {
+            graph: &g,
+            arc_costs_s: &costs,
+            speed_m_s: speed,
+            bands_s: &[routing.threshold_s],
+            homes: &homes,
+            homes_by_edge: &by_edge,
+            areas: None,
+        };
+        let facility_xy = [Coord { x: 100.0, y: 10.0 }];
+        let reach =
+            crate::analysis::service_area::facility_reach(&inputs, &facilities, &facility_xy);
+        // only the first home is within 700 m, at 230 m
+        assert_eq!(reach[0].homes.len(), 1);
+        assert!((f64::from(reach[0].homes[0].1) * speed - 230.0).abs() < 1e-2);
+        assert_eq!(
+            reach[0].population_within(routing.threshold_s, &[1.0, 10.0, 100.0]),
+            1.0
         );
-        assert_eq!(pop, vec![1.0]); // only the first home is within 700 m
     }
 }

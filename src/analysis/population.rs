@@ -3,7 +3,7 @@
 //! A GeoJSON file of points (e.g. address counts) or polygons (e.g. census areas), each with
 //! a number of residents. A point's residents go to the home whose footprint holds it, else to
 //! the nearest home within [`POINT_SEARCH_M`]; a polygon's residents are spread over the homes
-//! whose centre lies inside it, in proportion to their floor area (footprint × levels). Homes
+//! whose inside point lies in it, in proportion to their floor area (footprint × levels). Homes
 //! the layer does not reach get no residents; residents that find no home are counted as
 //! unplaced, never dropped silently.
 
@@ -13,7 +13,7 @@ use geo::{BoundingRect, Contains, Coord, Geometry, MapCoords, Point, Rect};
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, RTree};
 
-use super::residents::{Residents, point_inside};
+use super::residents::Residents;
 use crate::error::{Error, Result};
 use crate::spatial::LocalFrame;
 
@@ -118,11 +118,7 @@ pub fn apply_population_layer(
         .iter()
         .map(|b| frame.project(&b.footprint))
         .collect();
-    let centres: Vec<Coord<f64>> = footprints
-        .iter()
-        .zip(&residents.buildings)
-        .map(|(f, b)| point_inside(f).unwrap_or(b.origin_xy))
-        .collect();
+    let centres: Vec<Coord<f64>> = residents.buildings.iter().map(|b| b.inside_xy).collect();
     let footprint_tree: RTree<GeomWithData<Rect<f64>, usize>> = RTree::bulk_load(
         footprints
             .iter()

@@ -54,7 +54,9 @@ pub struct Building {
     pub population: f64,
     /// Footprint in lon/lat degrees.
     pub footprint: MultiPolygon<f64>,
-    /// Where the walk starts, frame metres: the entrance node, else a point inside.
+    /// A point inside the footprint, frame metres: what places the home in a block or unit.
+    pub inside_xy: Coord<f64>,
+    /// Where the walk starts, frame metres: the entrance node, else `inside_xy`.
     pub origin_xy: Coord<f64>,
     /// Whether `origin_xy` is a mapped `entrance=*` node.
     pub from_entrance: bool,
@@ -251,6 +253,7 @@ pub fn find_residents(
             footprint_m2,
             population: footprint_m2 * levels / options.floor_area_per_person_m2,
             footprint: area.polygon,
+            inside_xy: inside,
             origin_xy,
             from_entrance,
             block,

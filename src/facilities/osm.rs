@@ -21,9 +21,27 @@ fn facility(
         lat,
         source: FacilitySource::Osm,
         capacity: tag(tags, "capacity").and_then(|c| c.trim().parse().ok()),
-        affordable: None,
+        affordable: affordable_proxy(tags),
     };
     (id, facility)
+}
+
+/// `operator:type` values taken as the affordable (public, subsidised) tier.
+pub const AFFORDABLE_OPERATOR_TYPES: &[&str] = &["public", "government", "community", "municipal"];
+/// `operator:type` values taken as outside it.
+pub const UNAFFORDABLE_OPERATOR_TYPES: &[&str] = &["private", "business", "commercial"];
+
+/// The OSM proxy for affordability: `operator:type` (see the two tables above); `None`
+/// (unknown) for anything else, never a guess.
+pub fn affordable_proxy(tags: &Tags) -> Option<bool> {
+    let value = tag(tags, "operator:type")?;
+    if AFFORDABLE_OPERATOR_TYPES.contains(&value) {
+        Some(true)
+    } else if UNAFFORDABLE_OPERATOR_TYPES.contains(&value) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// The facilities of each category (same order as `categories`): tagged nodes; closed ways

@@ -280,6 +280,11 @@ impl WalkGraph {
         &self.arc_head
     }
 
+    /// Edge of every arc (see [`Self::arc_range`]).
+    pub fn arc_edges(&self) -> &[u32] {
+        &self.arc_edge
+    }
+
     /// Walking time of every arc, seconds, at `speed_m_s` on every edge.
     pub fn arc_costs_s(&self, speed_m_s: f64) -> Vec<f32> {
         self.arc_edge

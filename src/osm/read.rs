@@ -7,7 +7,7 @@
 //! blob once, on all cores, and keeps for every node just its id and coordinates (16 bytes);
 //! once the ways are known, the coordinates of nodes no kept way uses are dropped. Tags are
 //! kept only for the elements that matter (walkable ways, buildings, landuse, facilities,
-//! entrances, multipolygons of those).
+//! entrances, multipolygons of those, administrative boundaries).
 
 use std::path::Path;
 
@@ -124,9 +124,10 @@ pub struct OsmExtract {
     pub walk_ways: Vec<RawWay>,
     /// Ways tagged `building`, a landuse [`rules::landuse_class`] knows, or as a wanted facility.
     pub area_ways: Vec<RawWay>,
-    /// Untagged ways used by a kept multipolygon relation.
+    /// Untagged or `boundary=administrative` ways used by a kept relation.
     pub member_ways: Vec<RawWay>,
-    /// `type=multipolygon` relations tagged `building`, `landuse` or as a wanted facility.
+    /// `type=multipolygon` relations tagged `building`, `landuse` or as a wanted facility, and
+    /// `boundary=administrative` relations with an `admin_level`.
     pub relations: Vec<RawRelation>,
     /// Nodes tagged as a facility of a wanted category.
     pub facility_nodes: Vec<RawNode>,
@@ -143,7 +144,7 @@ struct Partial {
     bad_coordinate: Option<(i64, f64, f64)>,
     header: bool,
     extract: OsmExtract,
-    untagged_ways: Vec<RawWay>,
+    member_candidates: Vec<RawWay>,
 }
 
 fn owned_tags<'a>(tags: impl Iterator<Item = (&'a str, &'a str)>) -> Tags {
@@ -205,6 +206,12 @@ pub fn read_extract(path: &Path, categories: &[Category]) -> Result<OsmExtract> 
     merge(path, partials.into_iter().map(|(_, p)| p))
 }
 
+/// An administrative boundary relation with an `admin_level`.
+pub fn is_admin_boundary(tags: &[(String, String)]) -> bool {
+    super::tag(tags, "boundary") == Some("administrative")
+        && super::tag(tags, "admin_level").is_some()
+}
+
 fn read_block(block: &osmpbf::PrimitiveBlock, categories: &[Category]) -> Partial {
     let mut part = Partial::default();
     let on_node = |part: &mut Partial, id: i64, lon: f64, lat: f64, tags: Tags| {
@@ -244,8 +251,9 @@ fn read_block(block: &osmpbf::PrimitiveBlock, categories: &[Category]) -> Partia
                 refs: w.refs().collect(),
                 tags: Vec::new(),
             };
-            if tags.is_empty() {
-                part.untagged_ways.push(way());
+            if tags.is_empty() || super::tag(&tags, "boundary") == Some("administrative") {
+                // kept only if a kept relation uses it (see `merge`)
+                part.member_candidates.push(way());
             } else if rules::is_walkable(&tags) {
                 part.extract.walk_ways.push(RawWay { tags, ..way() });
             } else if wanted_area(&tags, categories) {
@@ -256,7 +264,7 @@ fn read_block(block: &osmpbf::PrimitiveBlock, categories: &[Category]) -> Partia
             part.extract.counts.relations += 1;
             let tags = owned_tags(r.tags());
             let multipolygon = super::tag(&tags, "type") == Some("multipolygon");
-            if multipolygon && wanted_area(&tags, categories) {
+            if (multipolygon && wanted_area(&tags, categories)) || is_admin_boundary(&tags) {
                 let members = r
                     .members()
                     .map(|m| RawMember {
@@ -295,7 +303,7 @@ fn merge(path: &Path, partials: impl Iterator<Item = Partial>) -> Result<OsmExtr
             ));
         }
         coords.extend(p.coords);
-        untagged.extend(p.untagged_ways);
+        untagged.extend(p.member_candidates);
         let e = p.extract;
         out.counts.nodes += e.counts.nodes;
         out.counts.ways += e.counts.ways;

@@ -1,25 +1,36 @@
 //! The properties of each output layer, one function per file.
 
+use geo::{Area, BooleanOps, BoundingRect, MultiPolygon};
 use geojson::{Geometry, JsonObject};
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::analysis::coverage::{CategoryOutcome, Placement, weighted_median_and_max};
+use crate::analysis::indicators::{Indicator, UnitPlacement};
 use crate::analysis::residents::Residents;
+use crate::analysis::units::Units;
+use crate::facilities::FacilitySource;
+use crate::spatial::LocalFrame;
 
 use super::geojson::{point_geometry, polygon_geometry};
 
 fn round(v: f64, decimals: i32) -> Value {
     let f = 10f64.powi(decimals);
-    json!((v * f).round() / f)
+    json!((v * f).round() / f + 0.0) // + 0.0 turns the -0.0 of an empty sum into 0
 }
 
 fn opt_round(v: Option<f64>, decimals: i32) -> Value {
     v.map_or(Value::Null, |v| round(v, decimals))
 }
 
-/// Whether `minutes` is within the threshold.
-fn covered(minutes: Option<f64>, threshold_min: f64) -> bool {
-    minutes.is_some_and(|m| m <= threshold_min)
+/// A band's minutes as used in field names: `15`, `7.5`.
+pub fn band_label(minutes: f64) -> String {
+    format!("{minutes}")
+}
+
+/// Whether `minutes` is within `limit_min`.
+fn within(minutes: Option<f64>, limit_min: f64) -> bool {
+    minutes.is_some_and(|m| m <= limit_min)
 }
 
 /// `buildings.geojson`: one footprint per home.
@@ -27,8 +38,9 @@ pub fn building_features<'a>(
     residents: &'a Residents,
     homes: &'a [Placement],
     outcomes: &'a [CategoryOutcome],
-    threshold_min: f64,
+    bands_min: &'a [f64],
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
+    let threshold_min = *bands_min.last().expect("at least one band");
     residents.buildings.iter().enumerate().map(move |(h, b)| {
         let mut p = JsonObject::new();
         p.insert("osm_id".into(), json!(b.id.to_string()));
@@ -55,55 +67,101 @@ pub fn building_features<'a>(
             p.insert(format!("{}_nearest", c.name), json!(nearest));
             p.insert(
                 format!("{}_covered", c.name),
-                json!(covered(minutes, threshold_min)),
+                json!(within(minutes, threshold_min)),
+            );
+            p.insert(
+                format!("{}_band", c.name),
+                json!(c.band(h, bands_min).map(|i| bands_min[i])),
+            );
+            p.insert(
+                format!("{}_access_per_1000", c.name),
+                round(c.access[h] * 1000.0, 3),
             );
         }
         (polygon_geometry(&b.footprint), p)
     })
 }
 
-/// Per-block, per-category roll-up used by `blocks.geojson` and the summary.
+/// One category's roll-up over one block.
+#[derive(Debug, Clone, Default)]
+pub struct BlockCategory {
+    /// Residents within each band.
+    pub covered_population: Vec<f64>,
+    /// Population-weighted median minutes.
+    pub median_minutes: Option<f64>,
+    /// Largest minutes (`None` when some home has no time).
+    pub max_minutes: Option<f64>,
+    /// Places available to the block's residents (Σ residents × 2SFCA access).
+    pub access_places: f64,
+    /// Places missing to reach the target ratio.
+    pub deficit_places: f64,
+}
+
+/// Per-block roll-up used by `blocks.geojson` and `gaps.geojson`.
 #[derive(Debug, Clone, Default)]
 pub struct BlockStats {
     /// Residents.
     pub population: f64,
     /// Homes.
     pub buildings: usize,
-    /// Per category: (covered residents, median minutes, max minutes).
-    pub per_category: Vec<(f64, Option<f64>, Option<f64>)>,
+    /// Per category.
+    pub per_category: Vec<BlockCategory>,
+}
+
+impl BlockStats {
+    /// Residents of category `c` beyond the threshold (the last band).
+    pub fn uncovered(&self, c: usize) -> f64 {
+        let covered = self.per_category[c]
+            .covered_population
+            .last()
+            .copied()
+            .unwrap_or(0.0);
+        (self.population - covered).max(0.0)
+    }
 }
 
 /// Rolls homes up into their blocks.
 pub fn block_stats(
     residents: &Residents,
     outcomes: &[CategoryOutcome],
-    threshold_min: f64,
+    bands_min: &[f64],
+    target_places_per_1000: f64,
 ) -> Vec<BlockStats> {
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); residents.blocks.len()];
     for (h, b) in residents.buildings.iter().enumerate() {
         members[b.block as usize].push(h);
     }
+    let pop = |h: usize| residents.buildings[h].population;
     members
         .iter()
         .map(|homes| {
-            let population = homes
-                .iter()
-                .map(|&h| residents.buildings[h].population)
-                .sum();
+            let population: f64 = homes.iter().map(|&h| pop(h)).sum();
             let per_category = outcomes
                 .iter()
                 .map(|c| {
-                    let items: Vec<(Option<f64>, f64)> = homes
+                    let items: Vec<(Option<f64>, f64)> =
+                        homes.iter().map(|&h| (c.minutes(h), pop(h))).collect();
+                    let covered_population = bands_min
                         .iter()
-                        .map(|&h| (c.minutes(h), residents.buildings[h].population))
+                        .map(|&b| {
+                            items
+                                .iter()
+                                .filter(|(m, _)| within(*m, b))
+                                .map(|(_, p)| p)
+                                .sum()
+                        })
                         .collect();
-                    let covered_pop = items
-                        .iter()
-                        .filter(|(m, _)| covered(*m, threshold_min))
-                        .map(|(_, p)| p)
-                        .sum();
-                    let (median, max) = weighted_median_and_max(items);
-                    (covered_pop, median, max)
+                    let access_places: f64 = homes.iter().map(|&h| pop(h) * c.access[h]).sum();
+                    let (median_minutes, max_minutes) = weighted_median_and_max(items);
+                    BlockCategory {
+                        covered_population,
+                        median_minutes,
+                        max_minutes,
+                        access_places,
+                        deficit_places: (target_places_per_1000 * population / 1000.0
+                            - access_places)
+                            .max(0.0),
+                    }
                 })
                 .collect();
             BlockStats {
@@ -131,6 +189,7 @@ pub fn block_features<'a>(
     residents: &'a Residents,
     stats: &'a [BlockStats],
     outcomes: &'a [CategoryOutcome],
+    bands_min: &'a [f64],
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
     residents.blocks.iter().zip(stats).map(move |(block, s)| {
         let mut p = JsonObject::new();
@@ -138,22 +197,54 @@ pub fn block_features<'a>(
         p.insert("source".into(), json!(block.source));
         p.insert("buildings".into(), json!(s.buildings));
         p.insert("population".into(), round(s.population, 1));
-        for (c, &(covered_pop, median, max)) in outcomes.iter().zip(&s.per_category) {
-            let share = if s.population > 0.0 {
-                covered_pop / s.population
+        for (c, stats) in outcomes.iter().zip(&s.per_category) {
+            let share = |covered: f64| {
+                if s.population > 0.0 {
+                    covered / s.population
+                } else {
+                    0.0
+                }
+            };
+            let covered = stats.covered_population.last().copied().unwrap_or(0.0);
+            p.insert(format!("{}_covered_population", c.name), round(covered, 1));
+            p.insert(
+                format!("{}_covered_share", c.name),
+                round(share(covered), 4),
+            );
+            for (b, covered) in bands_min.iter().zip(&stats.covered_population) {
+                p.insert(
+                    format!("{}_share_{}min", c.name, band_label(*b)),
+                    round(share(*covered), 4),
+                );
+            }
+            // the tightest band holding every resident of the block
+            let band = bands_min
+                .iter()
+                .zip(&stats.covered_population)
+                .find(|(_, covered)| s.population > 0.0 && **covered >= s.population * (1.0 - 1e-9))
+                .map(|(b, _)| *b);
+            p.insert(format!("{}_band", c.name), json!(band));
+            p.insert(
+                format!("{}_median_minutes", c.name),
+                opt_round(stats.median_minutes, 2),
+            );
+            p.insert(
+                format!("{}_max_minutes", c.name),
+                opt_round(stats.max_minutes, 2),
+            );
+            p.insert(
+                format!("{}_status", c.name),
+                json!(block_status(covered, s.population)),
+            );
+            let access = if s.population > 0.0 {
+                stats.access_places / s.population * 1000.0
             } else {
                 0.0
             };
+            p.insert(format!("{}_access_per_1000", c.name), round(access, 3));
             p.insert(
-                format!("{}_covered_population", c.name),
-                round(covered_pop, 1),
-            );
-            p.insert(format!("{}_covered_share", c.name), round(share, 4));
-            p.insert(format!("{}_median_minutes", c.name), opt_round(median, 2));
-            p.insert(format!("{}_max_minutes", c.name), opt_round(max, 2));
-            p.insert(
-                format!("{}_status", c.name),
-                json!(block_status(covered_pop, s.population)),
+                format!("{}_deficit_places", c.name),
+                round(stats.deficit_places, 2),
             );
         }
         (polygon_geometry(&block.outline), p)
@@ -161,33 +252,300 @@ pub fn block_features<'a>(
 }
 
 /// `facilities.geojson`: one point per facility per category.
-pub fn facility_features(
-    outcomes: &[CategoryOutcome],
-) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + '_ {
-    outcomes.iter().flat_map(|c| {
+pub fn facility_features<'a>(
+    outcomes: &'a [CategoryOutcome],
+    units: &'a Units,
+    located: &'a UnitPlacement,
+    bands_min: &'a [f64],
+    population: &'a [f64],
+) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
+    let unit_name = |u: Option<u32>| u.map(|u| units.units[u as usize].name.clone());
+    outcomes.iter().enumerate().flat_map(move |(ci, c)| {
         c.facilities.iter().enumerate().map(move |(i, f)| {
             let mut p = JsonObject::new();
             p.insert("id".into(), json!(f.id));
             p.insert("name".into(), json!(f.name));
             p.insert("category".into(), json!(f.category));
             p.insert("source".into(), json!(f.source));
-            p.insert("capacity".into(), json!(f.capacity));
+            p.insert("places".into(), json!(c.places[i]));
+            let stated = match f.source {
+                FacilitySource::Osm => "osm",
+                FacilitySource::File => "register",
+            };
+            p.insert(
+                "places_source".into(),
+                json!(if f.capacity.is_some() {
+                    stated
+                } else {
+                    "default"
+                }),
+            );
             p.insert("affordable".into(), json!(f.affordable));
+            let affordable_source = match (f.affordable, f.source) {
+                (None, _) => "unknown",
+                (Some(_), FacilitySource::Osm) => "osm_proxy",
+                (Some(_), FacilitySource::File) => "register",
+            };
+            p.insert("affordable_source".into(), json!(affordable_source));
+            let (district, subdistrict) = located.facilities[ci][i];
+            p.insert("district".into(), json!(unit_name(district)));
+            p.insert("subdistrict".into(), json!(unit_name(subdistrict)));
             let placement = c.placements[i];
             p.insert(
                 "snap_m".into(),
                 opt_round(placement.snap.map(|s| f64::from(s.distance_m)), 1),
             );
             p.insert("on_island".into(), json!(placement.on_island));
+            for b in bands_min {
+                let within = c.reach[i].population_within(b * 60.0, population);
+                p.insert(
+                    format!("population_{}min", band_label(*b)),
+                    round(within, 1),
+                );
+            }
+            let threshold = bands_min.last().expect("at least one band") * 60.0;
             p.insert(
                 "population_within".into(),
-                round(c.catchment_population[i], 1),
+                round(c.reach[i].population_within(threshold, population), 1),
             );
             p.insert(
                 "nearest_population".into(),
                 round(c.nearest_population[i], 1),
             );
+            p.insert(
+                "ratio_per_1000".into(),
+                opt_round(c.ratios[i].map(|r| r * 1000.0), 3),
+            );
             (Some(point_geometry(f.lon, f.lat)), p)
         })
     })
+}
+
+/// `isochrones.geojson`: one service area per facility and band.
+pub fn isochrone_features<'a>(
+    outcomes: &'a [CategoryOutcome],
+    frame: &'a LocalFrame,
+    bands_min: &'a [f64],
+    population: &'a [f64],
+) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
+    outcomes.iter().flat_map(move |c| {
+        c.facilities
+            .iter()
+            .zip(&c.reach)
+            .flat_map(move |(f, reach)| {
+                reach
+                    .areas
+                    .iter()
+                    .zip(bands_min)
+                    .rev()
+                    .map(move |(area, b)| {
+                        let mut p = JsonObject::new();
+                        p.insert("facility_id".into(), json!(f.id));
+                        p.insert("name".into(), json!(f.name));
+                        p.insert("category".into(), json!(c.name));
+                        p.insert("band_min".into(), json!(b));
+                        p.insert("area_m2".into(), round(area.unsigned_area(), 0));
+                        p.insert(
+                            "population".into(),
+                            round(reach.population_within(b * 60.0, population), 1),
+                        );
+                        (polygon_geometry(&frame.unproject(area)), p)
+                    })
+            })
+    })
+}
+
+/// The served area per category and band (frame metres): every facility's reach merged.
+pub fn served_areas(
+    outcomes: &[CategoryOutcome],
+    bands_min: &[f64],
+) -> Vec<Vec<MultiPolygon<f64>>> {
+    outcomes
+        .iter()
+        .map(|c| {
+            bands_min
+                .par_iter()
+                .map(|b| c.served_grid.polygons((b * 60.0) as f32, None))
+                .collect()
+        })
+        .collect()
+}
+
+/// `served.geojson`: the served area per category and band, with the residents within the band.
+pub fn served_features<'a>(
+    served: &'a [Vec<MultiPolygon<f64>>],
+    outcomes: &'a [CategoryOutcome],
+    frame: &'a LocalFrame,
+    bands_min: &'a [f64],
+    population: &'a [f64],
+) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
+    outcomes.iter().zip(served).flat_map(move |(c, areas)| {
+        areas.iter().zip(bands_min).rev().map(move |(area, b)| {
+            let covered: f64 = (0..population.len())
+                .filter(|&h| within(c.minutes(h), *b))
+                .map(|h| population[h])
+                .sum();
+            let mut p = JsonObject::new();
+            p.insert("category".into(), json!(c.name));
+            p.insert("band_min".into(), json!(b));
+            p.insert("area_m2".into(), round(area.unsigned_area(), 0));
+            p.insert("population".into(), round(covered, 1));
+            (polygon_geometry(&frame.unproject(area)), p)
+        })
+    })
+}
+
+/// `gaps.geojson`: per category, the part of each block with residents beyond the threshold
+/// that lies outside the served area, with those residents.
+pub fn gap_features<'a>(
+    residents: &'a Residents,
+    stats: &'a [BlockStats],
+    outcomes: &'a [CategoryOutcome],
+    frame: &'a LocalFrame,
+    threshold_min: f64,
+) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
+    outcomes.iter().enumerate().flat_map(move |(c, outcome)| {
+        let limit_s = (threshold_min * 60.0) as f32;
+        residents
+            .blocks
+            .iter()
+            .zip(stats)
+            .filter(move |(_, s)| s.uncovered(c) > 0.0)
+            .filter_map(move |(block, s)| {
+                let outline = frame.project(&block.outline);
+                let window = outline.bounding_rect()?;
+                let served_here = outcome.served_grid.polygons(limit_s, Some(window));
+                let gap = outline.difference(&served_here);
+                let area_m2 = gap.unsigned_area();
+                (area_m2 > 1.0).then(|| {
+                    let mut p = JsonObject::new();
+                    p.insert("block_id".into(), json!(block.id));
+                    p.insert("category".into(), json!(outcome.name));
+                    p.insert("population_outside".into(), round(s.uncovered(c), 1));
+                    p.insert("area_m2".into(), round(area_m2, 0));
+                    (polygon_geometry(&frame.unproject(&gap)), p)
+                })
+            })
+    })
+}
+
+/// `units.geojson`: one outline per unit with its indicators, prefixed by category.
+pub fn unit_features<'a>(
+    units: &'a Units,
+    indicators: &'a [Indicator],
+    bands_min: &'a [f64],
+) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
+    units.units.iter().map(move |u| {
+        let mut p = JsonObject::new();
+        p.insert("unit_id".into(), json!(u.id));
+        p.insert("name".into(), json!(u.name));
+        p.insert("level".into(), json!(u.level));
+        for row in indicators.iter().filter(|r| r.unit_id == u.id) {
+            let c = &row.category;
+            p.insert(format!("{c}_residents"), round(row.residents, 1));
+            for (b, share) in bands_min.iter().zip(&row.covered_share) {
+                p.insert(format!("{c}_share_{}min", band_label(*b)), round(*share, 4));
+            }
+            p.insert(format!("{c}_facilities"), json!(row.facilities));
+            p.insert(format!("{c}_places"), round(row.places, 1));
+            p.insert(
+                format!("{c}_places_per_1000"),
+                opt_round(row.places_per_1000, 3),
+            );
+            p.insert(
+                format!("{c}_affordable_share"),
+                opt_round(row.affordable_share, 4),
+            );
+            p.insert(
+                format!("{c}_affordable_facilities"),
+                json!(row.affordable_facilities),
+            );
+            p.insert(format!("{c}_deficit_places"), round(row.deficit_places, 1));
+            p.insert(format!("{c}_covered_met"), json!(row.covered_target_met));
+            p.insert(format!("{c}_places_met"), json!(row.places_target_met));
+            p.insert(
+                format!("{c}_affordable_met"),
+                json!(row.affordable_target_met),
+            );
+            p.insert(
+                format!("{c}_has_affordable"),
+                json!(row.has_affordable_facility),
+            );
+        }
+        (polygon_geometry(&u.outline), p)
+    })
+}
+
+/// `indicators.csv`: one row per unit (and the city) and category, UTF-8 with a BOM so
+/// spreadsheets read it as UTF-8; empty cells where a value is undefined.
+pub fn write_indicators_csv(
+    out: &mut impl std::io::Write,
+    indicators: &[Indicator],
+    bands_min: &[f64],
+) -> std::io::Result<()> {
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut w = csv::Writer::from_writer(out);
+    let mut header: Vec<String> = ["unit_id", "unit_name", "level", "category", "residents"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    header.extend(
+        bands_min
+            .iter()
+            .map(|b| format!("covered_share_{}min", band_label(*b))),
+    );
+    header.extend(
+        [
+            "facilities",
+            "places",
+            "places_per_1000",
+            "affordable_places",
+            "unknown_affordability_places",
+            "affordable_share",
+            "affordable_facilities",
+            "access_per_1000",
+            "deficit_places",
+            "subdistricts_with_affordable_share",
+            "covered_target_met",
+            "places_target_met",
+            "affordable_target_met",
+            "has_affordable_facility",
+            "subdistricts_target_met",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    w.write_record(&header)?;
+    let num = |v: f64, d: usize| format!("{:.d$}", v + 0.0); // no "-0.0" from empty sums
+    let opt = |v: Option<f64>, d: usize| v.map_or(String::new(), |v| num(v, d));
+    let flag = |v: Option<bool>| v.map_or(String::new(), |v| v.to_string());
+    for r in indicators {
+        let mut record = vec![
+            r.unit_id.clone(),
+            r.unit_name.clone(),
+            r.level.clone(),
+            r.category.clone(),
+            num(r.residents, 1),
+        ];
+        record.extend(r.covered_share.iter().map(|s| num(*s, 4)));
+        record.extend([
+            r.facilities.to_string(),
+            num(r.places, 1),
+            opt(r.places_per_1000, 3),
+            num(r.affordable_places, 1),
+            num(r.unknown_affordability_places, 1),
+            opt(r.affordable_share, 4),
+            r.affordable_facilities.to_string(),
+            opt(r.access_per_1000, 3),
+            num(r.deficit_places, 1),
+            opt(r.subdistricts_with_affordable_share, 4),
+            flag(r.covered_target_met),
+            flag(r.places_target_met),
+            flag(r.affordable_target_met),
+            flag(r.has_affordable_facility),
+            flag(r.subdistricts_target_met),
+        ]);
+        w.write_record(&record)?;
+    }
+    w.flush()
 }

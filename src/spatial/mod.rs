@@ -1,6 +1,7 @@
 //! Geometry in a local metric frame: projection and snapping onto the walking network.
 
 pub mod projection;
+pub mod raster;
 pub mod snap;
 
 pub use projection::LocalFrame;

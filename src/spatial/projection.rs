@@ -52,6 +52,14 @@ impl LocalFrame {
         polygon.map_coords(|c| self.to_xy(c.x, c.y))
     }
 
+    /// Back from frame metres to a lon/lat multipolygon.
+    pub fn unproject(&self, polygon: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+        polygon.map_coords(|c| {
+            let (x, y) = self.to_lon_lat(c);
+            Coord { x, y }
+        })
+    }
+
     /// Length in metres of the short segment `a`–`b` (frame coordinates), with the east–west
     /// scale taken at the segment's mid-latitude.
     pub fn distance_m(&self, a: Coord<f64>, b: Coord<f64>) -> f64 {

@@ -1,0 +1,332 @@
+//! The plan's indicators per city, district and sub-district, checked against its targets.
+
+use serde::Serialize;
+
+use super::coverage::CategoryOutcome;
+use super::residents::{Residents, point_inside};
+use super::units::{UnitLevel, UnitLocator, Units};
+use crate::config::Targets;
+use crate::spatial::LocalFrame;
+
+/// One row of `indicators.csv`: one unit (or the city) and one category.
+#[derive(Debug, Clone, Serialize)]
+pub struct Indicator {
+    /// `city`, a unit id, or `outside` for residents in no unit of the level.
+    pub unit_id: String,
+    /// Unit name.
+    pub unit_name: String,
+    /// `city`, `district` or `subdistrict`.
+    pub level: String,
+    /// Category.
+    pub category: String,
+    /// Residents.
+    pub residents: f64,
+    /// Share of residents within each band.
+    pub covered_share: Vec<f64>,
+    /// Facilities located in the unit.
+    pub facilities: usize,
+    /// Places of those facilities.
+    pub places: f64,
+    /// Places per 1,000 residents (`None` without residents).
+    pub places_per_1000: Option<f64>,
+    /// Places in facilities known to be affordable.
+    pub affordable_places: f64,
+    /// Places in facilities whose affordability is unknown.
+    pub unknown_affordability_places: f64,
+    /// Affordable places ÷ places, counting unknown as not affordable (`None` without places).
+    pub affordable_share: Option<f64>,
+    /// Facilities known to be affordable.
+    pub affordable_facilities: usize,
+    /// 2SFCA access averaged over residents, places per 1,000 residents.
+    pub access_per_1000: Option<f64>,
+    /// Places missing to reach the target ratio (0 when met).
+    pub deficit_places: f64,
+    /// Share of sub-districts (of the city or district) holding an affordable facility.
+    pub subdistricts_with_affordable_share: Option<f64>,
+    /// Covered share at the threshold ≥ target.
+    pub covered_target_met: Option<bool>,
+    /// Places per 1,000 ≥ target.
+    pub places_target_met: Option<bool>,
+    /// Affordable share ≥ target; `None` when unknown places could decide either way.
+    pub affordable_target_met: Option<bool>,
+    /// (Sub-districts) at least one affordable facility; `None` when only unknowns could.
+    pub has_affordable_facility: Option<bool>,
+    /// (City, districts) sub-district share target met.
+    pub subdistricts_target_met: Option<bool>,
+}
+
+/// Where every home and facility lies: unit index per level.
+pub struct UnitPlacement {
+    /// Per home: (district, sub-district).
+    pub homes: Vec<(Option<u32>, Option<u32>)>,
+    /// Per category, per facility: (district, sub-district).
+    pub facilities: Vec<Vec<(Option<u32>, Option<u32>)>>,
+    /// Per unit: its district, for sub-districts.
+    pub district_of_unit: Vec<Option<u32>>,
+}
+
+/// Locates homes, facilities and sub-districts in units.
+pub fn locate_all(
+    units: &Units,
+    frame: &LocalFrame,
+    residents: &Residents,
+    outcomes: &[CategoryOutcome],
+) -> UnitPlacement {
+    let locator = UnitLocator::new(units, frame);
+    let both = |p| {
+        (
+            locator.locate(p, UnitLevel::District),
+            locator.locate(p, UnitLevel::Subdistrict),
+        )
+    };
+    UnitPlacement {
+        homes: residents
+            .buildings
+            .iter()
+            .map(|b| both(b.inside_xy))
+            .collect(),
+        facilities: outcomes
+            .iter()
+            .map(|c| {
+                c.facilities
+                    .iter()
+                    .map(|f| both(frame.to_xy(f.lon, f.lat)))
+                    .collect()
+            })
+            .collect(),
+        district_of_unit: units
+            .units
+            .iter()
+            .map(|u| {
+                let inside = point_inside(&frame.project(&u.outline))?;
+                match u.level {
+                    UnitLevel::Subdistrict => locator.locate(inside, UnitLevel::District),
+                    UnitLevel::District => None,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Lower and upper bounds decide a target: met, missed, or `None` when unknowns straddle it.
+fn verdict(lower: f64, upper: f64, target: f64) -> Option<bool> {
+    if lower >= target {
+        Some(true)
+    } else if upper < target {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Which homes and facilities a row counts, by their (district, sub-district).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Extent {
+    City,
+    Unit(UnitLevel, u32),
+    Outside(UnitLevel),
+}
+
+impl Extent {
+    fn holds(self, (district, subdistrict): (Option<u32>, Option<u32>)) -> bool {
+        match self {
+            Extent::City => true,
+            Extent::Unit(UnitLevel::District, u) => district == Some(u),
+            Extent::Unit(UnitLevel::Subdistrict, u) => subdistrict == Some(u),
+            Extent::Outside(UnitLevel::District) => district.is_none(),
+            Extent::Outside(UnitLevel::Subdistrict) => subdistrict.is_none(),
+        }
+    }
+}
+
+/// What one indicator row is about.
+struct Scope {
+    unit_id: String,
+    unit_name: String,
+    level: &'static str,
+    extent: Extent,
+    /// Home indices inside.
+    homes: Vec<usize>,
+    /// Sub-districts inside (for the city and districts).
+    subdistricts: Vec<usize>,
+}
+
+fn level_name(level: UnitLevel) -> &'static str {
+    match level {
+        UnitLevel::District => "district",
+        UnitLevel::Subdistrict => "subdistrict",
+    }
+}
+
+/// The scopes of every row: the city, each unit, and "outside" per level when anyone is.
+fn scopes(units: &Units, located: &UnitPlacement) -> Vec<Scope> {
+    let homes_in = |extent: Extent| -> Vec<usize> {
+        (0..located.homes.len())
+            .filter(|&h| extent.holds(located.homes[h]))
+            .collect()
+    };
+    let subdistricts_where = |keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
+        (0..units.units.len())
+            .filter(|&u| units.units[u].level == UnitLevel::Subdistrict && keep(u))
+            .collect()
+    };
+    let mut out = vec![Scope {
+        unit_id: "city".into(),
+        unit_name: "(whole extract)".into(),
+        level: "city",
+        extent: Extent::City,
+        homes: homes_in(Extent::City),
+        subdistricts: subdistricts_where(&|_| true),
+    }];
+    for (u, unit) in units.units.iter().enumerate() {
+        let extent = Extent::Unit(unit.level, u as u32);
+        out.push(Scope {
+            unit_id: unit.id.clone(),
+            unit_name: unit.name.clone(),
+            level: level_name(unit.level),
+            extent,
+            homes: homes_in(extent),
+            subdistricts: match unit.level {
+                UnitLevel::District => {
+                    subdistricts_where(&|s| located.district_of_unit[s] == Some(u as u32))
+                }
+                UnitLevel::Subdistrict => Vec::new(),
+            },
+        });
+    }
+    for level in [UnitLevel::District, UnitLevel::Subdistrict] {
+        let extent = Extent::Outside(level);
+        let homes = homes_in(extent);
+        if units.units.iter().any(|u| u.level == level) && !homes.is_empty() {
+            out.push(Scope {
+                unit_id: "outside".into(),
+                unit_name: format!("(outside every {})", level_name(level)),
+                level: level_name(level),
+                extent,
+                homes,
+                subdistricts: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// Every indicator row: the city, each district, each sub-district, and residents outside
+/// every unit of a level; for each category.
+pub fn indicators(
+    units: &Units,
+    located: &UnitPlacement,
+    residents: &Residents,
+    outcomes: &[CategoryOutcome],
+    bands_min: &[f64],
+    targets: &Targets,
+) -> Vec<Indicator> {
+    let scopes = scopes(units, located);
+    let pop = |h: usize| residents.buildings[h].population;
+    let mut rows = Vec::new();
+    for (c, outcome) in outcomes.iter().enumerate() {
+        // Per sub-district: holds an affordable facility (Some(true)), only unknowns (None).
+        let affordable_in = |u: usize| -> Option<bool> {
+            let mut unknown = false;
+            for (f, facility) in outcome.facilities.iter().enumerate() {
+                if located.facilities[c][f].1 == Some(u as u32) {
+                    match facility.affordable {
+                        Some(true) => return Some(true),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+            }
+            if unknown { None } else { Some(false) }
+        };
+        for scope in &scopes {
+            let total: f64 = scope.homes.iter().map(|&h| pop(h)).sum();
+            let covered_share: Vec<f64> = bands_min
+                .iter()
+                .map(|&b| {
+                    let covered: f64 = scope
+                        .homes
+                        .iter()
+                        .filter(|&&h| outcome.minutes(h).is_some_and(|m| m <= b))
+                        .map(|&h| pop(h))
+                        .sum();
+                    if total > 0.0 { covered / total } else { 0.0 }
+                })
+                .collect();
+            let inside: Vec<usize> = (0..outcome.facilities.len())
+                .filter(|&f| scope.extent.holds(located.facilities[c][f]))
+                .collect();
+            let places_where = |want: Option<bool>| -> f64 {
+                inside
+                    .iter()
+                    .filter(|&&f| outcome.facilities[f].affordable == want)
+                    .map(|&f| outcome.places[f])
+                    .sum()
+            };
+            let places: f64 = inside.iter().map(|&f| outcome.places[f]).sum();
+            let (affordable_places, unknown_places) =
+                (places_where(Some(true)), places_where(None));
+            let per_1000 = |v: f64| (total > 0.0).then(|| v / total * 1000.0);
+            let access_total: f64 = scope
+                .homes
+                .iter()
+                .map(|&h| pop(h) * outcome.access[h])
+                .sum();
+            let sub_share = (!scope.subdistricts.is_empty()).then(|| {
+                let verdicts: Vec<Option<bool>> = scope
+                    .subdistricts
+                    .iter()
+                    .map(|&u| affordable_in(u))
+                    .collect();
+                let n = verdicts.len() as f64;
+                let yes = verdicts.iter().filter(|v| **v == Some(true)).count() as f64;
+                let maybe = verdicts.iter().filter(|v| v.is_none()).count() as f64;
+                (yes / n, (yes + maybe) / n)
+            });
+            rows.push(Indicator {
+                unit_id: scope.unit_id.clone(),
+                unit_name: scope.unit_name.clone(),
+                level: scope.level.to_string(),
+                category: outcome.name.clone(),
+                residents: total,
+                covered_target_met: (total > 0.0).then(|| {
+                    covered_share
+                        .last()
+                        .is_some_and(|&s| s >= targets.covered_share)
+                }),
+                covered_share,
+                facilities: inside.len(),
+                places,
+                places_per_1000: per_1000(places),
+                affordable_places,
+                unknown_affordability_places: unknown_places,
+                affordable_share: (places > 0.0).then(|| affordable_places / places),
+                affordable_facilities: inside
+                    .iter()
+                    .filter(|&&f| outcome.facilities[f].affordable == Some(true))
+                    .count(),
+                access_per_1000: per_1000(access_total),
+                deficit_places: (targets.places_per_1000 * total / 1000.0 - places).max(0.0),
+                subdistricts_with_affordable_share: sub_share.map(|s| s.0),
+                places_target_met: per_1000(places).map(|p| p >= targets.places_per_1000),
+                affordable_target_met: (places > 0.0)
+                    .then(|| {
+                        verdict(
+                            affordable_places / places,
+                            (affordable_places + unknown_places) / places,
+                            targets.affordable_share,
+                        )
+                    })
+                    .flatten(),
+                has_affordable_facility: match scope.extent {
+                    Extent::Unit(UnitLevel::Subdistrict, u) => affordable_in(u as usize),
+                    _ => None,
+                },
+                subdistricts_target_met: sub_share.and_then(|(lo, hi)| {
+                    verdict(lo, hi, targets.subdistricts_with_affordable_share)
+                }),
+            });
+        }
+    }
+    rows
+}

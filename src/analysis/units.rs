@@ -1,0 +1,212 @@
+//! Administrative units (districts and sub-districts), from OSM boundary relations or the
+//! planner's own polygons, and which unit each point falls in.
+
+use std::path::Path;
+
+use geo::{BoundingRect, Contains, Coord, MultiPolygon, Point, Rect};
+use rstar::primitives::GeomWithData;
+use rstar::{AABB, RTree};
+
+use crate::error::{Error, Result};
+use crate::osm::areas::build_areas;
+use crate::osm::read::{OsmExtract, is_admin_boundary};
+use crate::osm::tag;
+use crate::spatial::LocalFrame;
+
+/// Default `admin_level` of districts (区/县 in China's OSM convention).
+pub const DEFAULT_DISTRICT_LEVEL: u8 = 6;
+/// Default `admin_level` of sub-districts (街道/乡镇; Liechtenstein's municipalities).
+pub const DEFAULT_SUBDISTRICT_LEVEL: u8 = 8;
+
+/// Which tier a unit belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitLevel {
+    /// A district.
+    District,
+    /// A sub-district (street office).
+    Subdistrict,
+}
+
+/// One administrative unit.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// `relation/123` for OSM, `row/N` (feature index + 1) for a file.
+    pub id: String,
+    /// Its name (`name` tag or the file's name field).
+    pub name: String,
+    /// District or sub-district.
+    pub level: UnitLevel,
+    /// Outline in lon/lat degrees.
+    pub outline: MultiPolygon<f64>,
+}
+
+/// The units of a run, with those that had to be skipped.
+#[derive(Debug, Clone, Default)]
+pub struct Units {
+    /// Usable units, districts first, each tier ordered by name then id.
+    pub units: Vec<Unit>,
+    /// `name (id): reason` for each unit skipped.
+    pub skipped: Vec<String>,
+}
+
+/// Where units come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UnitsSource {
+    /// OSM `boundary=administrative` relations at these admin levels.
+    Osm {
+        /// `admin_level` of districts.
+        district_level: u8,
+        /// `admin_level` of sub-districts.
+        subdistrict_level: u8,
+    },
+    /// The planner's polygons (GeoJSON), all taken as sub-districts.
+    File {
+        /// GeoJSON file of polygons.
+        path: std::path::PathBuf,
+        /// Property holding each unit's name.
+        name_field: String,
+    },
+}
+
+fn order(units: &mut [Unit]) {
+    units.sort_by(|a, b| (a.level, &a.name, &a.id).cmp(&(b.level, &b.name, &b.id)));
+}
+
+/// Districts and sub-districts from the extract's boundary relations.
+pub fn units_from_osm(extract: &OsmExtract, district_level: u8, subdistrict_level: u8) -> Units {
+    let level_of = |tags: &[(String, String)]| -> Option<UnitLevel> {
+        let level: u8 = tag(tags, "admin_level")?.trim().parse().ok()?;
+        if level == district_level {
+            Some(UnitLevel::District)
+        } else if level == subdistrict_level {
+            Some(UnitLevel::Subdistrict)
+        } else {
+            None
+        }
+    };
+    let wanted = |tags: &Vec<(String, String)>| is_admin_boundary(tags) && level_of(tags).is_some();
+    let (areas, broken) = build_areas(extract, wanted);
+    let name_of = |tags: &[(String, String)]| tag(tags, "name").unwrap_or("(unnamed)").to_string();
+    let mut units: Vec<Unit> = areas
+        .into_iter()
+        .map(|a| Unit {
+            id: a.id.to_string(),
+            name: name_of(&a.tags),
+            level: level_of(&a.tags).expect("filtered on level"),
+            outline: a.polygon,
+        })
+        .collect();
+    order(&mut units);
+    let skipped = broken
+        .skipped
+        .into_iter()
+        .map(|reason| {
+            let id = reason.split(':').next().unwrap_or("");
+            let name = extract
+                .relations
+                .iter()
+                .find(|r| format!("relation/{}", r.id) == id)
+                .map_or_else(|| "(unnamed)".to_string(), |r| name_of(&r.tags));
+            format!("{name} ({reason})")
+        })
+        .collect();
+    Units { units, skipped }
+}
+
+/// Sub-districts from the planner's GeoJSON polygons, named by `name_field`.
+///
+/// # Errors
+/// [`Error::Data`] naming the feature for a missing name or a geometry that is not a
+/// polygon; [`Error::Io`] when unreadable.
+pub fn units_from_file(path: &Path, name_field: &str) -> Result<Units> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let geojson: geojson::GeoJson = text
+        .parse()
+        .map_err(|e| Error::data(path, format!("not GeoJSON: {e}")))?;
+    let geojson::GeoJson::FeatureCollection(fc) = geojson else {
+        return Err(Error::data(
+            path,
+            "expected a FeatureCollection of unit polygons",
+        ));
+    };
+    if fc.features.is_empty() {
+        return Err(Error::data(path, "no units in file"));
+    }
+    let mut units = Vec::new();
+    for (i, f) in fc.features.into_iter().enumerate() {
+        let bad = |what: &str| Error::data(path, format!("feature {i}, {what}"));
+        let name = match f.property(name_field) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => {
+                return Err(bad(&format!(
+                    "field {name_field:?}: missing (the unit name)"
+                )));
+            }
+        };
+        let geometry = f
+            .geometry
+            .ok_or_else(|| bad("field \"geometry\": missing"))?;
+        let outline = match geo::Geometry::<f64>::try_from(geometry) {
+            Ok(geo::Geometry::Polygon(p)) => MultiPolygon(vec![p]),
+            Ok(geo::Geometry::MultiPolygon(mp)) => mp,
+            _ => {
+                return Err(bad(
+                    "field \"geometry\": a unit must be a Polygon or MultiPolygon",
+                ));
+            }
+        };
+        units.push(Unit {
+            id: format!("row/{}", i + 1),
+            name,
+            level: UnitLevel::Subdistrict,
+            outline,
+        });
+    }
+    order(&mut units);
+    Ok(Units {
+        units,
+        skipped: Vec::new(),
+    })
+}
+
+/// Finds the unit of each tier holding a point.
+pub struct UnitLocator {
+    tree: RTree<GeomWithData<Rect<f64>, usize>>,
+    projected: Vec<MultiPolygon<f64>>,
+    levels: Vec<UnitLevel>,
+}
+
+impl UnitLocator {
+    /// Indexes `units` in the frame.
+    pub fn new(units: &Units, frame: &LocalFrame) -> Self {
+        let projected: Vec<_> = units
+            .units
+            .iter()
+            .map(|u| frame.project(&u.outline))
+            .collect();
+        let tree = RTree::bulk_load(
+            projected
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| Some(GeomWithData::new(p.bounding_rect()?, i)))
+                .collect(),
+        );
+        UnitLocator {
+            tree,
+            projected,
+            levels: units.units.iter().map(|u| u.level).collect(),
+        }
+    }
+
+    /// The lowest-index unit of `level` containing `p` (frame metres).
+    pub fn locate(&self, p: Coord<f64>, level: UnitLevel) -> Option<u32> {
+        self.tree
+            .locate_in_envelope_intersecting(&AABB::from_point(Point::from(p)))
+            .map(|g| g.data)
+            .filter(|&i| self.levels[i] == level && self.projected[i].contains(&p))
+            .min()
+            .map(|i| i as u32)
+    }
+}

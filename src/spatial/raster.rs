@@ -1,0 +1,350 @@
+//! Service areas on a grid: each cell holds the earliest time at which a walker on a street
+//! within the buffer distance of the cell's centre gets there; the cells within a band are
+//! traced back into polygons along cell edges.
+//!
+//! Hand-written because buffering and unioning hundreds of street pieces per facility with a
+//! general polygon-overlay library cost about 80 ms per polygon (measured with callgrind on
+//! liechtenstein-2015: 90 % of the run in the overlay's segment splitting), where a grid of
+//! 10 m cells takes about 1 ms. The price is that outlines follow cell edges: an area is
+//! exact to half a cell along its boundary.
+
+use std::collections::HashMap;
+
+use geo::{Contains, Coord, LineString, MultiPolygon, Polygon, Rect};
+
+/// A rectangular grid of times, seconds (`f32::INFINITY` = not reached).
+#[derive(Debug, Clone)]
+pub struct TimeGrid {
+    origin: Coord<f64>,
+    cell_m: f64,
+    nx: usize,
+    ny: usize,
+    time_s: Vec<f32>,
+}
+
+/// How time grows along one straight segment of a street.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimedSegment {
+    /// Segment start, frame metres.
+    pub start: Coord<f64>,
+    /// Segment end, frame metres.
+    pub end: Coord<f64>,
+    /// Earliest arrival at each point `s` metres past `start`:
+    /// `min(from_start_s + s·per_m_forward, from_end_s + (len − s)·per_m_backward)`.
+    pub from_start_s: f32,
+    /// Arrival time at `end` when coming from beyond it (`INFINITY` when not).
+    pub from_end_s: f32,
+    /// Seconds per metre walking from `start` towards `end`.
+    pub per_m_forward: f32,
+    /// Seconds per metre walking from `end` towards `start`.
+    pub per_m_backward: f32,
+}
+
+impl TimeGrid {
+    /// A grid of `cell_m` cells covering `extent` (frame metres).
+    pub fn covering(extent: Rect<f64>, cell_m: f64) -> Self {
+        let nx = ((extent.width() / cell_m).ceil() as usize).max(1);
+        let ny = ((extent.height() / cell_m).ceil() as usize).max(1);
+        TimeGrid {
+            origin: extent.min(),
+            cell_m,
+            nx,
+            ny,
+            time_s: vec![f32::INFINITY; nx * ny],
+        }
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.time_s.len()
+    }
+
+    /// Whether the grid has no cells.
+    pub fn is_empty(&self) -> bool {
+        self.time_s.is_empty()
+    }
+
+    fn centre(&self, i: usize, j: usize) -> Coord<f64> {
+        Coord {
+            x: self.origin.x + (i as f64 + 0.5) * self.cell_m,
+            y: self.origin.y + (j as f64 + 0.5) * self.cell_m,
+        }
+    }
+
+    /// Lowers every cell whose centre lies within `buffer_m` of a point of the segment to the
+    /// earliest time any such point is reached.
+    pub fn burn(&mut self, seg: &TimedSegment, buffer_m: f64) {
+        let (a, b) = (seg.start, seg.end);
+        let d = b - a;
+        let len2 = d.x * d.x + d.y * d.y;
+        let len = len2.sqrt();
+        let cell = self.cell_m;
+        let i0 = ((a.x.min(b.x) - buffer_m - self.origin.x) / cell)
+            .floor()
+            .max(0.0) as usize;
+        let j0 = ((a.y.min(b.y) - buffer_m - self.origin.y) / cell)
+            .floor()
+            .max(0.0) as usize;
+        let i1 = (((a.x.max(b.x) + buffer_m - self.origin.x) / cell).ceil() as usize).min(self.nx);
+        let j1 = (((a.y.max(b.y) + buffer_m - self.origin.y) / cell).ceil() as usize).min(self.ny);
+        let w2 = buffer_m * buffer_m;
+        for j in j0..j1 {
+            for i in i0..i1 {
+                let c = self.centre(i, j);
+                let (px, py) = (c.x - a.x, c.y - a.y);
+                // Points of the segment within the buffer: |a + u·d − c|² ≤ w², u ∈ [0, 1].
+                let (s0, s1) = if len2 > 0.0 {
+                    let along = (px * d.x + py * d.y) / len;
+                    let off2 = (px * px + py * py) - along * along;
+                    if off2 > w2 {
+                        continue;
+                    }
+                    let half = (w2 - off2).max(0.0).sqrt();
+                    let (s0, s1) = ((along - half).max(0.0), (along + half).min(len));
+                    if s0 > s1 {
+                        continue;
+                    }
+                    (s0, s1)
+                } else if px * px + py * py <= w2 {
+                    (0.0, 0.0)
+                } else {
+                    continue;
+                };
+                let t = (seg.from_start_s + s0 as f32 * seg.per_m_forward)
+                    .min(seg.from_end_s + (len - s1) as f32 * seg.per_m_backward);
+                let k = j * self.nx + i;
+                if t < self.time_s[k] {
+                    self.time_s[k] = t;
+                }
+            }
+        }
+    }
+
+    /// Lowers this grid's cells to `other`'s times where they overlap (same cell size and
+    /// aligned origins assumed: both grids snapped with [`snap_extent`]).
+    pub fn merge_min(&mut self, other: &TimeGrid) {
+        let di = ((other.origin.x - self.origin.x) / self.cell_m).round() as isize;
+        let dj = ((other.origin.y - self.origin.y) / self.cell_m).round() as isize;
+        for j in 0..other.ny {
+            let tj = j as isize + dj;
+            if tj < 0 || tj >= self.ny as isize {
+                continue;
+            }
+            for i in 0..other.nx {
+                let ti = i as isize + di;
+                if ti < 0 || ti >= self.nx as isize {
+                    continue;
+                }
+                let k = tj as usize * self.nx + ti as usize;
+                self.time_s[k] = self.time_s[k].min(other.time_s[j * other.nx + i]);
+            }
+        }
+    }
+
+    /// The cells reached within `limit_s`, as polygons along cell edges (frame metres):
+    /// exteriors counter-clockwise, holes clockwise, cells touching only at a corner kept
+    /// apart. Only the cells whose centre lies in `window` (the whole grid when `None`).
+    pub fn polygons(&self, limit_s: f32, window: Option<Rect<f64>>) -> MultiPolygon<f64> {
+        let (i0, j0, i1, j1) = match window {
+            None => (0, 0, self.nx, self.ny),
+            Some(w) => {
+                let lo = |v: f64, o: f64| (((v - o) / self.cell_m - 0.5).ceil().max(0.0)) as usize;
+                let hi = |v: f64, o: f64, n: usize| {
+                    ((((v - o) / self.cell_m - 0.5).floor() + 1.0).max(0.0) as usize).min(n)
+                };
+                (
+                    lo(w.min().x, self.origin.x),
+                    lo(w.min().y, self.origin.y),
+                    hi(w.max().x, self.origin.x, self.nx),
+                    hi(w.max().y, self.origin.y, self.ny),
+                )
+            }
+        };
+        let filled = |i: isize, j: isize| -> bool {
+            i >= i0 as isize
+                && j >= j0 as isize
+                && (i as usize) < i1
+                && (j as usize) < j1
+                && self.time_s[j as usize * self.nx + i as usize] <= limit_s.min(f32::MAX)
+        };
+        // Boundary edges, directed so the filled cell is on the left.
+        let mut out: HashMap<(i32, i32), Vec<(i32, i32)>> = HashMap::new();
+        let mut starts = Vec::new();
+        for j in j0..j1 {
+            for i in i0..i1 {
+                let (ii, jj) = (i as isize, j as isize);
+                if !filled(ii, jj) {
+                    continue;
+                }
+                let (x, y) = (i as i32, j as i32);
+                let sides = [
+                    (!filled(ii, jj - 1), (x, y), (x + 1, y)),
+                    (!filled(ii + 1, jj), (x + 1, y), (x + 1, y + 1)),
+                    (!filled(ii, jj + 1), (x + 1, y + 1), (x, y + 1)),
+                    (!filled(ii - 1, jj), (x, y + 1), (x, y)),
+                ];
+                for (open, from, to) in sides {
+                    if open {
+                        out.entry(from).or_default().push(to);
+                        starts.push(from);
+                    }
+                }
+            }
+        }
+        let mut rings: Vec<Vec<(i32, i32)>> = Vec::new();
+        for start in starts {
+            let Some(first) = out.get_mut(&start).and_then(|v| v.pop()) else {
+                continue;
+            };
+            let mut ring = vec![start];
+            let (mut prev, mut at) = (start, first);
+            while at != start {
+                ring.push(at);
+                let choices = out.get_mut(&at).expect("every boundary vertex has an exit");
+                let next = if choices.len() == 1 {
+                    choices.pop().expect("one exit")
+                } else {
+                    // A corner shared by two diagonal cells: turn left to keep them apart.
+                    let dir = (at.0 - prev.0, at.1 - prev.1);
+                    let left = (at.0 - dir.1, at.1 + dir.0);
+                    let k = choices.iter().position(|&c| c == left).unwrap_or(0);
+                    choices.swap_remove(k)
+                };
+                (prev, at) = (at, next);
+            }
+            rings.push(ring);
+        }
+        self.assemble(rings)
+    }
+
+    fn assemble(&self, rings: Vec<Vec<(i32, i32)>>) -> MultiPolygon<f64> {
+        let to_xy = |(i, j): (i32, i32)| Coord {
+            x: self.origin.x + f64::from(i) * self.cell_m,
+            y: self.origin.y + f64::from(j) * self.cell_m,
+        };
+        let mut exteriors: Vec<(Polygon<f64>, f64)> = Vec::new();
+        let mut holes: Vec<LineString<f64>> = Vec::new();
+        for ring in rings {
+            // Drop vertices where the outline runs straight on.
+            let n = ring.len();
+            let mut corners: Vec<Coord<f64>> = (0..n)
+                .filter(|&k| {
+                    let (p, c, q) = (ring[(k + n - 1) % n], ring[k], ring[(k + 1) % n]);
+                    (c.0 - p.0, c.1 - p.1) != (q.0 - c.0, q.1 - c.1)
+                })
+                .map(|k| to_xy(ring[k]))
+                .collect();
+            corners.push(corners[0]);
+            let signed: f64 = corners
+                .windows(2)
+                .map(|w| w[0].x * w[1].y - w[1].x * w[0].y)
+                .sum::<f64>()
+                / 2.0;
+            if signed > 0.0 {
+                exteriors.push((Polygon::new(LineString(corners), vec![]), signed));
+            } else {
+                holes.push(LineString(corners));
+            }
+        }
+        exteriors.sort_by(|a, b| a.1.total_cmp(&b.1));
+        for hole in holes {
+            let probe = Coord {
+                x: 0.5 * (hole.0[0].x + hole.0[1].x),
+                y: 0.5 * (hole.0[0].y + hole.0[1].y),
+            };
+            // the smallest exterior around the hole holds it
+            if let Some((p, _)) = exteriors.iter_mut().find(|(p, _)| p.contains(&probe)) {
+                p.interiors_push(hole);
+            }
+        }
+        let mut polygons: Vec<Polygon<f64>> = exteriors.into_iter().map(|(p, _)| p).collect();
+        polygons.sort_by(|a, b| {
+            let (a, b) = (a.exterior().0[0], b.exterior().0[0]);
+            (a.y, a.x).partial_cmp(&(b.y, b.x)).expect("finite")
+        });
+        MultiPolygon(polygons)
+    }
+}
+
+/// `extent` grown to whole cells of a lattice anchored at the frame origin, so grids of the
+/// same cell size line up cell for cell.
+pub fn snap_extent(extent: Rect<f64>, cell_m: f64) -> Rect<f64> {
+    let lo = |v: f64| (v / cell_m).floor() * cell_m;
+    let hi = |v: f64| (v / cell_m).ceil() * cell_m;
+    Rect::new(
+        Coord {
+            x: lo(extent.min().x),
+            y: lo(extent.min().y),
+        },
+        Coord {
+            x: hi(extent.max().x),
+            y: hi(extent.max().y),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::Area;
+
+    fn flat(start: Coord<f64>, end: Coord<f64>) -> TimedSegment {
+        TimedSegment {
+            start,
+            end,
+            from_start_s: 0.0,
+            from_end_s: f32::INFINITY,
+            per_m_forward: 1.0,
+            per_m_backward: 1.0,
+        }
+    }
+
+    /// A 1,000 m street buffered by 50 m: by hand, 1,000 × 100 plus two half-discs of
+    /// radius 50 (7,854 m²) = 107,854 m²; cells of 5 m get within 1 % of it.
+    #[test]
+    fn straight_street_area_by_hand() {
+        let seg = flat(Coord { x: 0.0, y: 0.0 }, Coord { x: 1000.0, y: 0.0 });
+        let extent = snap_extent(
+            Rect::new(Coord { x: -60.0, y: -60.0 }, Coord { x: 1060.0, y: 60.0 }),
+            5.0,
+        );
+        let mut grid = TimeGrid::covering(extent, 5.0);
+        grid.burn(&seg, 50.0);
+        let area = grid.polygons(f32::INFINITY, None).unsigned_area();
+        let want = 100_000.0 + std::f64::consts::PI * 2500.0;
+        assert!((area - want).abs() / want < 0.01, "{area} vs {want}");
+        // Cut where the time runs out: within 400 s at 1 s/m the piece is 0..400 m,
+        // 400 × 100 + one half-disc + the 50 m square end's half-disc = 40,000 + 7,854.
+        let cut = grid.polygons(400.0, None).unsigned_area();
+        let want_cut = 40_000.0 + std::f64::consts::PI * 2500.0;
+        assert!(
+            (cut - want_cut).abs() / want_cut < 0.015,
+            "{cut} vs {want_cut}"
+        );
+    }
+
+    #[test]
+    fn ring_with_a_hole_and_corner_touching_cells() {
+        // A 3×3 block of cells with the centre empty, plus a cell touching its corner.
+        let extent = Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 50.0, y: 50.0 });
+        let mut grid = TimeGrid::covering(extent, 10.0);
+        for j in 0..3 {
+            for i in 0..3 {
+                if (i, j) != (1, 1) {
+                    grid.time_s[j * grid.nx + i] = 1.0;
+                }
+            }
+        }
+        grid.time_s[3 * grid.nx + 3] = 1.0;
+        let mp = grid.polygons(1.0, None);
+        assert_eq!(mp.0.len(), 2, "diagonal cells stay apart");
+        let big = mp.0.iter().find(|p| p.unsigned_area() > 500.0).unwrap();
+        assert_eq!(big.interiors().len(), 1);
+        assert!((big.unsigned_area() - 800.0).abs() < 1e-9);
+        assert!((mp.unsigned_area() - 900.0).abs() < 1e-9);
+        assert!(geo::Validation::is_valid(&mp), "{mp:?}");
+        // a window holding only the lone cell
+        let w = Rect::new(Coord { x: 30.0, y: 30.0 }, Coord { x: 40.0, y: 40.0 });
+        assert!((grid.polygons(1.0, Some(w)).unsigned_area() - 100.0).abs() < 1e-9);
+    }
+}
