@@ -128,12 +128,24 @@ fn sha256_of(path: &Path) -> Result<(u64, String)> {
     Ok((bytes, hex))
 }
 
-/// The frame corners of a lon/lat bounding box.
-fn frame_bounds(
-    frame: &LocalFrame,
-    (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
-) -> (Coord<f64>, Coord<f64>) {
-    (frame.to_xy(min_lon, min_lat), frame.to_xy(max_lon, max_lat))
+/// The box around `points` grown by `pad_m` on every side (a box around the origin when
+/// there are no points).
+fn extent_around(points: &[Coord<f64>], pad_m: f64) -> Rect<f64> {
+    let pad = Coord { x: pad_m, y: pad_m };
+    let first = points.first().copied().unwrap_or_default();
+    let (lo, hi) = points.iter().fold((first, first), |(lo, hi), p| {
+        (
+            Coord {
+                x: lo.x.min(p.x),
+                y: lo.y.min(p.y),
+            },
+            Coord {
+                x: hi.x.max(p.x),
+                y: hi.y.max(p.y),
+            },
+        )
+    });
+    Rect::new(lo - pad, hi + pad)
 }
 
 /// Facilities of each category, from OSM or from the register.
@@ -313,20 +325,22 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
     let population: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
     let costs = graph.arc_costs_s(routing.speed_m_s);
     let homes_by_edge = PointsByEdge::new(&graph, &homes);
-    let served_extent = {
-        let pad = config.area_buffer_m + config.area_cell_m;
-        let (lo, hi) = frame_bounds(&frame, (min_lon, min_lat, max_lon, max_lat));
-        snap_extent(
-            Rect::new(lo - Coord { x: pad, y: pad }, hi + Coord { x: pad, y: pad }),
-            config.area_cell_m,
-        )
-    };
     let outcomes: Vec<CategoryOutcome> = stages.run("route", log, || {
         categories
             .into_iter()
             .zip(facility_placements)
             .map(|((name, facilities), placements)| {
                 let home_times = nearest_facility(&graph, &costs, &routing, &placements, &homes);
+                let facility_xy: Vec<Coord<f64>> = facilities
+                    .iter()
+                    .map(|f| frame.to_xy(f.lon, f.lat))
+                    .collect();
+                // No walk within the threshold leaves this box: the served grid covers it.
+                let reach_m = routing.speed_m_s * routing.threshold_s
+                    + config.area_buffer_m
+                    + config.area_cell_m;
+                let served_extent =
+                    snap_extent(extent_around(&facility_xy, reach_m), config.area_cell_m);
                 let inputs = ReachInputs {
                     graph: &graph,
                     arc_costs_s: &costs,
@@ -343,10 +357,6 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                         ))),
                     }),
                 };
-                let facility_xy: Vec<_> = facilities
-                    .iter()
-                    .map(|f| frame.to_xy(f.lon, f.lat))
-                    .collect();
                 let reach = facility_reach(&inputs, &placements, &facility_xy);
                 let served_grid = inputs
                     .areas

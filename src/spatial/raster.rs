@@ -8,8 +8,6 @@
 //! 10 m cells takes about 1 ms. The price is that outlines follow cell edges: an area is
 //! exact to half a cell along its boundary.
 
-use std::collections::HashMap;
-
 use geo::{Contains, Coord, LineString, MultiPolygon, Polygon, Rect};
 
 /// A rectangular grid of times, seconds (`f32::INFINITY` = not reached).
@@ -20,6 +18,8 @@ pub struct TimeGrid {
     nx: usize,
     ny: usize,
     time_s: Vec<f32>,
+    /// Cells ever lowered: `(i0, j0, i1, j1)`, half-open; empty when `i0 >= i1`.
+    touched: (usize, usize, usize, usize),
 }
 
 /// How time grows along one straight segment of a street.
@@ -51,6 +51,7 @@ impl TimeGrid {
             nx,
             ny,
             time_s: vec![f32::INFINITY; nx * ny],
+            touched: (nx, ny, 0, 0),
         }
     }
 
@@ -88,6 +89,7 @@ impl TimeGrid {
         let i1 = (((a.x.max(b.x) + buffer_m - self.origin.x) / cell).ceil() as usize).min(self.nx);
         let j1 = (((a.y.max(b.y) + buffer_m - self.origin.y) / cell).ceil() as usize).min(self.ny);
         let w2 = buffer_m * buffer_m;
+        self.touch(i0, j0, i1, j1);
         for j in j0..j1 {
             for i in i0..i1 {
                 let c = self.centre(i, j);
@@ -120,11 +122,27 @@ impl TimeGrid {
         }
     }
 
+    fn touch(&mut self, i0: usize, j0: usize, i1: usize, j1: usize) {
+        let t = &mut self.touched;
+        *t = (t.0.min(i0), t.1.min(j0), t.2.max(i1), t.3.max(j1));
+    }
+
     /// Lowers this grid's cells to `other`'s times where they overlap (same cell size and
     /// aligned origins assumed: both grids snapped with [`snap_extent`]).
     pub fn merge_min(&mut self, other: &TimeGrid) {
         let di = ((other.origin.x - self.origin.x) / self.cell_m).round() as isize;
         let dj = ((other.origin.y - self.origin.y) / self.cell_m).round() as isize;
+        let (oi0, oj0, oi1, oj1) = other.touched;
+        if oi0 >= oi1 || oj0 >= oj1 {
+            return;
+        }
+        let clamp = |v: isize, n: usize| v.clamp(0, n as isize) as usize;
+        self.touch(
+            clamp(oi0 as isize + di, self.nx),
+            clamp(oj0 as isize + dj, self.ny),
+            clamp(oi1 as isize + di, self.nx),
+            clamp(oj1 as isize + dj, self.ny),
+        );
         for j in 0..other.ny {
             let tj = j as isize + dj;
             if tj < 0 || tj >= self.ny as isize {
@@ -145,72 +163,91 @@ impl TimeGrid {
     /// exteriors counter-clockwise, holes clockwise, cells touching only at a corner kept
     /// apart. Only the cells whose centre lies in `window` (the whole grid when `None`).
     pub fn polygons(&self, limit_s: f32, window: Option<Rect<f64>>) -> MultiPolygon<f64> {
-        let (i0, j0, i1, j1) = match window {
-            None => (0, 0, self.nx, self.ny),
-            Some(w) => {
-                let lo = |v: f64, o: f64| (((v - o) / self.cell_m - 0.5).ceil().max(0.0)) as usize;
-                let hi = |v: f64, o: f64, n: usize| {
-                    ((((v - o) / self.cell_m - 0.5).floor() + 1.0).max(0.0) as usize).min(n)
-                };
-                (
-                    lo(w.min().x, self.origin.x),
-                    lo(w.min().y, self.origin.y),
-                    hi(w.max().x, self.origin.x, self.nx),
-                    hi(w.max().y, self.origin.y, self.ny),
-                )
-            }
-        };
-        let filled = |i: isize, j: isize| -> bool {
-            i >= i0 as isize
-                && j >= j0 as isize
-                && (i as usize) < i1
-                && (j as usize) < j1
-                && self.time_s[j as usize * self.nx + i as usize] <= limit_s.min(f32::MAX)
-        };
-        // Boundary edges, directed so the filled cell is on the left.
-        let mut out: HashMap<(i32, i32), Vec<(i32, i32)>> = HashMap::new();
+        let (mut i0, mut j0, mut i1, mut j1) = self.touched;
+        if let Some(w) = window {
+            let lo = |v: f64, o: f64| ((v - o) / self.cell_m - 0.5).ceil().max(0.0) as usize;
+            let hi = |v: f64, o: f64| ((v - o) / self.cell_m - 0.5).floor().max(-1.0) as isize + 1;
+            i0 = i0.max(lo(w.min().x, self.origin.x));
+            j0 = j0.max(lo(w.min().y, self.origin.y));
+            i1 = i1.min(hi(w.max().x, self.origin.x).max(0) as usize);
+            j1 = j1.min(hi(w.max().y, self.origin.y).max(0) as usize);
+        }
+        if i0 >= i1 || j0 >= j1 {
+            return MultiPolygon(vec![]);
+        }
+        let limit_s = limit_s.min(f32::MAX);
+        let filled = |i: usize, j: usize| self.time_s[j * self.nx + i] <= limit_s;
+        // Boundary edges between window vertices, directed so the filled cell is on the left;
+        // a vertex has at most two exits (two when two cells meet only at that corner).
+        let width = i1 - i0 + 1;
+        let vertex = |i: usize, j: usize| ((j - j0) * width + (i - i0)) as u32;
+        let mut exits = vec![[u32::MAX; 2]; width * (j1 - j0 + 1)];
         let mut starts = Vec::new();
         for j in j0..j1 {
             for i in i0..i1 {
-                let (ii, jj) = (i as isize, j as isize);
-                if !filled(ii, jj) {
+                if !filled(i, j) {
                     continue;
                 }
-                let (x, y) = (i as i32, j as i32);
                 let sides = [
-                    (!filled(ii, jj - 1), (x, y), (x + 1, y)),
-                    (!filled(ii + 1, jj), (x + 1, y), (x + 1, y + 1)),
-                    (!filled(ii, jj + 1), (x + 1, y + 1), (x, y + 1)),
-                    (!filled(ii - 1, jj), (x, y + 1), (x, y)),
+                    (j == j0 || !filled(i, j - 1), vertex(i, j), vertex(i + 1, j)),
+                    (
+                        i + 1 == i1 || !filled(i + 1, j),
+                        vertex(i + 1, j),
+                        vertex(i + 1, j + 1),
+                    ),
+                    (
+                        j + 1 == j1 || !filled(i, j + 1),
+                        vertex(i + 1, j + 1),
+                        vertex(i, j + 1),
+                    ),
+                    (i == i0 || !filled(i - 1, j), vertex(i, j + 1), vertex(i, j)),
                 ];
                 for (open, from, to) in sides {
                     if open {
-                        out.entry(from).or_default().push(to);
+                        let slot = &mut exits[from as usize];
+                        slot[usize::from(slot[0] != u32::MAX)] = to;
                         starts.push(from);
                     }
                 }
             }
         }
+        // Takes an exit of `v`, the one to `prefer` when there are two.
+        let take = |exits: &mut [[u32; 2]], v: u32, prefer: u32| -> u32 {
+            let slot = &mut exits[v as usize];
+            let k = usize::from(slot[1] != u32::MAX && slot[1] == prefer);
+            let next = slot[k];
+            slot[k] = slot[1];
+            slot[1] = u32::MAX;
+            next
+        };
+        let xy = |v: u32| {
+            (
+                (v as usize % width + i0) as i32,
+                (v as usize / width + j0) as i32,
+            )
+        };
         let mut rings: Vec<Vec<(i32, i32)>> = Vec::new();
         for start in starts {
-            let Some(first) = out.get_mut(&start).and_then(|v| v.pop()) else {
+            // Start only where the exit is unambiguous: every ring has such a corner.
+            let slot = exits[start as usize];
+            if slot[0] == u32::MAX || slot[1] != u32::MAX {
                 continue;
-            };
-            let mut ring = vec![start];
-            let (mut prev, mut at) = (start, first);
+            }
+            let mut ring = vec![xy(start)];
+            let (mut prev, mut at) = (start, take(&mut exits, start, u32::MAX));
             while at != start {
-                ring.push(at);
-                let choices = out.get_mut(&at).expect("every boundary vertex has an exit");
-                let next = if choices.len() == 1 {
-                    choices.pop().expect("one exit")
+                ring.push(xy(at));
+                // At a corner shared by two diagonal cells, turn left to keep them apart.
+                let (p, a) = (xy(prev), xy(at));
+                let dir = (a.0 - p.0, a.1 - p.1);
+                let left = (a.0 - dir.1, a.1 + dir.0);
+                let in_window = |c: i32, lo: usize, hi: usize| c >= lo as i32 && c <= hi as i32;
+                let left_vertex = if in_window(left.0, i0, i1) && in_window(left.1, j0, j1) {
+                    vertex(left.0 as usize, left.1 as usize)
                 } else {
-                    // A corner shared by two diagonal cells: turn left to keep them apart.
-                    let dir = (at.0 - prev.0, at.1 - prev.1);
-                    let left = (at.0 - dir.1, at.1 + dir.0);
-                    let k = choices.iter().position(|&c| c == left).unwrap_or(0);
-                    choices.swap_remove(k)
+                    u32::MAX
                 };
-                (prev, at) = (at, next);
+                (prev, at) = (at, take(&mut exits, at, left_vertex));
             }
             rings.push(ring);
         }
@@ -336,6 +373,7 @@ mod tests {
             }
         }
         grid.time_s[3 * grid.nx + 3] = 1.0;
+        grid.touched = (0, 0, grid.nx, grid.ny);
         let mp = grid.polygons(1.0, None);
         assert_eq!(mp.0.len(), 2, "diagonal cells stay apart");
         let big = mp.0.iter().find(|p| p.unsigned_area() > 500.0).unwrap();
