@@ -21,6 +21,10 @@ pub const DEFAULT_TARGET_SUBDISTRICT_SHARE: f64 = 0.9;
 pub const DEFAULT_TARGET_COVERED_SHARE: f64 = 0.9;
 /// Farthest a home or facility may be from the network and still be snapped, metres.
 pub const DEFAULT_MAX_SNAP_M: f64 = 250.0;
+/// A network component with less walkable length than this, metres, is an island. Fixed,
+/// not derived from the threshold, so that where a home snaps never depends on `--minutes`
+/// (coverage can only grow with the threshold).
+pub const ISLAND_MAX_M: f64 = 1000.0;
 /// How far the nearest-facility search looks, minutes: homes beyond get no time (null).
 pub const DEFAULT_SEARCH_MINUTES: f64 = 120.0;
 
@@ -111,12 +115,6 @@ impl CoverageConfig {
     /// Walking speed, m/s.
     pub fn speed_m_s(&self) -> f64 {
         self.speed_kmh / 3.6
-    }
-
-    /// A network component is an island when its total length is under the distance walked
-    /// in the threshold time: nobody on it could walk the threshold without leaving it.
-    pub fn island_max_m(&self) -> f64 {
-        self.speed_m_s() * self.threshold_min() * 60.0
     }
 }
 

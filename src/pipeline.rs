@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use geo::{Coord, Rect};
 
-use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -280,7 +279,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         gather_facilities(config, register, &extract)
     })?;
     let index = stages.run("index", log, || EdgeIndex::new(&graph));
-    let island_max_m = config.island_max_m();
+    let island_max_m = crate::config::ISLAND_MAX_M;
     let (homes, facility_placements): (Vec<Placement>, Vec<Vec<Placement>>) =
         stages.run("snap", log, || {
             let origins: Vec<_> = residents.buildings.iter().map(|b| b.origin_xy).collect();
@@ -423,7 +422,8 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
             let covered: Vec<usize> = (0..homes.len())
                 .filter(|&h| c.home_times[h].is_some_and(|(t, _)| t <= routing.threshold_s))
                 .collect();
-            let covered_population: f64 = covered.par_iter().map(|&h| population[h]).sum();
+            // + 0.0: an empty f64 sum is -0.0
+            let covered_population: f64 = covered.iter().map(|&h| population[h]).sum::<f64>() + 0.0;
             let ids_where = |pred: &dyn Fn(&Placement) -> bool| -> Vec<String> {
                 c.placements
                     .iter()

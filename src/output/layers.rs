@@ -23,6 +23,12 @@ fn opt_round(v: Option<f64>, decimals: i32) -> Value {
     v.map_or(Value::Null, |v| round(v, decimals))
 }
 
+/// Minutes to 2 decimals, rounded up, so a printed time is within a threshold exactly when
+/// the time is (15.004 prints as 15.01, not as a covered-looking 15.0).
+fn minutes_up(minutes: Option<f64>) -> Value {
+    minutes.map_or(Value::Null, |m| json!((m * 100.0).ceil() / 100.0 + 0.0))
+}
+
 /// A band's minutes as used in field names: `15`, `7.5`.
 pub fn band_label(minutes: f64) -> String {
     format!("{minutes}")
@@ -63,7 +69,7 @@ pub fn building_features<'a>(
         for c in outcomes {
             let minutes = c.minutes(h);
             let nearest = c.home_times[h].map(|(_, f)| c.facilities[f as usize].id.clone());
-            p.insert(format!("{}_minutes", c.name), opt_round(minutes, 2));
+            p.insert(format!("{}_minutes", c.name), minutes_up(minutes));
             p.insert(format!("{}_nearest", c.name), json!(nearest));
             p.insert(
                 format!("{}_covered", c.name),

@@ -1,0 +1,410 @@
+//! Bad inputs fail cleanly: one message on stderr naming the file (or flag) and the problem,
+//! the documented exit code (1 bad data, 2 usage or environment), no panic, no output files,
+//! and an earlier good output in the same folder left byte for byte as it was.
+//!
+//! Run with `-- --nocapture` to see each case's exact stderr.
+
+mod common;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use common::{Outcome, coverage, files_in, osm};
+use fifteen::osm::write::PbfWriter;
+
+/// Exit code of unusable data.
+const BAD_DATA: i32 = 1;
+/// Exit code of a request that cannot be carried out (usage, environment).
+const USAGE: i32 = 2;
+
+/// `input` followed by `flags`, as arguments of `fifteen coverage`.
+fn args(input: impl AsRef<Path>, flags: &[&str]) -> Vec<OsString> {
+    std::iter::once(input.as_ref().as_os_str().to_owned())
+        .chain(flags.iter().map(OsString::from))
+        .collect()
+}
+
+/// Runs `args --out out`.
+fn run_into(args: &[OsString], out: &Path) -> Outcome {
+    coverage(
+        args.iter()
+            .cloned()
+            .chain([OsString::from("--out"), out.as_os_str().to_owned()]),
+    )
+}
+
+/// Checks a failed run: no panic, `code`, exactly one `fifteen: error:` line on stderr that
+/// contains every mention (case-insensitively; `a|b` accepts either), nothing on stdout
+/// claiming success.
+fn check_failure(case: &str, outcome: &Outcome, code: i32, mentions: &[&str]) {
+    eprintln!(
+        "[{case}] exit {:?}, stderr: {}",
+        outcome.code,
+        outcome.stderr.trim_end()
+    );
+    assert!(
+        !outcome.stderr.contains("panicked"),
+        "[{case}] panicked:\n{}",
+        outcome.stderr
+    );
+    assert_eq!(
+        outcome.code,
+        Some(code),
+        "[{case}] exit code; stderr:\n{}",
+        outcome.stderr
+    );
+    let lines: Vec<&str> = outcome
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "[{case}] expected one message, got:\n{}",
+        outcome.stderr
+    );
+    assert!(
+        lines[0].starts_with("fifteen: error: "),
+        "[{case}] {}",
+        lines[0]
+    );
+    let message = lines[0].to_lowercase();
+    for mention in mentions {
+        assert!(
+            mention
+                .split('|')
+                .any(|m| message.contains(&m.to_lowercase())),
+            "[{case}] the message does not mention {mention:?}: {}",
+            lines[0]
+        );
+    }
+    assert!(
+        !outcome.stdout.contains("wrote"),
+        "[{case}] stdout claims success: {}",
+        outcome.stdout
+    );
+}
+
+/// The bad run `args` fails as described (see [`check_failure`]) twice: into a fresh folder,
+/// which it leaves without files, and into a folder holding a good run's outputs, which it
+/// leaves byte for byte as they were.
+fn assert_fails_cleanly(case: &str, args: &[OsString], code: i32, mentions: &[&str]) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+
+    let fresh = tmp.path().join("fresh");
+    check_failure(case, &run_into(args, &fresh), code, mentions);
+    assert!(
+        files_in(&fresh).is_empty(),
+        "[{case}] files left in a fresh output folder: {:?}",
+        files_in(&fresh).keys()
+    );
+
+    let used = tmp.path().join("used");
+    let good = run_into(
+        &self::args(
+            osm("bayfront_singapore.osm.pbf"),
+            &["--category", "grocery"],
+        ),
+        &used,
+    );
+    assert_eq!(good.code, Some(0), "the good run failed:\n{}", good.stderr);
+    let before = files_in(&used);
+    assert!(before.len() >= 4, "the good run wrote {:?}", before.keys());
+    check_failure(case, &run_into(args, &used), code, mentions);
+    let after = files_in(&used);
+    assert!(
+        before.keys().eq(after.keys()),
+        "[{case}] the output folder changed from {:?} to {:?}",
+        before.keys(),
+        after.keys()
+    );
+    for (name, bytes) in &before {
+        assert!(after[name] == *bytes, "[{case}] {name} was changed");
+    }
+}
+
+/// A path in a temp folder holding `bytes`; the folder lives as long as the returned guard.
+fn file_with(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).expect("write test input");
+    (dir, path)
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn liechtenstein() -> Vec<u8> {
+    std::fs::read(osm("liechtenstein-2015.osm.pbf")).expect("shared extract")
+}
+
+/// A protobuf varint at `*i`, advancing `*i`.
+fn varint(bytes: &[u8], i: &mut usize) -> u64 {
+    let mut value = 0;
+    for shift in (0..64).step_by(7) {
+        let byte = bytes[*i];
+        *i += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            break;
+        }
+    }
+    value
+}
+
+/// `(offset, length)` of every blob body of a PBF file: each blob is a 4-byte big-endian
+/// header length, a `BlobHeader` whose field 3 is the body's length, then the body.
+fn blob_bodies(pbf: &[u8]) -> Vec<(usize, usize)> {
+    let mut bodies = Vec::new();
+    let mut pos = 0;
+    while pos + 4 <= pbf.len() {
+        let header_len = u32::from_be_bytes(pbf[pos..pos + 4].try_into().unwrap()) as usize;
+        let header = &pbf[pos + 4..pos + 4 + header_len];
+        let (mut i, mut body_len) = (0, None);
+        while i < header.len() {
+            let key = varint(header, &mut i);
+            match key & 7 {
+                0 => {
+                    let v = varint(header, &mut i);
+                    if key >> 3 == 3 {
+                        body_len = Some(v as usize);
+                    }
+                }
+                2 => i += varint(header, &mut i) as usize,
+                wire => panic!("unexpected wire type {wire} in a BlobHeader"),
+            }
+        }
+        let start = pos + 4 + header_len;
+        let len = body_len.expect("BlobHeader.datasize");
+        bodies.push((start, len));
+        pos = start + len;
+    }
+    assert_eq!(pos, pbf.len(), "blobs end at the end of the file");
+    bodies
+}
+
+/// A text file named like an extract.
+#[test]
+fn text_file_is_not_a_pbf() {
+    let (_dir, path) = file_with("not-a-pbf.osm.pbf", b"this is not a PBF, just text\n");
+    assert_fails_cleanly(
+        "not a PBF",
+        &args(&path, &["--category", "childcare"]),
+        BAD_DATA,
+        &[&display(&path), "pbf"],
+    );
+}
+
+/// A zero-byte extract.
+#[test]
+fn empty_file() {
+    let (_dir, path) = file_with("empty.osm.pbf", b"");
+    assert_fails_cleanly(
+        "empty file",
+        &args(&path, &["--category", "childcare"]),
+        BAD_DATA,
+        &[&display(&path), "empty"],
+    );
+}
+
+/// The first half of a real extract: the file ends inside a blob.
+#[test]
+fn truncated_pbf() {
+    let bytes = liechtenstein();
+    let (_dir, path) = file_with("truncated.osm.pbf", &bytes[..bytes.len() / 2]);
+    assert_fails_cleanly(
+        "truncated PBF",
+        &args(&path, &["--category", "childcare"]),
+        BAD_DATA,
+        &[&display(&path), "truncated|end of file"],
+    );
+}
+
+/// A real extract with eight bytes flipped in the middle of a data blob's compressed body.
+#[test]
+fn corrupted_blob() {
+    let mut bytes = liechtenstein();
+    let bodies = blob_bodies(&bytes);
+    assert!(bodies.len() >= 3, "{} blobs", bodies.len());
+    let (start, len) = bodies[bodies.len() / 2];
+    for b in &mut bytes[start + len / 2..start + len / 2 + 8] {
+        *b ^= 0xff;
+    }
+    let (_dir, path) = file_with("corrupted.osm.pbf", &bytes);
+    assert_fails_cleanly(
+        "corrupted blob",
+        &args(&path, &["--category", "childcare"]),
+        BAD_DATA,
+        &[&display(&path), "corrupt|invalid|checksum"],
+    );
+}
+
+/// An input path that does not exist is an environment problem (exit 2).
+#[test]
+fn nonexistent_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.osm.pbf");
+    assert_fails_cleanly(
+        "nonexistent input",
+        &args(&path, &["--category", "childcare"]),
+        USAGE,
+        &[&display(&path), "no such file|not found|does not exist"],
+    );
+}
+
+/// A synthetic extract (written with `PbfWriter`) whose only ways are a house, a motorway and
+/// a footway closed to walkers.
+#[test]
+fn extract_without_walkable_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-walkable-way.osm.pbf");
+    let mut w = PbfWriter::create(&path).unwrap();
+    let square = [
+        (9.5200, 47.1400),
+        (9.5202, 47.1400),
+        (9.5202, 47.1402),
+        (9.5200, 47.1402),
+    ];
+    for (id, (lon, lat)) in (1..).zip(square) {
+        w.write_node(id, lon, lat, &[]).unwrap();
+    }
+    w.write_node(5, 9.5190, 47.1390, &[]).unwrap();
+    w.write_node(6, 9.5210, 47.1410, &[]).unwrap();
+    w.write_node(7, 9.5205, 47.1405, &[("amenity", "kindergarten")])
+        .unwrap();
+    w.write_way(1, &[1, 2, 3, 4, 1], &[("building", "house")])
+        .unwrap();
+    w.write_way(2, &[5, 6], &[("highway", "motorway")]).unwrap();
+    w.write_way(3, &[4, 6], &[("highway", "footway"), ("foot", "no")])
+        .unwrap();
+    w.finish().unwrap();
+    assert_fails_cleanly(
+        "no walkable way (synthetic)",
+        &args(&path, &["--category", "childcare"]),
+        BAD_DATA,
+        &[&display(&path), "walkable"],
+    );
+}
+
+/// A real extract of a car-only network (melborne.osm.pbf: every way is `foot=no`).
+#[test]
+fn real_extract_without_walkable_way() {
+    let path = osm("melborne.osm.pbf");
+    assert_fails_cleanly(
+        "no walkable way (melborne)",
+        &args(&path, &["--category", "childcare"]),
+        BAD_DATA,
+        &["melborne.osm.pbf", "walkable"],
+    );
+}
+
+/// A custom category no element of the extract carries.
+#[test]
+fn no_facility_of_the_category() {
+    let path = osm("liechtenstein-2015.osm.pbf");
+    assert_fails_cleanly(
+        "no facility",
+        &args(&path, &["--facility-tags", "amenity=nonexistent_xyz"]),
+        BAD_DATA,
+        &[
+            "liechtenstein-2015.osm.pbf",
+            "amenity=nonexistent_xyz",
+            "no facility",
+        ],
+    );
+}
+
+/// A register CSV whose row 3 (the second data row) has `lat` = "abc": the message names the
+/// file, the row, the field and the value.
+#[test]
+fn register_with_a_bad_row() {
+    let csv = "id,name,lon,lat\na,Shop A,103.853,1.283\nb,Shop B,103.855,abc\n";
+    let (_dir, register) = file_with("register.csv", csv.as_bytes());
+    let flags = ["--facilities", &display(&register), "--category", "grocery"];
+    assert_fails_cleanly(
+        "register bad row",
+        &args(osm("bayfront_singapore.osm.pbf"), &flags),
+        BAD_DATA,
+        &[&display(&register), "row 3", "lat", "abc"],
+    );
+}
+
+/// A register path that does not exist is an environment problem (exit 2).
+#[test]
+fn nonexistent_register() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = dir.path().join("missing.csv");
+    let flags = ["--facilities", &display(&register)];
+    assert_fails_cleanly(
+        "nonexistent register",
+        &args(osm("bayfront_singapore.osm.pbf"), &flags),
+        USAGE,
+        &[&display(&register), "no such file|not found|does not exist"],
+    );
+}
+
+/// A register that cannot be read (a folder) is an environment problem (exit 2).
+#[test]
+fn unreadable_register() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = dir.path().join("register.csv");
+    std::fs::create_dir(&register).unwrap();
+    let flags = ["--facilities", &display(&register)];
+    assert_fails_cleanly(
+        "unreadable register",
+        &args(osm("bayfront_singapore.osm.pbf"), &flags),
+        USAGE,
+        &[&display(&register), "directory"],
+    );
+}
+
+/// An output folder under a regular file cannot be created (exit 2); the file stays as it was.
+#[test]
+fn unwritable_output_folder() {
+    let (_dir, file) = file_with("file.txt", b"a regular file\n");
+    let out = file.join("sub");
+    let outcome = run_into(
+        &args(
+            osm("bayfront_singapore.osm.pbf"),
+            &["--category", "grocery"],
+        ),
+        &out,
+    );
+    check_failure(
+        "unwritable output",
+        &outcome,
+        USAGE,
+        &[&display(&out), "not a directory"],
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"a regular file\n");
+}
+
+/// An unknown `--category` preset is a usage error naming it (exit 2).
+#[test]
+fn unknown_category() {
+    assert_fails_cleanly(
+        "unknown category",
+        &args(
+            osm("bayfront_singapore.osm.pbf"),
+            &["--category", "nosuchcat"],
+        ),
+        USAGE,
+        &["nosuchcat", "unknown category"],
+    );
+}
+
+/// `--minutes 0` is a usage error naming the flag (exit 2).
+#[test]
+fn zero_minutes() {
+    assert_fails_cleanly(
+        "--minutes 0",
+        &args(
+            osm("bayfront_singapore.osm.pbf"),
+            &["--category", "grocery", "--minutes", "0"],
+        ),
+        USAGE,
+        &["--minutes", "positive"],
+    );
+}
