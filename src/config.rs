@@ -76,6 +76,9 @@ pub struct CoverageConfig {
     pub targets: Targets,
     /// Where districts and sub-districts come from.
     pub units: UnitsSource,
+    /// Facilities added to those found (e.g. proposed sites), each in the category its
+    /// `category` names.
+    pub extra_facilities: Vec<crate::facilities::Facility>,
     /// The planner's population layer (GeoJSON) and the property holding residents; replaces
     /// the footprint estimate when given.
     pub population_layer: Option<(PathBuf, String)>,
@@ -95,6 +98,7 @@ impl CoverageConfig {
             search_minutes: DEFAULT_SEARCH_MINUTES,
             residents: ResidentsOptions::default(),
             population_layer: None,
+            extra_facilities: Vec::new(),
             area_buffer_m: crate::analysis::service_area::DEFAULT_AREA_BUFFER_M,
             area_cell_m: crate::analysis::service_area::DEFAULT_AREA_CELL_M,
             default_capacity: None,

@@ -17,17 +17,20 @@ use crate::analysis::coverage::{
     CategoryOutcome, Placement, PointsByEdge, Routing, nearest_facility, place_points,
 };
 use crate::analysis::indicators::{indicators, locate_all};
+use crate::analysis::population::PopulationLayerCounts;
 use crate::analysis::population::{apply_population_layer, read_population_layer};
 use crate::analysis::residents::{Residents, find_residents};
 use crate::analysis::service_area::{AreaInputs, ReachInputs, facility_reach};
 use crate::analysis::supply::{Decay, default_capacity, two_step_fca};
 use crate::analysis::units::{UnitLevel, UnitsSource, units_from_file, units_from_osm};
+use crate::config::ISLAND_MAX_M;
 use crate::config::{CoverageConfig, FacilityInput};
 use crate::error::{Error, Result};
 use crate::facilities::Facility;
 use crate::facilities::osm::facilities_from_osm;
 use crate::facilities::register::read_register;
-use crate::graph::WalkGraph;
+use crate::graph::{BuildCounts, WalkGraph};
+use crate::osm::read::OsmExtract;
 use crate::osm::read::read_extract;
 use crate::output::OutputSet;
 use crate::output::geojson::write_features;
@@ -214,17 +217,46 @@ fn gather_facilities(
     }
 }
 
-/// Runs the whole `coverage` job and writes its outputs into `config.out_dir`.
-///
-/// `log` receives one line per finished stage. Nothing is written unless every stage
-/// succeeds; then all files appear at once.
+/// What every job builds before it analyses: the network, the homes and the facilities,
+/// all snapped. The extract stays for what later stages read from it (units, candidates).
+pub struct Prepared {
+    /// What the reader kept of the extract.
+    pub extract: OsmExtract,
+    /// Size of the input file, bytes.
+    pub input_bytes: u64,
+    /// SHA-256 of the input file, hex.
+    pub input_sha256: String,
+    /// The local metric frame.
+    pub frame: LocalFrame,
+    /// The walking graph.
+    pub graph: WalkGraph,
+    /// Counts from building it.
+    pub graph_counts: BuildCounts,
+    /// R-tree of its edge segments.
+    pub index: EdgeIndex,
+    /// Homes and blocks.
+    pub residents: Residents,
+    /// What the planner's population layer did, when given.
+    pub population_counts: Option<PopulationLayerCounts>,
+    /// Facilities per category, in category order.
+    pub categories: Vec<(String, Vec<Facility>)>,
+    /// Where each home meets the network.
+    pub homes: Vec<Placement>,
+    /// Where each facility meets the network, per category.
+    pub facility_placements: Vec<Vec<Placement>>,
+}
+
+/// Reads the inputs, builds the graph, finds homes and facilities and snaps them: the
+/// stages `register`, `population layer`, `read`, `graph`, `residents`, `facilities`,
+/// `index`, `snap`.
 ///
 /// # Errors
-/// [`Error::Data`] for unusable input (corrupt extract, no walkable way, no facility of a
-/// category, a bad register row); [`Error::Io`] when the output folder cannot be written.
-pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<CoverageReport> {
-    let mut stages = Stages::default();
-    let mut outputs = OutputSet::new(&config.out_dir)?;
+/// As [`run_coverage`].
+pub fn prepare(
+    config: &CoverageConfig,
+    stages: &mut Stages,
+    log: &dyn Fn(&str),
+) -> Result<Prepared> {
     let register = match &config.facilities {
         FacilityInput::Register {
             path,
@@ -275,11 +307,20 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
     });
     let population_counts =
         population_layer.map(|layer| apply_population_layer(&mut residents, &frame, &layer));
-    let categories = stages.run("facilities", log, || {
+    let mut categories = stages.run("facilities", log, || {
         gather_facilities(config, register, &extract)
     })?;
+    for extra in &config.extra_facilities {
+        match categories
+            .iter_mut()
+            .find(|(name, _)| *name == extra.category)
+        {
+            Some((_, list)) => list.push(extra.clone()),
+            None => categories.push((extra.category.clone(), vec![extra.clone()])),
+        }
+    }
     let index = stages.run("index", log, || EdgeIndex::new(&graph));
-    let island_max_m = crate::config::ISLAND_MAX_M;
+    let island_max_m = ISLAND_MAX_M;
     let (homes, facility_placements): (Vec<Placement>, Vec<Vec<Placement>>) =
         stages.run("snap", log, || {
             let origins: Vec<_> = residents.buildings.iter().map(|b| b.origin_xy).collect();
@@ -307,6 +348,48 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                 .collect();
             (homes, facilities)
         });
+
+    Ok(Prepared {
+        extract,
+        input_bytes,
+        input_sha256,
+        frame,
+        graph,
+        graph_counts,
+        index,
+        residents,
+        population_counts,
+        categories,
+        homes,
+        facility_placements,
+    })
+}
+
+/// Runs the whole `coverage` job and writes its outputs into `config.out_dir`.
+///
+/// `log` receives one line per finished stage. Nothing is written unless every stage
+/// succeeds; then all files appear at once.
+///
+/// # Errors
+/// [`Error::Data`] for unusable input (corrupt extract, no walkable way, no facility of a
+/// category, a bad register row); [`Error::Io`] when the output folder cannot be written.
+pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<CoverageReport> {
+    let mut stages = Stages::default();
+    let mut outputs = OutputSet::new(&config.out_dir)?;
+    let Prepared {
+        extract,
+        input_bytes,
+        input_sha256,
+        frame,
+        graph,
+        graph_counts,
+        index: _,
+        residents,
+        population_counts,
+        categories,
+        homes,
+        facility_placements,
+    } = prepare(config, &mut stages, log)?;
 
     let routing = Routing {
         speed_m_s: config.speed_m_s(),
@@ -557,7 +640,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         "speed_kmh": config.speed_kmh,
         "max_snap_m": config.max_snap_m,
         "search_minutes": config.search_minutes,
-        "island_max_m": island_max_m,
+        "island_max_m": ISLAND_MAX_M,
         "floor_area_per_person_m2": config.residents.floor_area_per_person_m2,
         "grid_block_m": config.residents.grid_block_m,
         "population_layer": config.population_layer.as_ref().map(|(path, field)| json!({ "path": path, "field": field })),
