@@ -305,3 +305,69 @@ pub fn point_along(graph: &WalkGraph, e: u32, at_m: f32) -> Coord<f64> {
         y: p.y + t * (q.y - p.y),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::coverage::place_points;
+    use crate::spatial::{EdgeIndex, LocalFrame};
+    use geo::{Area, Validation};
+
+    /// A straight 2,000 m street, a facility beside its middle (10 m off), walking 1 m/s,
+    /// a 50 m buffer on 5 m cells.
+    ///
+    /// By hand: within 300 s the walker covers the 10 m leg and 290 m each way along the
+    /// street: a 580 m piece, buffered 50 m each side with round ends =
+    /// 580 × 100 + π × 50² = 65,854 m² (the leg lies inside that strip). Within 1,500 s the
+    /// reach (1,490 m each way) passes both ends: the whole street, 2,000 × 100 + π × 50² =
+    /// 207,854 m².
+    #[test]
+    fn service_area_by_hand_with_partial_edges() {
+        let g = WalkGraph::from_edges(
+            vec![
+                Coord { x: 0.0, y: 0.0 },
+                Coord { x: 1000.0, y: 0.0 },
+                Coord { x: 2000.0, y: 0.0 },
+            ],
+            &[(0, 1), (1, 2)],
+        );
+        let frame = LocalFrame::new(0.0, 0.0);
+        let index = EdgeIndex::new(&g);
+        let xy = Coord { x: 1000.0, y: 10.0 };
+        let facilities = place_points(&g, &index, &frame, &[xy], 250.0, 0.0);
+        let homes = place_points(
+            &g,
+            &index,
+            &frame,
+            &[Coord { x: 1200.0, y: -5.0 }],
+            250.0,
+            0.0,
+        );
+        let by_edge = PointsByEdge::new(&g, &homes);
+        let costs = g.arc_costs_s(1.0);
+        let inputs = ReachInputs {
+            graph: &g,
+            arc_costs_s: &costs,
+            speed_m_s: 1.0,
+            bands_s: &[300.0, 1500.0],
+            homes: &homes,
+            homes_by_edge: &by_edge,
+            areas: Some(AreaInputs {
+                buffer_m: 50.0,
+                cell_m: 5.0,
+                served: None,
+            }),
+        };
+        let reach = facility_reach(&inputs, &facilities, &[xy]);
+        let r = &reach[0];
+        // the home: 10 + 200 + 5 = 215 s
+        assert_eq!(r.homes.len(), 1);
+        assert!((r.homes[0].1 - 215.0).abs() < 1e-3);
+        let disc = std::f64::consts::PI * 2500.0;
+        for (area, want) in r.areas.iter().zip([58_000.0 + disc, 200_000.0 + disc]) {
+            let got = area.unsigned_area();
+            assert!((got - want).abs() / want < 0.02, "{got} vs {want}");
+            assert!(area.is_valid());
+        }
+    }
+}

@@ -543,7 +543,7 @@ pub fn write_indicators_csv(
             opt(r.affordable_share, 4),
             r.affordable_facilities.to_string(),
             opt(r.access_per_1000, 3),
-            num(r.deficit_places, 1),
+            num(r.deficit_places, 2),
             opt(r.subdistricts_with_affordable_share, 4),
             flag(r.covered_target_met),
             flag(r.places_target_met),

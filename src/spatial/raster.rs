@@ -261,7 +261,7 @@ impl TimeGrid {
         };
         let mut exteriors: Vec<(Polygon<f64>, f64)> = Vec::new();
         let mut holes: Vec<LineString<f64>> = Vec::new();
-        for ring in rings {
+        for ring in rings.into_iter().flat_map(split_at_repeats) {
             // Drop vertices where the outline runs straight on.
             let n = ring.len();
             let mut corners: Vec<Coord<f64>> = (0..n)
@@ -301,6 +301,29 @@ impl TimeGrid {
         });
         MultiPolygon(polygons)
     }
+}
+
+/// Splits a traced ring wherever it passes through a vertex twice into simple rings, each
+/// keeping its orientation. A region whose outline pinches at a corner (a U whose tips touch
+/// diagonally) becomes an exterior with a hole touching it at that corner — the valid way
+/// to write it; a pinched hole becomes two holes touching at a point.
+fn split_at_repeats(ring: Vec<(i32, i32)>) -> Vec<Vec<(i32, i32)>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(i32, i32)> = Vec::with_capacity(ring.len());
+    let mut at: std::collections::HashMap<(i32, i32), usize> = std::collections::HashMap::new();
+    for v in ring {
+        if let Some(&k) = at.get(&v) {
+            let pinched = stack.split_off(k);
+            for u in &pinched {
+                at.remove(u);
+            }
+            out.push(pinched);
+        }
+        at.insert(v, stack.len());
+        stack.push(v);
+    }
+    out.push(stack);
+    out
 }
 
 /// `extent` grown to whole cells of a lattice anchored at the frame origin, so grids of the
@@ -358,6 +381,33 @@ mod tests {
             (cut - want_cut).abs() / want_cut < 0.015,
             "{cut} vs {want_cut}"
         );
+    }
+
+    /// A U of cells whose tips touch diagonally: one polygon whose inside is a hole touching
+    /// the exterior at the tips' shared corner, not a self-touching exterior.
+    #[test]
+    fn pinched_outline_is_split_into_a_valid_hole() {
+        let extent = Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 40.0, y: 40.0 });
+        let mut grid = TimeGrid::covering(extent, 10.0);
+        // rows from the bottom: X X X . / X . X . / X . . . / X X . .  (tips (1,3) and (2,2))
+        let filled = [
+            (0, 0),
+            (1, 0),
+            (2, 0),
+            (0, 1),
+            (2, 1),
+            (0, 2),
+            (2, 2),
+            (0, 3),
+            (1, 3),
+        ];
+        for (i, j) in filled {
+            grid.time_s[j * grid.nx + i] = 1.0;
+        }
+        grid.touched = (0, 0, grid.nx, grid.ny);
+        let mp = grid.polygons(1.0, None);
+        assert!(geo::Validation::is_valid(&mp), "{mp:?}");
+        assert!((mp.unsigned_area() - 900.0).abs() < 1e-9);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! binary, reading its outputs.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod map;
+
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

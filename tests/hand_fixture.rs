@@ -1,0 +1,125 @@
+//! A map small enough to work out on paper, and the binary's answers checked against the
+//! hand computation. Read this first to see the model:
+//!
+//! - a home's walk starts at its `entrance=*` node, else at the centre of its footprint;
+//! - it steps straight to the nearest point of a walkable way (the snap leg, `snap_m`),
+//!   walks along the network to the facility's snap point, then steps straight to the
+//!   facility (the facility leg);
+//! - minutes = metres ÷ 75 m/min (4.5 km/h); the binary prints them rounded up to 0.01.
+//!
+//! The map, in metres east (x) and north (y) of 10°E 45°N:
+//!
+//! ```text
+//!    y (m)
+//!   500                                C
+//!                                      |
+//!   400                                +- K   kindergarten, 10 m east of the street
+//!                                      |
+//!   170       H4                       |
+//!   150      E . . . path, foot=no . . F
+//!            |                         |
+//!    75      | H3                      |
+//!    25      |             H2          |      H2 has an entrance on its south wall
+//!     0  A---D-------------------------B      residential street A-D-B-F-C, an L
+//!   -15    H1                                 footway D-E, a dead end
+//!        0  200           450         600  x (m)
+//! ```
+//!
+//! The walkable network is 1,100 m of street plus 150 m of footway: 1,250 m, more than the
+//! 1,125 m walked in 15 minutes, so it is not an island.
+
+mod common;
+
+use common::map::Map;
+use common::{coverage, read_features};
+
+/// A 10 m square `building=house` centred at `(x_m, y_m)`, with an `entrance=main` node in
+/// the middle of its south wall when `entrance`; its element, `way/ID`.
+fn house(map: &mut Map, x_m: f64, y_m: f64, entrance: bool) -> String {
+    let (west, east, south, north) = (x_m - 5.0, x_m + 5.0, y_m - 5.0, y_m + 5.0);
+    let mut refs = vec![
+        map.node(west, south, &[]),
+        map.node(east, south, &[]),
+        map.node(east, north, &[]),
+        map.node(west, north, &[]),
+    ];
+    if entrance {
+        refs.insert(1, map.node(x_m, south, &[("entrance", "main")]));
+    }
+    refs.push(refs[0]);
+    format!("way/{}", map.way(refs, &[("building", "house")]))
+}
+
+#[test]
+fn minutes_match_the_hand_computation() {
+    let mut map = Map::default();
+    let a = map.node(0.0, 0.0, &[]);
+    let d = map.node(200.0, 0.0, &[]);
+    let b = map.node(600.0, 0.0, &[]);
+    let f = map.node(600.0, 150.0, &[]);
+    let c = map.node(600.0, 500.0, &[]);
+    let e = map.node(200.0, 150.0, &[]);
+    let kindergarten = map.node(610.0, 400.0, &[("amenity", "kindergarten")]);
+    map.way(vec![a, d, b, f, c], &[("highway", "residential")]);
+    map.way(vec![d, e], &[("highway", "footway")]);
+    map.way(vec![e, f], &[("highway", "path"), ("foot", "no")]);
+    // The kindergarten snaps to (600, 400) on the street: a 10 m facility leg, 400 m north
+    // of the corner B.
+
+    // H1, by the street: snaps 15 m north to (100, 0); 500 m east to B, 400 m north, 10 m.
+    // (15 + 500 + 400 + 10) / 75 = 925 / 75 = 12.33 min.
+    let h1 = house(&mut map, 100.0, -15.0, false);
+    // H2, with an entrance on its south wall at (450, 20): snaps 20 m to (450, 0) (from its
+    // centre it would be 25 m); 150 m east to B, 400 m north, 10 m.
+    // (20 + 150 + 400 + 10) / 75 = 580 / 75 = 7.73 min.
+    let h2 = house(&mut map, 450.0, 25.0, true);
+    // H3, by the footway: snaps 25 m west to (200, 75); 75 m down the footway to D, 400 m
+    // east to B, 400 m north, 10 m. (25 + 75 + 400 + 400 + 10) / 75 = 910 / 75 = 12.13 min.
+    let h3 = house(&mut map, 225.0, 75.0, false);
+    // H4, behind the path: the path, 20 m south, is not walkable (foot=no), so the house snaps
+    // to the footway's end E, √(15² + 20²) = 25 m away, and walks round: 150 m down the
+    // footway, 400 m east, 400 m north, 10 m. (25 + 150 + 400 + 400 + 10) / 75 = 985 / 75
+    // = 13.13 min. Were the path walkable: (20 + 385 + 250 + 10) / 75 = 8.87 min.
+    let h4 = house(&mut map, 215.0, 170.0, false);
+
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let pbf = dir.path().join("hand.osm.pbf");
+    map.write(&pbf).expect("the map is written");
+    let out = dir.path().join("out");
+    let outcome = coverage([
+        pbf.as_os_str(),
+        "--category".as_ref(),
+        "childcare".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(outcome.code, Some(0), "stderr:\n{}", outcome.stderr);
+
+    // (house, snap_m, minutes)
+    let expected = [
+        (h1, 15.0, 925.0 / 75.0),
+        (h2, 20.0, 580.0 / 75.0),
+        (h3, 25.0, 910.0 / 75.0),
+        (h4, 25.0, 985.0 / 75.0),
+    ];
+    let buildings = read_features(&out.join("buildings.geojson"));
+    assert_eq!(buildings.len(), expected.len(), "every house is a home");
+    for (house, snap_m, minutes) in expected {
+        let p = &buildings
+            .iter()
+            .find(|b| b["properties"]["osm_id"] == house.as_str())
+            .unwrap_or_else(|| panic!("{house} is in buildings.geojson"))["properties"];
+        let actual_snap_m = p["snap_m"].as_f64().expect("snapped");
+        assert!((actual_snap_m - snap_m).abs() <= 0.1, "{house} snap_m: {p}");
+        let actual_minutes = p["childcare_minutes"].as_f64().expect("reachable");
+        assert!(
+            (actual_minutes - minutes).abs() <= 0.01,
+            "{house}: {actual_minutes} min, by hand {minutes:.4}"
+        );
+        assert_eq!(
+            p["childcare_nearest"],
+            format!("node/{kindergarten}"),
+            "{house}"
+        );
+    }
+}
