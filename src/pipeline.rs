@@ -130,6 +130,15 @@ fn sha256_of(path: &Path) -> Result<(u64, String)> {
     Ok((bytes, hex))
 }
 
+/// Writes one GeoJSON layer of the output set.
+fn write_layer(
+    outputs: &mut OutputSet,
+    name: &str,
+    features: impl Iterator<Item = (Option<geojson::Geometry>, geojson::JsonObject)>,
+) -> Result<()> {
+    outputs.write(name, |w| write_features(w, features))
+}
+
 /// The box around `points` grown by `pad_m` on every side (a box around the origin when
 /// there are no points).
 fn extent_around(points: &[Coord<f64>], pad_m: f64) -> Rect<f64> {
@@ -550,58 +559,54 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
 
     let bands_min = &config.bands_min;
     stages.run("write", log, || -> Result<()> {
-        outputs.write("buildings.geojson", |w| {
-            write_features(
-                w,
-                layers::building_features(&residents, &homes, &outcomes, bands_min),
-            )
-        })?;
+        write_layer(
+            &mut outputs,
+            "buildings.geojson",
+            layers::building_features(&residents, &homes, &outcomes, bands_min),
+        )?;
         let stats = layers::block_stats(
             &residents,
             &outcomes,
             bands_min,
             config.targets.places_per_1000,
         );
-        outputs.write("blocks.geojson", |w| {
-            write_features(
-                w,
-                layers::block_features(&residents, &stats, &outcomes, bands_min),
-            )
-        })?;
-        outputs.write("facilities.geojson", |w| {
-            write_features(
-                w,
-                layers::facility_features(&outcomes, &units, &located, bands_min, &population),
-            )
-        })?;
-        outputs.write("isochrones.geojson", |w| {
-            write_features(
-                w,
-                layers::isochrone_features(&outcomes, &frame, bands_min, &population),
-            )
-        })?;
+        write_layer(
+            &mut outputs,
+            "blocks.geojson",
+            layers::block_features(&residents, &stats, &outcomes, bands_min),
+        )?;
+        write_layer(
+            &mut outputs,
+            "facilities.geojson",
+            layers::facility_features(&outcomes, &units, &located, bands_min, &population),
+        )?;
+        write_layer(
+            &mut outputs,
+            "isochrones.geojson",
+            layers::isochrone_features(&outcomes, &frame, bands_min, &population),
+        )?;
         let served = layers::served_areas(&outcomes, bands_min);
-        outputs.write("served.geojson", |w| {
-            write_features(
-                w,
-                layers::served_features(&served, &outcomes, &frame, bands_min, &population),
-            )
-        })?;
-        outputs.write("gaps.geojson", |w| {
-            write_features(
-                w,
-                layers::gap_features(
-                    &residents,
-                    &stats,
-                    &outcomes,
-                    &frame,
-                    config.threshold_min(),
-                ),
-            )
-        })?;
-        outputs.write("units.geojson", |w| {
-            write_features(w, layers::unit_features(&units, &indicators, bands_min))
-        })?;
+        write_layer(
+            &mut outputs,
+            "served.geojson",
+            layers::served_features(&served, &outcomes, &frame, bands_min, &population),
+        )?;
+        write_layer(
+            &mut outputs,
+            "gaps.geojson",
+            layers::gap_features(
+                &residents,
+                &stats,
+                &outcomes,
+                &frame,
+                config.threshold_min(),
+            ),
+        )?;
+        write_layer(
+            &mut outputs,
+            "units.geojson",
+            layers::unit_features(&units, &indicators, bands_min),
+        )?;
         outputs.write("indicators.csv", |w| {
             layers::write_indicators_csv(w, &indicators, bands_min)
         })

@@ -50,10 +50,7 @@ impl Category {
         })?;
         Ok(Category {
             name: name.to_string(),
-            tags: pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            tags: crate::osm::tags_from(pairs),
         })
     }
 
@@ -87,12 +84,7 @@ impl Category {
 mod tests {
     use super::*;
 
-    fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::osm::tags_from as tags;
 
     #[test]
     fn preset_table() {

@@ -70,3 +70,11 @@ pub type Tags = Vec<(String, String)>;
 pub fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
     tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
+
+/// Owned tags from `(key, value)` string pairs.
+pub fn tags_from(pairs: &[(&str, &str)]) -> Tags {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

@@ -185,12 +185,7 @@ pub fn landuse_class(tags: &[(String, String)]) -> Option<LanduseClass> {
 mod tests {
     use super::*;
 
-    fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::osm::tags_from as tags;
 
     #[test]
     fn walkable_table() {
