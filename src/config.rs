@@ -76,6 +76,8 @@ pub struct CoverageConfig {
     pub targets: Targets,
     /// Where districts and sub-districts come from.
     pub units: UnitsSource,
+    /// Coordinate system of the facility register (converted to WGS84 before snapping).
+    pub facility_crs: crate::facilities::crs::FacilityCrs,
     /// Facilities added to those found (e.g. proposed sites), each in the category its
     /// `category` names.
     pub extra_facilities: Vec<crate::facilities::Facility>,
@@ -99,6 +101,7 @@ impl CoverageConfig {
             residents: ResidentsOptions::default(),
             population_layer: None,
             extra_facilities: Vec::new(),
+            facility_crs: crate::facilities::crs::FacilityCrs::Wgs84,
             area_buffer_m: crate::analysis::service_area::DEFAULT_AREA_BUFFER_M,
             area_cell_m: crate::analysis::service_area::DEFAULT_AREA_CELL_M,
             default_capacity: None,

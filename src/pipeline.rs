@@ -27,6 +27,7 @@ use crate::config::ISLAND_MAX_M;
 use crate::config::{CoverageConfig, FacilityInput};
 use crate::error::{Error, Result};
 use crate::facilities::Facility;
+use crate::facilities::crs::{FacilityCrs, outside_china};
 use crate::facilities::osm::facilities_from_osm;
 use crate::facilities::register::read_register;
 use crate::graph::{BuildCounts, WalkGraph};
@@ -271,7 +272,24 @@ pub fn prepare(
             path,
             default_category,
             ..
-        } => Some(stages.run("register", log, || read_register(path, default_category))?),
+        } => Some(stages.run("register", log, || {
+            let mut rows = read_register(path, default_category)?;
+            if config.facility_crs != FacilityCrs::Wgs84 {
+                let outside = rows.iter().filter(|f| outside_china(f.lon, f.lat)).count();
+                if outside > 0 {
+                    log(&format!(
+                        "warning: {outside} of {} register points lie outside China, where \
+                         map providers use WGS84 and no {:?} offset applies: kept as given",
+                        rows.len(),
+                        config.facility_crs
+                    ));
+                }
+                for f in rows.iter_mut().filter(|f| !outside_china(f.lon, f.lat)) {
+                    (f.lon, f.lat) = config.facility_crs.to_wgs84(f.lon, f.lat);
+                }
+            }
+            Ok::<_, Error>(rows)
+        })?),
         FacilityInput::Osm(_) => None,
     };
     let population_layer = match &config.population_layer {
@@ -630,6 +648,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
             }),
         },
         "minutes": config.bands_min,
+        "facility_crs": config.facility_crs,
         "area_buffer_m": config.area_buffer_m,
         "default_capacity": config.default_capacity,
         "decay_weights": config.decay_weights,

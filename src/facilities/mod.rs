@@ -1,6 +1,7 @@
 //! Facilities: the tag table of preset categories, and the planner's own register files.
 
 pub mod categories;
+pub mod crs;
 pub mod osm;
 pub mod register;
 

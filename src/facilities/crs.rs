@@ -1,0 +1,155 @@
+//! Chinese map providers' coordinates back to WGS84: GCJ-02 (AMap/Gaode, Tencent, Google
+//! China) and BD-09 (Baidu), with the widely published offset formulas (as in eviltransform
+//! and coordtransform).
+//!
+//! GCJ-02 is WGS84 shifted by a smooth, deliberately obscured function of position (up to
+//! about 700 m); BD-09 adds a further rotation and shift on top of GCJ-02. There is no
+//! closed-form inverse: WGS84 is found by fixed-point iteration until the forward transform
+//! lands within 1e-9° (≈ 0.1 mm) of the given point. Outside mainland China the offset does
+//! not apply (providers give WGS84 there), which [`outside_china`] detects.
+
+use std::f64::consts::PI;
+
+/// Coordinate system of a facility register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FacilityCrs {
+    /// WGS84, as OSM and GPS use.
+    Wgs84,
+    /// GCJ-02 ("Mars coordinates"): AMap/Gaode, Tencent, Google Maps in China.
+    Gcj02,
+    /// BD-09: Baidu Maps.
+    Bd09,
+}
+
+impl FacilityCrs {
+    /// Parses `wgs84`, `gcj02` or `bd09` (case-insensitive).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "wgs84" => Some(FacilityCrs::Wgs84),
+            "gcj02" => Some(FacilityCrs::Gcj02),
+            "bd09" => Some(FacilityCrs::Bd09),
+            _ => None,
+        }
+    }
+
+    /// `(lon, lat)` in this system converted to WGS84.
+    pub fn to_wgs84(self, lon: f64, lat: f64) -> (f64, f64) {
+        match self {
+            FacilityCrs::Wgs84 => (lon, lat),
+            FacilityCrs::Gcj02 => gcj02_to_wgs84(lon, lat),
+            FacilityCrs::Bd09 => {
+                let (lon, lat) = bd09_to_gcj02(lon, lat);
+                gcj02_to_wgs84(lon, lat)
+            }
+        }
+    }
+}
+
+/// Krasovsky 1940 ellipsoid, as the GCJ-02 formulas use it.
+const A: f64 = 6_378_245.0;
+const EE: f64 = 0.006_693_421_622_965_943;
+
+/// Whether a point lies outside the rough box of mainland China where GCJ-02 applies.
+pub fn outside_china(lon: f64, lat: f64) -> bool {
+    !(72.004..=137.8347).contains(&lon) || !(0.8293..=55.8271).contains(&lat)
+}
+
+fn shift_lat(x: f64, y: f64) -> f64 {
+    let mut r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * x.abs().sqrt();
+    r += (20.0 * (6.0 * x * PI).sin() + 20.0 * (2.0 * x * PI).sin()) * 2.0 / 3.0;
+    r += (20.0 * (y * PI).sin() + 40.0 * (y / 3.0 * PI).sin()) * 2.0 / 3.0;
+    r += (160.0 * (y / 12.0 * PI).sin() + 320.0 * (y * PI / 30.0).sin()) * 2.0 / 3.0;
+    r
+}
+
+fn shift_lon(x: f64, y: f64) -> f64 {
+    let mut r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * x.abs().sqrt();
+    r += (20.0 * (6.0 * x * PI).sin() + 20.0 * (2.0 * x * PI).sin()) * 2.0 / 3.0;
+    r += (20.0 * (x * PI).sin() + 40.0 * (x / 3.0 * PI).sin()) * 2.0 / 3.0;
+    r += (150.0 * (x / 12.0 * PI).sin() + 300.0 * (x / 30.0 * PI).sin()) * 2.0 / 3.0;
+    r
+}
+
+/// WGS84 to GCJ-02 (the forward, published transform).
+pub fn wgs84_to_gcj02(lon: f64, lat: f64) -> (f64, f64) {
+    let d_lat = shift_lat(lon - 105.0, lat - 35.0);
+    let d_lon = shift_lon(lon - 105.0, lat - 35.0);
+    let rad_lat = lat.to_radians();
+    let magic = 1.0 - EE * rad_lat.sin().powi(2);
+    let sqrt_magic = magic.sqrt();
+    let d_lat = d_lat * 180.0 / ((A * (1.0 - EE)) / (magic * sqrt_magic) * PI);
+    let d_lon = d_lon * 180.0 / (A / sqrt_magic * rad_lat.cos() * PI);
+    (lon + d_lon, lat + d_lat)
+}
+
+/// GCJ-02 to WGS84, by iterating the forward transform to within 1e-9°.
+pub fn gcj02_to_wgs84(lon: f64, lat: f64) -> (f64, f64) {
+    let (mut w_lon, mut w_lat) = (lon, lat);
+    for _ in 0..30 {
+        let (g_lon, g_lat) = wgs84_to_gcj02(w_lon, w_lat);
+        let (e_lon, e_lat) = (g_lon - lon, g_lat - lat);
+        w_lon -= e_lon;
+        w_lat -= e_lat;
+        if e_lon.abs() < 1e-9 && e_lat.abs() < 1e-9 {
+            break;
+        }
+    }
+    (w_lon, w_lat)
+}
+
+const X_PI: f64 = PI * 3000.0 / 180.0;
+
+/// BD-09 to GCJ-02 (the published inverse of Baidu's transform).
+pub fn bd09_to_gcj02(lon: f64, lat: f64) -> (f64, f64) {
+    let (x, y) = (lon - 0.0065, lat - 0.006);
+    let z = x.hypot(y) - 0.000_02 * (y * X_PI).sin();
+    let theta = y.atan2(x) - 0.000_003 * (x * X_PI).cos();
+    (z * theta.cos(), z * theta.sin())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Published pairs from eviltransform's test suite: (wgs lat, wgs lon, gcj lat, gcj lon).
+    const GCJ_PAIRS: [(f64, f64, f64, f64); 3] = [
+        (31.1774276, 121.5272106, 31.17530398364597, 121.531541859215), // Shanghai
+        (22.543847, 113.912316, 22.540796131694766, 113.9171764808363), // Shenzhen
+        (39.911954, 116.377817, 39.91334545536069, 116.38404722455657), // Beijing
+    ];
+
+    #[test]
+    fn gcj02_matches_published_pairs_both_ways() {
+        for (w_lat, w_lon, g_lat, g_lon) in GCJ_PAIRS {
+            let (lon, lat) = wgs84_to_gcj02(w_lon, w_lat);
+            assert!((lon - g_lon).abs() < 1e-9 && (lat - g_lat).abs() < 1e-9, "forward {lon},{lat}");
+            let (lon, lat) = FacilityCrs::Gcj02.to_wgs84(g_lon, g_lat);
+            // 1e-7° is about 1 cm
+            assert!((lon - w_lon).abs() < 1e-7 && (lat - w_lat).abs() < 1e-7, "back {lon},{lat}");
+        }
+    }
+
+    /// Published BD-09 → WGS84 pairs (eviltransform). Its own inverse is a single-step
+    /// approximation, good to about 1e-5° (1 m); ours iterates, so agree within that.
+    #[test]
+    fn bd09_matches_published_pairs() {
+        let pairs = [
+            (29.199786, 120.019809, 29.196131605295484, 120.00877901149691),
+            (29.210504, 120.036455, 29.206795749156136, 120.0253853970846),
+        ];
+        for (b_lat, b_lon, w_lat, w_lon) in pairs {
+            let (lon, lat) = FacilityCrs::Bd09.to_wgs84(b_lon, b_lat);
+            assert!((lon - w_lon).abs() < 2e-5 && (lat - w_lat).abs() < 2e-5, "{lon},{lat}");
+        }
+    }
+
+    #[test]
+    fn parse_and_china_box() {
+        assert_eq!(FacilityCrs::parse("GCJ-02"), Some(FacilityCrs::Gcj02));
+        assert_eq!(FacilityCrs::parse("bd09"), Some(FacilityCrs::Bd09));
+        assert_eq!(FacilityCrs::parse("utm"), None);
+        assert!(!outside_china(116.4, 39.9));
+        assert!(outside_china(9.52, 47.14));
+    }
+}
