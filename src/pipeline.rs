@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use geo::{Coord, Rect};
+use rayon::prelude::*;
 
 use serde::Serialize;
 use serde_json::json;
@@ -435,8 +436,9 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
     let costs = graph.arc_costs_s(routing.speed_m_s);
     let homes_by_edge = PointsByEdge::new(&graph, &homes);
     let outcomes: Vec<CategoryOutcome> = stages.run("route", log, || {
+        // Categories in parallel too: one category's nearest-facility search is sequential.
         categories
-            .into_iter()
+            .into_par_iter()
             .zip(facility_placements)
             .map(|((name, facilities), placements)| {
                 let home_times = nearest_facility(&graph, &costs, &routing, &placements, &homes);

@@ -367,7 +367,7 @@ pub fn served_areas(
     bands_min: &[f64],
 ) -> Vec<Vec<MultiPolygon<f64>>> {
     outcomes
-        .iter()
+        .par_iter()
         .map(|c| {
             bands_min
                 .par_iter()
@@ -403,36 +403,42 @@ pub fn served_features<'a>(
 
 /// `gaps.geojson`: per category, the part of each block with residents beyond the threshold
 /// that lies outside the served area, with those residents.
-pub fn gap_features<'a>(
-    residents: &'a Residents,
-    stats: &'a [BlockStats],
-    outcomes: &'a [CategoryOutcome],
-    frame: &'a LocalFrame,
+pub fn gap_features(
+    residents: &Residents,
+    stats: &[BlockStats],
+    outcomes: &[CategoryOutcome],
+    frame: &LocalFrame,
     threshold_min: f64,
-) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
-    outcomes.iter().enumerate().flat_map(move |(c, outcome)| {
-        let limit_s = (threshold_min * 60.0) as f32;
-        residents
-            .blocks
-            .iter()
-            .zip(stats)
-            .filter(move |(_, s)| s.uncovered(c) > 0.0)
-            .filter_map(move |(block, s)| {
-                let outline = frame.project(&block.outline);
-                let window = outline.bounding_rect()?;
-                let served_here = outcome.served_grid.polygons(limit_s, Some(window));
-                let gap = outline.difference(&served_here);
-                let area_m2 = gap.unsigned_area();
-                (area_m2 > 1.0).then(|| {
-                    let mut p = JsonObject::new();
-                    p.insert("block_id".into(), json!(block.id));
-                    p.insert("category".into(), json!(outcome.name));
-                    p.insert("population_outside".into(), round(s.uncovered(c), 1));
-                    p.insert("area_m2".into(), round(area_m2, 0));
-                    (polygon_geometry(&frame.unproject(&gap)), p)
-                })
+) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> {
+    let limit_s = (threshold_min * 60.0) as f32;
+    let pairs: Vec<(usize, usize)> = (0..outcomes.len())
+        .flat_map(|c| {
+            (0..residents.blocks.len())
+                .filter(move |&b| stats[b].uncovered(c) > 0.0)
+                .map(move |b| (c, b))
+        })
+        .collect();
+    // One polygon difference per block: done in parallel, kept in category-then-block order.
+    let features: Vec<_> = pairs
+        .into_par_iter()
+        .filter_map(|(c, b)| {
+            let (outcome, block, s) = (&outcomes[c], &residents.blocks[b], &stats[b]);
+            let outline = frame.project(&block.outline);
+            let window = outline.bounding_rect()?;
+            let served_here = outcome.served_grid.polygons(limit_s, Some(window));
+            let gap = outline.difference(&served_here);
+            let area_m2 = gap.unsigned_area();
+            (area_m2 > 1.0).then(|| {
+                let mut p = JsonObject::new();
+                p.insert("block_id".into(), json!(block.id));
+                p.insert("category".into(), json!(outcome.name));
+                p.insert("population_outside".into(), round(s.uncovered(c), 1));
+                p.insert("area_m2".into(), round(area_m2, 0));
+                (polygon_geometry(&frame.unproject(&gap)), p)
             })
-    })
+        })
+        .collect();
+    features.into_iter()
 }
 
 /// `units.geojson`: one outline per unit with its indicators, prefixed by category.
