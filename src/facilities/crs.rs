@@ -3,8 +3,7 @@
 //! and coordtransform).
 //!
 //! GCJ-02 is WGS84 shifted by a smooth, deliberately obscured function of position (up to
-//! about 700 m); BD-09 adds a further rotation and shift on top of GCJ-02, and its public
-//! formula reproduces Baidu's own transform to about 10 m. There is no
+//! about 700 m); BD-09 adds a further rotation and shift on top of GCJ-02. There is no
 //! closed-form inverse: WGS84 is found by fixed-point iteration until the forward transform
 //! lands within 1e-9° (≈ 0.1 mm) of the given point. Outside mainland China the offset does
 //! not apply (providers give WGS84 there), which [`outside_china`] detects.
@@ -137,19 +136,21 @@ mod tests {
         }
     }
 
-    /// Published BD-09 → WGS84 pairs (eviltransform's tests). The public BD-09 formula only
-    /// approximates Baidu's own transform: these pairs are matched within 1e-4° (about 10 m),
-    /// which is the accuracy to expect from BD-09 registers.
+    /// Published pairs from coordtransform's tests (Beijing, 116.404 E 39.915 N): BD-09 to
+    /// GCJ-02, and WGS84 to GCJ-02 (whose inverse our iteration must undo).
     #[test]
     fn bd09_matches_published_pairs() {
-        let pairs = [
-            (29.199786, 120.019809, 29.196131605295484, 120.00877901149691),
-            (29.210504, 120.036455, 29.206795749156136, 120.0253853970846),
-        ];
-        for (b_lat, b_lon, w_lat, w_lon) in pairs {
-            let (lon, lat) = FacilityCrs::Bd09.to_wgs84(b_lon, b_lat);
-            assert!((lon - w_lon).abs() < 1e-4 && (lat - w_lat).abs() < 1e-4, "{lon},{lat}");
-        }
+        let (lon, lat) = bd09_to_gcj02(116.404, 39.915);
+        assert!(
+            (lon - 116.39762729119315).abs() < 1e-12 && (lat - 39.90865673957631).abs() < 1e-12
+        );
+        let (lon, lat) = wgs84_to_gcj02(116.404, 39.915);
+        assert!((lon - 116.41024449916938).abs() < 1e-9 && (lat - 39.91640428150164).abs() < 1e-9);
+        let (lon, lat) = FacilityCrs::Bd09.to_wgs84(116.404, 39.915);
+        let (g_lon, g_lat) = wgs84_to_gcj02(lon, lat);
+        assert!(
+            (g_lon - 116.39762729119315).abs() < 1e-9 && (g_lat - 39.90865673957631).abs() < 1e-9
+        );
     }
 
     #[test]
