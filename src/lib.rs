@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod batch;
 pub mod config;
 pub mod error;
 pub mod facilities;
@@ -23,7 +24,9 @@ pub mod graph;
 pub mod osm;
 pub mod output;
 pub mod pipeline;
+pub mod siting;
 pub mod spatial;
+pub mod tile;
 
 pub use config::CoverageConfig;
 pub use error::{Error, Result};

@@ -13,6 +13,7 @@ use fifteen::config::{
     DEFAULT_TARGET_SUBDISTRICT_SHARE, FacilityInput, Targets,
 };
 use fifteen::facilities::categories::Category;
+use fifteen::facilities::crs::FacilityCrs;
 use fifteen::{Error, pipeline};
 
 #[derive(Parser)]
@@ -30,6 +31,13 @@ struct Cli {
 enum Command {
     /// Walking time from every home to the nearest facility; coverage per building and block.
     Coverage(CoverageArgs),
+    /// Many coverage jobs from a TOML manifest; failures are reported and the rest go on.
+    Batch(BatchArgs),
+    /// A city-sized extract from a real one: COLSxROWS shifted copies, border streets stitched.
+    Tile(TileArgs),
+    /// Where the next facilities should go: sites chosen greedily by residents newly within
+    /// the threshold, until --add sites or --target-share.
+    Site(SiteArgs),
 }
 
 #[derive(Args)]
@@ -54,6 +62,10 @@ struct CoverageArgs {
     /// instead of OSM facilities.
     #[arg(long)]
     facilities: Option<PathBuf>,
+    /// Coordinate system of --facilities: wgs84, gcj02 (AMap/Gaode, Tencent) or bd09
+    /// (Baidu); converted to WGS84 before snapping.
+    #[arg(long, default_value = "wgs84", value_parser = parse_crs)]
+    facility_crs: FacilityCrs,
     /// Time bands, minutes, comma-separated (e.g. 5,10,15); the largest is the threshold
     /// for "covered".
     #[arg(long, value_delimiter = ',', default_value = "15")]
@@ -128,6 +140,99 @@ struct CoverageArgs {
     quiet: bool,
 }
 
+/// `fifteen batch`: see `fifteen::batch` and the README.
+#[derive(Args)]
+struct BatchArgs {
+    /// The manifest (TOML: [defaults] and [[job]] tables).
+    manifest: PathBuf,
+    /// Jobs run side by side (at most the machine's cores; each gets cores / N threads).
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Redo jobs whose inputs and parameters are unchanged since their run.json.
+    #[arg(long)]
+    force: bool,
+    /// Run only the I-th of N slices of the manifest (I from 1): job i (from 0, manifest
+    /// order) belongs to shard i % N + 1.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// List the jobs this shard would run, with their coverage command lines, and stop.
+    #[arg(long)]
+    list: bool,
+    /// Plain progress lines even on a terminal.
+    #[arg(long, conflicts_with = "quiet")]
+    plain: bool,
+    /// No progress; failures and the final report only.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// `fifteen tile`: see `fifteen::tile` and the README.
+#[derive(Args)]
+struct TileArgs {
+    /// The real extract (.osm.pbf).
+    input: PathBuf,
+    /// Tiles west to east by south to north, e.g. 8x8.
+    #[arg(long, value_name = "COLSxROWS")]
+    grid: String,
+    /// Output file (.osm.pbf).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Space between neighbouring tiles, metres.
+    #[arg(long, default_value_t = 0.0)]
+    gap_m: f64,
+    /// Walkable ways within this distance of a shared tile edge get a footway to the nearest
+    /// walkable node of the neighbouring tile within it too, metres.
+    #[arg(long, default_value_t = 1000.0)]
+    stitch_m: f64,
+    /// Longest such connecting footway, metres.
+    #[arg(long, default_value_t = 3000.0)]
+    max_link_m: f64,
+}
+
+/// `fifteen site`: the coverage flags (existing facilities, threshold, population model),
+/// plus where candidates come from and when to stop. See `fifteen::siting` and the README.
+#[derive(Args)]
+struct SiteArgs {
+    #[command(flatten)]
+    coverage: CoverageArgs,
+    /// Candidate sites: `grid` (network points on a --spacing-m lattice over where people
+    /// live), `public-buildings` (the preset in the README), or a CSV/GeoJSON file of points;
+    /// repeatable. Default: grid (unless --candidate-tags is given).
+    #[arg(long = "candidates", value_name = "grid|public-buildings|FILE")]
+    candidates: Vec<String>,
+    /// Candidate buildings by OSM tags, 'key=value,key=value' (any one matches).
+    #[arg(long, value_name = "k=v,...")]
+    candidate_tags: Option<String>,
+    /// Lattice spacing of grid candidates, metres.
+    #[arg(long, default_value_t = fifteen::siting::candidates::DEFAULT_SPACING_M)]
+    spacing_m: f64,
+    /// Add this many sites (fewer when no candidate adds anyone).
+    #[arg(long, value_name = "K")]
+    add: Option<usize>,
+    /// Stop once this share of residents (capacity-aware: of demand) is within the
+    /// threshold, 0..=1.
+    #[arg(long, value_name = "SHARE")]
+    target_share: Option<f64>,
+    /// Capacity-aware siting: places of each new site; a site then counts only the demand
+    /// it can serve.
+    #[arg(long, value_name = "PLACES")]
+    site_capacity: Option<u32>,
+    /// Capacity-aware: places demanded per resident, the share of residents under 3
+    /// (placeholder default; give the city's figure).
+    #[arg(long, default_value_t = fifteen::siting::DEFAULT_UNDER3_SHARE, requires = "site_capacity")]
+    under3_share: f64,
+    /// Capacity-aware: places demanded per 1,000 residents, instead of --under3-share.
+    #[arg(long, conflicts_with = "under3_share", requires = "site_capacity")]
+    demand_per_1000: Option<f64>,
+    /// Also find the exact optimum for each number of sites (at most 30 candidates).
+    #[arg(long)]
+    exact: bool,
+}
+
+fn parse_crs(name: &str) -> Result<FacilityCrs, String> {
+    FacilityCrs::parse(name).ok_or_else(|| format!("{name:?} is not one of wgs84, gcj02, bd09"))
+}
+
 fn positive(name: &str, value: f64) -> Result<f64, Error> {
     if value.is_finite() && value > 0.0 {
         Ok(value)
@@ -180,6 +285,7 @@ fn resolve(args: &CoverageArgs) -> Result<CoverageConfig, Error> {
         }
     };
     let mut config = CoverageConfig::new(args.input.clone(), args.out.clone(), facilities);
+    config.facility_crs = args.facility_crs;
     let mut bands = args
         .minutes
         .iter()
@@ -286,10 +392,242 @@ fn coverage(args: &CoverageArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// Resolves `site` flags: the coverage flags as `coverage` resolves them, then candidates,
+/// stopping rule and capacity model.
+fn resolve_site(args: &SiteArgs) -> Result<fifteen::siting::SiteConfig, Error> {
+    use fifteen::siting::candidates::CandidateSource;
+    use fifteen::siting::{CapacityModel, SiteConfig};
+    let coverage = resolve(&args.coverage)?;
+    let mut candidates = Vec::new();
+    for value in &args.candidates {
+        candidates.push(match value.as_str() {
+            "grid" => CandidateSource::Grid,
+            "public-buildings" => CandidateSource::public_buildings(),
+            path => {
+                let path = PathBuf::from(path);
+                if !path.is_file() {
+                    return Err(Error::Usage(format!(
+                        "--candidates {value:?} is neither grid, public-buildings nor a file"
+                    )));
+                }
+                CandidateSource::File(path)
+            }
+        });
+    }
+    if let Some(spec) = &args.candidate_tags {
+        candidates.push(CandidateSource::Tags {
+            name: "tags".into(),
+            tags: Category::custom("candidate-tags", spec)
+                .map_err(|e| {
+                    Error::Usage(e.to_string().replace("--facility-tags", "--candidate-tags"))
+                })?
+                .tags,
+        });
+    }
+    if candidates.is_empty() {
+        candidates.push(CandidateSource::Grid);
+    }
+    for (i, c) in candidates.iter().enumerate() {
+        if candidates[..i].contains(c) {
+            return Err(Error::Usage(format!(
+                "--candidates {} is named twice",
+                c.label()
+            )));
+        }
+    }
+    if args.add.is_none() && args.target_share.is_none() {
+        return Err(Error::Usage(
+            "say when to stop: --add N sites and/or --target-share S (e.g. 0.95)".into(),
+        ));
+    }
+    if let Some(t) = args.target_share
+        && !(0.0..=1.0).contains(&t)
+    {
+        return Err(Error::Usage(format!(
+            "--target-share is a share in 0..=1, not {t}"
+        )));
+    }
+    let capacity = match args.site_capacity {
+        None => None,
+        Some(0) => return Err(Error::Usage("--site-capacity must be at least 1".into())),
+        Some(places) => Some(match args.demand_per_1000 {
+            Some(d) => CapacityModel {
+                site_places: places,
+                places_per_resident: positive("demand-per-1000", d)? / 1000.0,
+                basis: "demand_per_1000",
+            },
+            None => {
+                let share = args.under3_share;
+                if !(share > 0.0 && share <= 1.0) {
+                    return Err(Error::Usage(format!(
+                        "--under3-share is a share in (0, 1], not {share}"
+                    )));
+                }
+                CapacityModel {
+                    site_places: places,
+                    places_per_resident: share,
+                    basis: "under3_share",
+                }
+            }
+        }),
+    };
+    Ok(SiteConfig {
+        coverage,
+        candidates,
+        spacing_m: positive("spacing-m", args.spacing_m)?,
+        add: args.add,
+        target_share: args.target_share,
+        capacity,
+        exact: args.exact,
+    })
+}
+
+fn site(args: &SiteArgs) -> Result<(), Error> {
+    let config = resolve_site(args)?;
+    let category = config.category()?;
+    if let Some(n) = args.coverage.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| Error::Usage(format!("--threads {n}: {e}")))?;
+    }
+    let quiet = args.coverage.quiet;
+    let log = move |line: &str| {
+        if !quiet {
+            eprintln!("fifteen: {line}");
+        }
+    };
+    let report = fifteen::siting::run_site(&config, &log)?;
+    let first = &report.curve[0];
+    let last = report.curve.last().expect("row 0 at least");
+    println!(
+        "{category}: {:.1} % of residents within {} min before, {:.1} % after {} new site(s) (stopped: {})",
+        100.0 * first.covered_share,
+        config.coverage.threshold_min(),
+        100.0 * last.covered_share,
+        report.sites.len(),
+        report.stopped_because
+    );
+    if let (Some(before), Some(after)) = (first.served_share, last.served_share) {
+        println!(
+            "{category}: demand served {:.1} % before, {:.1} % after",
+            100.0 * before,
+            100.0 * after
+        );
+    }
+    println!("wrote {}", config.coverage.out_dir.display());
+    Ok(())
+}
+
+/// Resolves a batch job exactly as `fifteen coverage` would resolve its command line.
+fn resolve_job(job: &fifteen::batch::Job) -> Result<CoverageConfig, Error> {
+    let args = job.coverage_args()?;
+    let cli = Cli::try_parse_from(std::iter::once("fifteen".into()).chain(args)).map_err(|e| {
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or("invalid options").trim();
+        Error::Usage(first.trim_start_matches("error: ").to_string())
+    })?;
+    match &cli.command {
+        Command::Coverage(a) => resolve(a),
+        _ => unreachable!("coverage_args starts with `coverage`"),
+    }
+}
+
+/// Exit code 0 when every selected job is done or skipped, 1 when one failed, 2 when the
+/// manifest cannot be used.
+fn batch(args: &BatchArgs) -> Result<ExitCode, Error> {
+    use fifteen::batch::{BatchOptions, Manifest, ProgressMode, Shard, Status};
+    let manifest = Manifest::load(&args.manifest)?;
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    if args.jobs == 0 {
+        return Err(Error::Usage("--jobs must be at least 1".into()));
+    }
+    if args.list {
+        for job in &manifest.jobs {
+            if shard.is_none_or(|s| s.contains(job.index)) {
+                let line = job
+                    .coverage_args()
+                    .map(|a| {
+                        a.iter()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .unwrap_or_else(|e| format!("(invalid: {e})"));
+                println!("{}\t{}\tfifteen {line}", job.index + 1, job.name);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opts = BatchOptions {
+        jobs: args.jobs,
+        force: args.force,
+        shard,
+        progress: if args.quiet {
+            ProgressMode::Quiet
+        } else if args.plain {
+            ProgressMode::Lines
+        } else {
+            ProgressMode::Auto
+        },
+    };
+    let outcomes = fifteen::batch::run_batch(&manifest, &opts, &resolve_job);
+    for o in &outcomes {
+        match &o.status {
+            Status::Done { seconds, result } => {
+                println!("{}: done in {seconds:.2} s; {}", o.name, result.join("; "))
+            }
+            Status::Skipped => println!("{}: skipped (unchanged)", o.name),
+            Status::Failed { error } => println!("{}: FAILED: {error}", o.name),
+        }
+    }
+    println!(
+        "{}",
+        fifteen::batch::summary_line(&outcomes, manifest.jobs.len(), shard)
+    );
+    let (_, _, failed) = fifteen::batch::tally(&outcomes);
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn tile(args: &TileArgs) -> Result<(), Error> {
+    let (cols, rows) = fifteen::tile::parse_grid(&args.grid)?;
+    let options = fifteen::tile::TileOptions {
+        cols,
+        rows,
+        gap_m: args.gap_m,
+        stitch_m: args.stitch_m,
+        max_link_m: args.max_link_m,
+    };
+    let report = fifteen::tile::tile_extract(&args.input, &args.out, &options)?;
+    println!(
+        "wrote {}: {} tiles, {} nodes, {} ways ({} connectors: {} per east edge, {} per north edge, longest {:.0} m), {} relations",
+        args.out.display(),
+        report.tiles,
+        report.nodes,
+        report.ways,
+        report.connectors,
+        report.connectors_per_east_edge,
+        report.connectors_per_north_edge,
+        report.longest_connector_m,
+        report.relations
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Coverage(args) => coverage(args),
+        Command::Batch(args) => match batch(args) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
+        Command::Tile(args) => tile(args),
+        Command::Site(args) => site(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -103,10 +103,13 @@ pub fn units_from_osm(extract: &OsmExtract, district_level: u8, subdistrict_leve
         .into_iter()
         .map(|reason| {
             let id = reason.split(':').next().unwrap_or("");
+            let rel_id = id
+                .strip_prefix("relation/")
+                .and_then(|n| n.parse::<i64>().ok());
             let name = extract
                 .relations
                 .iter()
-                .find(|r| format!("relation/{}", r.id) == id)
+                .find(|r| Some(r.id) == rel_id)
                 .map_or_else(|| "(unnamed)".to_string(), |r| name_of(&r.tags));
             format!("{name} ({reason})")
         })

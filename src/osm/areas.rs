@@ -52,10 +52,17 @@ pub fn build_areas(extract: &OsmExtract, keep: impl Fn(&Tags) -> bool) -> (Vec<A
         }
     }
 
+    // Checked once: a scan per missing member way made this quadratic on large extracts.
+    let sorted = |ways: &[RawWay]| ways.is_sorted_by_key(|w| w.id);
+    let (areas_sorted, members_sorted, walks_sorted) = (
+        sorted(&extract.area_ways),
+        sorted(&extract.member_ways),
+        sorted(&extract.walk_ways),
+    );
     let ways_by_id = |id: i64| -> Option<&RawWay> {
-        find_way(&extract.area_ways, id)
-            .or_else(|| find_way(&extract.member_ways, id))
-            .or_else(|| find_way(&extract.walk_ways, id))
+        find_way(&extract.area_ways, id, areas_sorted)
+            .or_else(|| find_way(&extract.member_ways, id, members_sorted))
+            .or_else(|| find_way(&extract.walk_ways, id, walks_sorted))
     };
     for rel in extract.relations.iter().filter(|r| keep(&r.tags)) {
         let id = ElementId::relation(rel.id);
@@ -117,12 +124,15 @@ pub fn build_areas(extract: &OsmExtract, keep: impl Fn(&Tags) -> bool) -> (Vec<A
     (areas, broken)
 }
 
-fn find_way(ways: &[RawWay], id: i64) -> Option<&RawWay> {
+fn find_way(ways: &[RawWay], id: i64, sorted: bool) -> Option<&RawWay> {
     // Ways are in file order, which PBF writers sort by id; fall back to a scan otherwise.
-    match ways.binary_search_by_key(&id, |w| w.id) {
-        Ok(i) => Some(&ways[i]),
-        Err(_) => ways.iter().find(|w| w.id == id),
+    if sorted {
+        return ways
+            .binary_search_by_key(&id, |w| w.id)
+            .ok()
+            .map(|i| &ways[i]);
     }
+    ways.iter().find(|w| w.id == id)
 }
 
 fn ring(extract: &OsmExtract, refs: &[i64]) -> Option<LineString<f64>> {
