@@ -42,7 +42,16 @@ struct Row {
 /// an unreadable file is [`Error::Io`].
 pub fn read_register(path: &Path, default_category: &str) -> Result<Vec<Facility>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let text = decode(&bytes);
+    parse_register(path, &bytes, default_category)
+}
+
+/// [`read_register`] of a file's `bytes` already in memory; `path` chooses the format (by its
+/// extension) and names the file in messages.
+///
+/// # Errors
+/// [`Error::Data`] as [`read_register`]; never [`Error::Io`].
+pub fn parse_register(path: &Path, bytes: &[u8], default_category: &str) -> Result<Vec<Facility>> {
+    let text = decode(bytes);
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -127,8 +136,13 @@ fn csv_rows(text: &str) -> Result<Vec<Row>, String> {
             .map(|(what, aliases, _)| format!("a {what} column ({})", aliases.join("/")))
             .collect();
         let found: Vec<String> = headers.iter().map(|h| format!("{h:?}")).collect();
+        let hint = if headers.len() == 1 {
+            " (one column only: the delimiter must be a comma, a semicolon or a tab)"
+        } else {
+            ""
+        };
         return Err(format!(
-            "row 1: missing {}; columns found: {}",
+            "row 1: missing {}; columns found: {}{hint}",
             missing.join(" and "),
             found.join(", ")
         ));
@@ -406,6 +420,18 @@ mod tests {
         assert!(message.contains("latitude column"), "{message}");
         assert!(!message.contains("longitude"), "{message}");
         assert!(message.contains(r#""id", "lon", "latt""#), "{message}");
+    }
+
+    #[test]
+    fn one_column_hints_at_the_delimiter() {
+        let message = data_error("csv", "id|lon|lat\na|1|2\n");
+        assert!(
+            message.contains("columns found: \"id|lon|lat\""),
+            "{message}"
+        );
+        assert!(message.contains("the delimiter must be"), "{message}");
+        let message = data_error("csv", "id,lon\na,1\n");
+        assert!(!message.contains("delimiter"), "{message}");
     }
 
     #[test]
