@@ -7,36 +7,20 @@ mod common;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{files_in, osm, read_features, read_json};
+use common::{Outcome, files_in, osm, read_features, read_json};
 use fifteen::osm::write::PbfWriter;
 use serde_json::Value;
 
 const SAMPLE_TOWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample-town.osm.pbf");
 const ONE_MINUS_1_OVER_E: f64 = 1.0 - 1.0 / std::f64::consts::E;
 
-/// What one run of the binary gave.
-#[derive(Debug)]
-struct Outcome {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs `fifteen site <args> --quiet`.
 fn site<S: Into<OsString>>(args: impl IntoIterator<Item = S>) -> Outcome {
-    let output = Command::new(env!("CARGO_BIN_EXE_fifteen"))
-        .arg("site")
-        .args(args.into_iter().map(Into::into))
-        .arg("--quiet")
-        .output()
-        .expect("the fifteen binary runs");
-    Outcome {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::run(
+        "site",
+        args.into_iter().map(Into::into).collect::<Vec<OsString>>(),
+    )
 }
 
 /// Runs `site` and insists it succeeds.

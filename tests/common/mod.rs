@@ -48,8 +48,17 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    run("coverage", args)
+}
+
+/// Runs `fifteen <subcommand> <args> --quiet` and waits for it.
+pub fn run<I, S>(subcommand: &str, args: I) -> Outcome
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let output = Command::new(env!("CARGO_BIN_EXE_fifteen"))
-        .arg("coverage")
+        .arg(subcommand)
         .args(args)
         .arg("--quiet")
         .output()
