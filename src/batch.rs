@@ -610,6 +610,16 @@ impl Reporter {
         }
     }
 
+    /// A line about a job's results: shown in every mode, quiet included.
+    fn warning(&self, text: &str) {
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
     fn job_bar(&self, name: &str, stages: u64) -> Option<ProgressBar> {
         let multi = self.multi.as_ref()?;
         let bar = multi.insert_from_back(1, ProgressBar::new(stages));
@@ -686,6 +696,7 @@ fn run_job(
             reporter.line(&format!("{prefix} started"));
         }
         let log = |line: &str| match &bar {
+            _ if line.starts_with("warning:") => reporter.warning(&format!("{prefix} {line}")),
             Some(b) => {
                 b.inc(1);
                 b.set_message(line.split_whitespace().collect::<Vec<_>>().join(" "));

@@ -362,6 +362,16 @@ fn resolve(args: &CoverageArgs) -> Result<CoverageConfig, Error> {
     Ok(config)
 }
 
+/// The pipeline's log on stderr: stage timings unless `quiet`; lines starting with
+/// `warning:` always, since they say something about the results.
+fn stage_log(quiet: bool) -> impl Fn(&str) {
+    move |line: &str| {
+        if !quiet || line.starts_with("warning:") {
+            eprintln!("fifteen: {line}");
+        }
+    }
+}
+
 fn coverage(args: &CoverageArgs) -> Result<(), Error> {
     let config = resolve(args)?;
     if let Some(n) = args.threads {
@@ -370,12 +380,7 @@ fn coverage(args: &CoverageArgs) -> Result<(), Error> {
             .build_global()
             .map_err(|e| Error::Usage(format!("--threads {n}: {e}")))?;
     }
-    let quiet = args.quiet;
-    let log = move |line: &str| {
-        if !quiet {
-            eprintln!("fifteen: {line}");
-        }
-    };
+    let log = stage_log(args.quiet);
     let report = pipeline::run_coverage(&config, &log)?;
     for c in &report.categories {
         println!(
@@ -491,12 +496,7 @@ fn site(args: &SiteArgs) -> Result<(), Error> {
             .build_global()
             .map_err(|e| Error::Usage(format!("--threads {n}: {e}")))?;
     }
-    let quiet = args.coverage.quiet;
-    let log = move |line: &str| {
-        if !quiet {
-            eprintln!("fifteen: {line}");
-        }
-    };
+    let log = stage_log(args.coverage.quiet);
     let report = fifteen::siting::run_site(&config, &log)?;
     let first = &report.curve[0];
     let last = report.curve.last().expect("row 0 at least");
