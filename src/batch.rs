@@ -75,7 +75,10 @@ pub const OPTIONS: &[(&str, &str, OptionKind)] = &[
     ("custom_name", "custom-name", OptionKind::Text),
     ("facilities", "facilities", OptionKind::Path),
     ("minutes", "minutes", OptionKind::Numbers),
+    ("profiles", "profile", OptionKind::Texts),
+    ("profile", "profile", OptionKind::Texts),
     ("speed_kmh", "speed-kmh", OptionKind::Number),
+    ("elevation", "elevation", OptionKind::Path),
     ("max_snap_m", "max-snap-m", OptionKind::Number),
     ("search_minutes", "search-minutes", OptionKind::Number),
     (
@@ -550,7 +553,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Stages `run_coverage` reports for this configuration (for progress bars).
 fn stage_count(config: &CoverageConfig) -> u64 {
-    let mut n = 9;
+    // read, graph, residents, facilities, index, snap, units; route, indicators, write per profile
+    let mut n = 7 + 3 * config.profiles.len() as u64;
+    if config.elevation_dir.is_some() {
+        n += 1;
+    }
     if matches!(config.facilities, FacilityInput::Register { .. }) {
         n += 1;
     }
@@ -662,9 +669,14 @@ fn result_lines(config: &CoverageConfig, report: &CoverageReport) -> Vec<String>
         .categories
         .iter()
         .map(|c| {
+            let label = if config.profiles.len() > 1 {
+                format!("{} ({})", c.category, c.profile)
+            } else {
+                c.category.clone()
+            };
             format!(
                 "{}: {:.1} % of {:.0} residents within {} min of {} facilities",
-                c.category,
+                label,
                 100.0 * c.covered_share,
                 c.population,
                 config.threshold_min(),
