@@ -123,3 +123,56 @@ fn minutes_match_the_hand_computation() {
         );
     }
 }
+
+/// A home above a tunnel steps onto the street, not into the tunnel.
+///
+/// ```text
+///    y (m)
+///   105      H                    (home centred at (100, 105))
+///   100  T=====================================T'   service road in a tunnel (layer −1)
+///                                              ‖
+///    10                              K         ‖   kindergarten at (1000, 10)
+///     0  A-------------------------------------B   residential street
+///        0   100                   1000      1200  x (m)
+/// ```
+///
+/// The tunnel, 5 m from the home's centre, is left out of snapping: the home snaps 105 m
+/// south to (100, 0), walks 900 m east and 10 m to K: 1,015 m / 75 = 13.53 min. Had it
+/// stepped into the tunnel: (5 + 1100 + 100 + 200 + 10) / 75 = 18.87 min.
+#[test]
+fn homes_do_not_snap_into_tunnels() {
+    let mut map = Map::default();
+    let a = map.node(0.0, 0.0, &[]);
+    let b = map.node(1200.0, 0.0, &[]);
+    let t = map.node(0.0, 100.0, &[]);
+    let t2 = map.node(1200.0, 100.0, &[]);
+    let kindergarten = map.node(1000.0, 10.0, &[("amenity", "kindergarten")]);
+    map.way(vec![a, b], &[("highway", "residential")]);
+    map.way(
+        vec![t, t2, b],
+        &[("highway", "service"), ("tunnel", "yes"), ("layer", "-1")],
+    );
+    let home = house(&mut map, 100.0, 105.0, false);
+
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let pbf = dir.path().join("tunnel.osm.pbf");
+    map.write(&pbf).expect("the map is written");
+    let out = dir.path().join("out");
+    let outcome = coverage([
+        pbf.as_os_str(),
+        "--category".as_ref(),
+        "childcare".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(outcome.code, Some(0), "stderr:\n{}", outcome.stderr);
+    let buildings = read_features(&out.join("buildings.geojson"));
+    let p = &buildings
+        .iter()
+        .find(|b| b["properties"]["osm_id"] == home.as_str())
+        .expect("the house is a home")["properties"];
+    assert!((p["snap_m"].as_f64().unwrap() - 105.0).abs() <= 0.1, "{p}");
+    let minutes = p["childcare_minutes"].as_f64().expect("reachable");
+    assert!((minutes - 1015.0 / 75.0).abs() <= 0.01, "{minutes} min");
+    assert_eq!(p["childcare_nearest"], format!("node/{kindergarten}"));
+}

@@ -21,15 +21,19 @@ pub struct Snap {
 
 type Segment = GeomWithData<Line<f64>, (u32, u32)>;
 
-/// An R-tree over every segment of every edge (bulk-loaded, O(n log n)).
+/// An R-tree over every segment of every edge above ground (bulk-loaded, O(n log n)).
 pub struct EdgeIndex {
     tree: RTree<Segment>,
 }
 
 impl EdgeIndex {
-    /// Indexes every segment of `graph`'s edges.
+    /// Indexes every segment of `graph`'s edges, leaving out those below ground
+    /// ([`crate::graph::profile::EdgeKind::underground`]): a home above a tunnel cannot step
+    /// down into it (Helsinki's centre has parking ramps at layer −3 under its
+    /// blocks, reached only from streets hundreds of metres away).
     pub fn new(graph: &WalkGraph) -> Self {
         let segments = (0..graph.edge_count() as u32)
+            .filter(|&e| !graph.edge_kind(e).underground)
             .flat_map(|e| {
                 graph
                     .edge_geometry(e)
