@@ -14,6 +14,7 @@ use fifteen::config::{
 };
 use fifteen::facilities::categories::Category;
 use fifteen::facilities::crs::FacilityCrs;
+use fifteen::output::planner::LayerFormat;
 use fifteen::{Error, pipeline};
 
 #[derive(Parser)]
@@ -132,6 +133,10 @@ struct CoverageArgs {
     /// Property of --units holding each unit's name.
     #[arg(long, default_value = "name")]
     unit_name_field: String,
+    /// Layer file format: geojson, or fgb (FlatGeobuf with a spatial index, which QGIS opens
+    /// much faster at city scale); styles, project and report follow either.
+    #[arg(long, default_value = "geojson", value_parser = parse_format)]
+    format: LayerFormat,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -231,6 +236,14 @@ struct SiteArgs {
 
 fn parse_crs(name: &str) -> Result<FacilityCrs, String> {
     FacilityCrs::parse(name).ok_or_else(|| format!("{name:?} is not one of wgs84, gcj02, bd09"))
+}
+
+fn parse_format(name: &str) -> Result<LayerFormat, String> {
+    match name {
+        "geojson" => Ok(LayerFormat::Geojson),
+        "fgb" => Ok(LayerFormat::Fgb),
+        _ => Err(format!("{name:?} is not one of geojson, fgb")),
+    }
 }
 
 fn positive(name: &str, value: f64) -> Result<f64, Error> {
@@ -359,6 +372,7 @@ fn resolve(args: &CoverageArgs) -> Result<CoverageConfig, Error> {
         .population
         .clone()
         .map(|path| (path, args.population_field.clone()));
+    config.layer_format = args.format;
     Ok(config)
 }
 

@@ -37,6 +37,8 @@ use crate::osm::read::read_extract;
 use crate::output::OutputSet;
 use crate::output::geojson::write_features;
 use crate::output::layers;
+use crate::output::planner::{CoverageViews, WrittenLayer, finish_coverage};
+use crate::output::report::CategoryWalks;
 use crate::spatial::raster::{TimeGrid, snap_extent};
 use crate::spatial::{EdgeIndex, LocalFrame};
 
@@ -101,6 +103,8 @@ pub struct CoverageReport {
     pub summary: serde_json::Value,
     /// Files written.
     pub files: Vec<std::path::PathBuf>,
+    /// The layers written and the maps drawn from them, for a `site` run's report.
+    pub views: CoverageViews,
 }
 
 /// Peak resident memory of this process so far, MiB (Linux `VmHWM`; `None` elsewhere).
@@ -132,13 +136,22 @@ fn sha256_of(path: &Path) -> Result<(u64, String)> {
     Ok((bytes, hex))
 }
 
-/// Writes one GeoJSON layer of the output set.
+/// Writes the GeoJSON layer `STEM.geojson` of the output set and notes how many features
+/// it holds.
 fn write_layer(
     outputs: &mut OutputSet,
-    name: &str,
+    written: &mut Vec<WrittenLayer>,
+    stem: &'static str,
     features: impl Iterator<Item = (Option<geojson::Geometry>, geojson::JsonObject)>,
 ) -> Result<()> {
-    outputs.write(name, |w| write_features(w, features))
+    let mut count = 0;
+    let counted = features.inspect(|_| count += 1);
+    outputs.write(&format!("{stem}.geojson"), |w| write_features(w, counted))?;
+    written.push(WrittenLayer {
+        stem,
+        features: count,
+    });
+    Ok(())
 }
 
 /// The box around `points` grown by `pad_m` on every side (a box around the origin when
@@ -578,10 +591,12 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         .collect();
 
     let bands_min = &config.bands_min;
+    let mut written = Vec::new();
     stages.run("write", log, || -> Result<()> {
         write_layer(
             &mut outputs,
-            "buildings.geojson",
+            &mut written,
+            "buildings",
             layers::building_features(&residents, &homes, &outcomes, bands_min),
         )?;
         let stats = layers::block_stats(
@@ -592,28 +607,33 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         );
         write_layer(
             &mut outputs,
-            "blocks.geojson",
+            &mut written,
+            "blocks",
             layers::block_features(&residents, &stats, &outcomes, bands_min),
         )?;
         write_layer(
             &mut outputs,
-            "facilities.geojson",
+            &mut written,
+            "facilities",
             layers::facility_features(&outcomes, &units, &located, bands_min, &population),
         )?;
         write_layer(
             &mut outputs,
-            "isochrones.geojson",
+            &mut written,
+            "isochrones",
             layers::isochrone_features(&outcomes, &frame, bands_min, &population),
         )?;
         let served = layers::served_areas(&outcomes, bands_min);
         write_layer(
             &mut outputs,
-            "served.geojson",
+            &mut written,
+            "served",
             layers::served_features(&served, &outcomes, &frame, bands_min, &population),
         )?;
         write_layer(
             &mut outputs,
-            "gaps.geojson",
+            &mut written,
+            "gaps",
             layers::gap_features(
                 &residents,
                 &stats,
@@ -624,7 +644,8 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         )?;
         write_layer(
             &mut outputs,
-            "units.geojson",
+            &mut written,
+            "units",
             layers::unit_features(&units, &indicators, bands_min),
         )?;
         outputs.write("indicators.csv", |w| {
@@ -669,6 +690,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         "island_max_m": ISLAND_MAX_M,
         "floor_area_per_person_m2": config.residents.floor_area_per_person_m2,
         "grid_block_m": config.residents.grid_block_m,
+        "format": config.layer_format,
         "population_layer": config.population_layer.as_ref().map(|(path, field)| json!({ "path": path, "field": field })),
         "threads": rayon::current_num_threads(),
     });
@@ -696,6 +718,25 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         "indicators": indicators,
         "coverage": coverage.iter().map(|c| (c.category.clone(), serde_json::to_value(c).expect("serialisable"))).collect::<BTreeMap<_, _>>(),
     });
+    let walks: Vec<CategoryWalks> = outcomes
+        .iter()
+        .map(|c| CategoryWalks {
+            category: c.name.clone(),
+            homes: (0..homes.len())
+                .map(|h| (c.minutes(h), population[h]))
+                .collect(),
+        })
+        .collect();
+    let views = stages.run("report", log, || {
+        finish_coverage(
+            &mut outputs,
+            written,
+            bands_min,
+            &summary,
+            &walks,
+            config.layer_format,
+        )
+    })?;
     summary["timings_s"] = stages.to_json();
     summary["peak_memory_mib"] = json!(peak_memory_mib().map(|m| (m * 10.0).round() / 10.0));
     outputs.write("summary.json", |w| {
@@ -707,5 +748,6 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         categories: coverage,
         summary,
         files,
+        views,
     })
 }
