@@ -53,16 +53,20 @@ def qml_expectation(path):
     renderer = root.find("renderer-v2")
     kind = renderer.get("type")
     classes = len(renderer.findall("categories/category")) + len(renderer.findall("ranges/range"))
+    ordered = renderer.get("enableorderby") == "1"
     label = None
     if root.get("labelsEnabled") == "1":
         label = root.find("labeling/settings/text-style").get("fieldName")
-    return kind, classes, label
+    return kind, classes, label, ordered
 
 
 def check_style(layer, expected, where):
-    kind, classes, label = expected
+    kind, classes, label, ordered = expected
     renderer = layer.renderer()
     check(renderer.type() == kind, f"{where}: renderer {renderer.type()} (style says {kind})")
+    if ordered:
+        clauses = [c.expression().expression() for c in renderer.orderBy().list()]
+        check(renderer.orderByEnabled() and clauses == ['"band_min"'], f"{where}: drawn ordered by {clauses}")
     if kind == "categorizedSymbol":
         check(len(renderer.categories()) == classes, f"{where}: {len(renderer.categories())} categories")
     if kind == "graduatedSymbol":

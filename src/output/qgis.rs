@@ -452,6 +452,15 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
         _ => return None,
     };
     let mut body = renderer.xml();
+    if matches!(stem, "isochrones" | "served") {
+        // the largest band first, beneath the others, whatever the file's order (FlatGeobuf's
+        // spatial index reorders features)
+        body = body.replacen("enableorderby=\"0\"", "enableorderby=\"1\"", 1).replacen(
+            "  </renderer-v2>",
+            "    <orderby>\n      <orderByClause asc=\"0\" nullsFirst=\"0\">\"band_min\"</orderByClause>\n    </orderby>\n  </renderer-v2>",
+            1,
+        );
+    }
     let labelled = labels.is_some();
     if let Some(l) = labels {
         body.push_str(&l);
