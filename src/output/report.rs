@@ -214,10 +214,10 @@ pub fn curve_svg(points: &[(usize, f64)], target: Option<f64>) -> String {
     if let Some(t) = target {
         let _ = writeln!(
             s,
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"{}\" stroke-dasharray=\"6 4\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"{}\">target {:.0} %</text>",
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"{}\" stroke-dasharray=\"6 4\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"start\" fill=\"{}\">target {:.0} %</text>",
             w - 20.0,
             rgb(RED),
-            w - 20.0,
+            left + 6.0,
             y(t) - 4.0,
             rgb(RED),
             t * 100.0,
@@ -233,15 +233,22 @@ pub fn curve_svg(points: &[(usize, f64)], target: Option<f64>) -> String {
         "<polyline points=\"{}\" fill=\"none\" stroke=\"rgb(33,102,172)\" stroke-width=\"2.5\"/>",
         d.join(" ")
     );
+    // at most about 15 labels on the sites axis
+    let label_step = (points.len() / 15).max(1);
     for (k, v) in points {
         let _ = writeln!(
             s,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"rgb(33,102,172)\"><title>{k} sites: {:.1} %</title></circle><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{k}</text>",
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"rgb(33,102,172)\"><title>{k} sites: {:.1} %</title></circle><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
             x(*k as f64),
             y(*v),
             v * 100.0,
             x(*k as f64),
-            h - bottom + 14.0
+            h - bottom + 14.0,
+            if k % label_step == 0 {
+                k.to_string()
+            } else {
+                String::new()
+            }
         );
     }
     let _ = writeln!(
