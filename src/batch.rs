@@ -117,6 +117,7 @@ pub const OPTIONS: &[(&str, &str, OptionKind)] = &[
     ("subdistrict_level", "subdistrict-level", OptionKind::Number),
     ("units", "units", OptionKind::Path),
     ("unit_name_field", "unit-name-field", OptionKind::Text),
+    ("format", "format", OptionKind::Text),
 ];
 
 /// One job of a manifest.

@@ -85,6 +85,8 @@ pub struct CoverageConfig {
     /// The planner's population layer (GeoJSON) and the property holding residents; replaces
     /// the footprint estimate when given.
     pub population_layer: Option<(PathBuf, String)>,
+    /// File format of the layers (`--format`).
+    pub layer_format: crate::output::planner::LayerFormat,
 }
 
 impl CoverageConfig {
@@ -104,6 +106,7 @@ impl CoverageConfig {
             search_minutes: DEFAULT_SEARCH_MINUTES,
             residents: ResidentsOptions::default(),
             population_layer: None,
+            layer_format: crate::output::planner::LayerFormat::Geojson,
             extra_facilities: Vec::new(),
             facility_crs: crate::facilities::crs::FacilityCrs::Wgs84,
             area_buffer_m: crate::analysis::service_area::DEFAULT_AREA_BUFFER_M,

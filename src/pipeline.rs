@@ -37,6 +37,8 @@ use crate::osm::read::read_extract;
 use crate::output::OutputSet;
 use crate::output::geojson::write_features;
 use crate::output::layers;
+use crate::output::planner::{CoverageViews, WrittenLayer, finish_coverage};
+use crate::output::report::CategoryWalks;
 use crate::spatial::elevation::{HillReport, hill_factors, tobler_kmh};
 use crate::spatial::raster::{TimeGrid, snap_extent};
 use crate::spatial::{EdgeIndex, LocalFrame};
@@ -109,6 +111,9 @@ pub struct CoverageReport {
     pub summary: serde_json::Value,
     /// Files written.
     pub files: Vec<std::path::PathBuf>,
+    /// The (first profile's) layers written and the maps drawn from them, for a `site`
+    /// run's report.
+    pub views: CoverageViews,
 }
 
 /// Peak resident memory of this process so far, MiB (Linux `VmHWM`; `None` elsewhere).
@@ -140,13 +145,25 @@ fn sha256_of(path: &Path) -> Result<(u64, String)> {
     Ok((bytes, hex))
 }
 
-/// Writes one GeoJSON layer of the output set.
+/// Writes the GeoJSON layer `PREFIXSTEM.geojson` of the output set and notes how many
+/// features it holds.
 fn write_layer(
     outputs: &mut OutputSet,
-    name: &str,
+    written: &mut Vec<WrittenLayer>,
+    prefix: &str,
+    stem: &'static str,
     features: impl Iterator<Item = (Option<geojson::Geometry>, geojson::JsonObject)>,
 ) -> Result<()> {
-    outputs.write(name, |w| write_features(w, features))
+    let mut count = 0;
+    let counted = features.inspect(|_| count += 1);
+    outputs.write(&format!("{prefix}{stem}.geojson"), |w| {
+        write_features(w, counted)
+    })?;
+    written.push(WrittenLayer {
+        stem,
+        features: count,
+    });
+    Ok(())
 }
 
 /// The box around `points` grown by `pad_m` on every side (a box around the origin when
@@ -473,13 +490,14 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
     let mut categories = Vec::new();
     let mut per_profile = serde_json::Map::new();
     let mut profile_summaries = Vec::new();
+    let mut views = None;
     for (profile, costs) in config.profiles.iter().zip(&all_costs) {
         let prefix = if several {
             format!("{}/", profile.profile.name())
         } else {
             String::new()
         };
-        let (coverage, summary) = analyse_profile(
+        let (coverage, summary, profile_views) = analyse_profile(
             config,
             &prepared,
             &units,
@@ -499,6 +517,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         );
         categories.extend(coverage);
         profile_summaries.push((prefix, summary));
+        views.get_or_insert(profile_views);
     }
     let graph_counts = prepared.graph_counts;
     let read_counts = prepared.extract.counts;
@@ -544,12 +563,14 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         categories,
         summary,
         files,
+        views: views.expect("at least one profile"),
     })
 }
 
-/// Routes one profile and writes its layers (under `prefix`) through `outputs`; returns its
-/// coverage per category and its `summary.json` without the run-wide fields (elevation,
-/// timings, memory), which the caller adds.
+/// Routes one profile and writes its layers and planner files (styles, maps, report,
+/// project; under `prefix`) through `outputs`; returns its coverage per category, its
+/// `summary.json` without the run-wide fields (elevation, timings, memory), which the caller
+/// adds, and what the planner files were made from.
 #[allow(clippy::too_many_arguments)]
 fn analyse_profile(
     config: &CoverageConfig,
@@ -561,7 +582,7 @@ fn analyse_profile(
     stages: &mut Stages,
     log: &dyn Fn(&str),
     outputs: &mut OutputSet,
-) -> Result<(Vec<CategoryCoverage>, serde_json::Value)> {
+) -> Result<(Vec<CategoryCoverage>, serde_json::Value, CoverageViews)> {
     let Prepared {
         extract,
         input_bytes,
@@ -734,11 +755,14 @@ fn analyse_profile(
         .collect();
 
     let bands_min = &config.bands_min;
+    let mut written = Vec::new();
     stages.run_named(stage("write"), log, || -> Result<()> {
         let file = |name: &str| format!("{prefix}{name}");
         write_layer(
             outputs,
-            &file("buildings.geojson"),
+            &mut written,
+            prefix,
+            "buildings",
             layers::building_features(residents, homes, &outcomes, bands_min),
         )?;
         let stats = layers::block_stats(
@@ -749,33 +773,45 @@ fn analyse_profile(
         );
         write_layer(
             outputs,
-            &file("blocks.geojson"),
+            &mut written,
+            prefix,
+            "blocks",
             layers::block_features(residents, &stats, &outcomes, bands_min),
         )?;
         write_layer(
             outputs,
-            &file("facilities.geojson"),
+            &mut written,
+            prefix,
+            "facilities",
             layers::facility_features(&outcomes, units, &located, bands_min, &population),
         )?;
         write_layer(
             outputs,
-            &file("isochrones.geojson"),
+            &mut written,
+            prefix,
+            "isochrones",
             layers::isochrone_features(&outcomes, frame, bands_min, &population),
         )?;
         let served = layers::served_areas(&outcomes, bands_min);
         write_layer(
             outputs,
-            &file("served.geojson"),
+            &mut written,
+            prefix,
+            "served",
             layers::served_features(&served, &outcomes, frame, bands_min, &population),
         )?;
         write_layer(
             outputs,
-            &file("gaps.geojson"),
+            &mut written,
+            prefix,
+            "gaps",
             layers::gap_features(residents, &stats, &outcomes, frame, config.threshold_min()),
         )?;
         write_layer(
             outputs,
-            &file("units.geojson"),
+            &mut written,
+            prefix,
+            "units",
             layers::unit_features(units, &indicators, bands_min),
         )?;
         outputs.write(&file("indicators.csv"), |w| {
@@ -802,6 +838,7 @@ fn analyse_profile(
         },
         "minutes": config.bands_min,
         "facility_crs": config.facility_crs,
+        "format": config.layer_format,
         "area_buffer_m": config.area_buffer_m,
         "default_capacity": config.default_capacity,
         "decay_weights": config.decay_weights,
@@ -849,5 +886,25 @@ fn analyse_profile(
         "indicators": indicators,
         "coverage": coverage.iter().map(|c| (c.category.clone(), serde_json::to_value(c).expect("serialisable"))).collect::<BTreeMap<_, _>>(),
     });
-    Ok((coverage, summary))
+    let walks: Vec<CategoryWalks> = outcomes
+        .iter()
+        .map(|c| CategoryWalks {
+            category: c.name.clone(),
+            homes: (0..homes.len())
+                .map(|h| (c.minutes(h), population[h]))
+                .collect(),
+        })
+        .collect();
+    let views = stages.run_named(stage("report"), log, || {
+        finish_coverage(
+            outputs,
+            prefix,
+            written,
+            bands_min,
+            &summary,
+            &walks,
+            config.layer_format,
+        )
+    })?;
+    Ok((coverage, summary, views))
 }

@@ -54,6 +54,28 @@ impl OutputSet {
             .map_err(|e| Error::io(&target, e))
     }
 
+    /// Where `name`, written but not yet committed, lies now (its temporary file), so that
+    /// later outputs can be made from it.
+    pub fn written(&self, name: &str) -> Option<&Path> {
+        let target = self.dir.join(name);
+        self.pending
+            .iter()
+            .find(|(_, t)| *t == target)
+            .map(|(temp, _)| temp.as_path())
+    }
+
+    /// Drops `name` from the set: its temporary file is removed and nothing is renamed.
+    pub fn discard(&mut self, name: &str) {
+        let target = self.dir.join(name);
+        self.pending.retain(|(temp, t)| {
+            let keep = *t != target;
+            if !keep {
+                let _ = std::fs::remove_file(temp);
+            }
+            keep
+        });
+    }
+
     /// Renames every written file into place.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
         let mut done = Vec::new();

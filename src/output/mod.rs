@@ -1,7 +1,13 @@
-//! Writing results: atomic files, RFC 7946 GeoJSON, `summary.json`.
+//! Writing results: atomic files, RFC 7946 GeoJSON, `summary.json`, and what planners open
+//! (QGIS styles and project, the report, PNG maps, FlatGeobuf).
 
 pub mod atomic;
+pub mod fgb;
 pub mod geojson;
 pub mod layers;
+pub mod map;
+pub mod planner;
+pub mod qgis;
+pub mod report;
 
 pub use atomic::OutputSet;

@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::facilities::{Facility, FacilitySource};
 use crate::output::OutputSet;
 use crate::output::geojson::{point_geometry, write_features};
+use crate::output::planner::{WrittenLayer, finish_site};
 use crate::pipeline::{Prepared, Stages, peak_memory_mib, prepare, run_coverage, walk_costs};
 use candidates::{Candidate, CandidateSource, GridCounts};
 use greedy::{Capacitated, Celf, CoverSets, Coverage, Pick, exact_best};
@@ -904,6 +905,26 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
             "matches_curve": matches,
         },
     });
+    let layers = vec![
+        WrittenLayer {
+            stem: "sites",
+            features: selection.picks.len(),
+        },
+        WrittenLayer {
+            stem: "candidates",
+            features: kept_count + left_out.len(),
+        },
+    ];
+    stages.run("report", log, || {
+        finish_site(
+            &mut outputs,
+            layers,
+            &after.views,
+            &cov.bands_min,
+            &summary,
+            cov.layer_format,
+        )
+    })?;
     summary["timings_s"] = stages.to_json();
     summary["peak_memory_mib"] = json!(peak_memory_mib().map(|m| round_to(m, 1)));
     outputs.write("summary.json", |w| {

@@ -1,0 +1,340 @@
+//! The coverage map the tool draws from its own GeoJSON outputs: blocks by status, the gaps,
+//! the area within the threshold, facilities and proposed sites, as SVG (inlined in the
+//! report) and as PNG for slides (the same SVG rasterised by `resvg`).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::output::qgis::{FACILITY_BLUE, GREEN, LonLatBox, RED, Rgba, SITE_PURPLE, YELLOW};
+
+/// One feature read back: its polygons' rings or its point, lon/lat, and its properties.
+#[derive(Debug, Clone)]
+pub struct MapFeature {
+    /// Rings of every polygon (exteriors and holes; drawn even-odd). Empty for a point.
+    pub rings: Vec<Vec<[f64; 2]>>,
+    /// The point of a point feature.
+    pub point: Option<[f64; 2]>,
+    /// Properties as written.
+    pub properties: serde_json::Map<String, Value>,
+}
+
+/// Reads every feature of a GeoJSON layer the tool wrote.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read or is not a FeatureCollection.
+pub fn read_layer(path: &Path) -> Result<Vec<MapFeature>> {
+    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let value: Value =
+        serde_json::from_slice(&text).map_err(|e| Error::io(path, std::io::Error::other(e)))?;
+    let features = value["features"].as_array().cloned().unwrap_or_default();
+    let pair = |v: &Value| -> Option<[f64; 2]> { Some([v[0].as_f64()?, v[1].as_f64()?]) };
+    let ring = |v: &Value| -> Vec<[f64; 2]> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(pair).collect())
+            .unwrap_or_default()
+    };
+    Ok(features
+        .into_iter()
+        .map(|f| {
+            let geometry = &f["geometry"];
+            let coordinates = &geometry["coordinates"];
+            let empty = Vec::new();
+            let (rings, point) = match geometry["type"].as_str() {
+                Some("Polygon") => (
+                    coordinates
+                        .as_array()
+                        .unwrap_or(&empty)
+                        .iter()
+                        .map(ring)
+                        .collect(),
+                    None,
+                ),
+                Some("MultiPolygon") => (
+                    coordinates
+                        .as_array()
+                        .unwrap_or(&empty)
+                        .iter()
+                        .flat_map(|p| p.as_array().cloned().unwrap_or_default())
+                        .map(|r| ring(&r))
+                        .collect(),
+                    None,
+                ),
+                Some("Point") => (Vec::new(), pair(coordinates)),
+                _ => (Vec::new(), None),
+            };
+            MapFeature {
+                rings,
+                point,
+                properties: f["properties"].as_object().cloned().unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+/// What the map shows, read back from a run's layers.
+#[derive(Debug, Clone, Default)]
+pub struct MapLayers {
+    /// The category shown.
+    pub category: String,
+    /// The threshold, minutes.
+    pub threshold_min: f64,
+    /// `blocks.geojson`.
+    pub blocks: Vec<MapFeature>,
+    /// `served.geojson`, the category's threshold band only.
+    pub served: Vec<MapFeature>,
+    /// `gaps.geojson` of the category.
+    pub gaps: Vec<MapFeature>,
+    /// `facilities.geojson` of the category.
+    pub facilities: Vec<MapFeature>,
+    /// `units.geojson`.
+    pub units: Vec<MapFeature>,
+    /// Proposed sites (`sites.geojson`), when the map shows a `site` run.
+    pub sites: Vec<MapFeature>,
+}
+
+impl MapLayers {
+    /// The lon/lat box around blocks, facilities and sites (`None` when there is nothing).
+    pub fn extent(&self) -> Option<LonLatBox> {
+        let mut b = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        let mut add = |p: &[f64; 2]| {
+            b = [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ];
+        };
+        for f in self
+            .blocks
+            .iter()
+            .chain(&self.facilities)
+            .chain(&self.sites)
+            .chain(&self.gaps)
+        {
+            f.rings.iter().flatten().for_each(&mut add);
+            if let Some(p) = &f.point {
+                add(p);
+            }
+        }
+        b[0].is_finite().then_some(b)
+    }
+}
+
+fn rgb(c: Rgba) -> String {
+    format!("rgb({},{},{})", c[0], c[1], c[2])
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Width of the drawn map, pixels (the legend is below it).
+const MAP_W: f64 = 1000.0;
+/// Greatest height of the drawn map, pixels.
+const MAP_MAX_H: f64 = 800.0;
+const MARGIN: f64 = 16.0;
+const LEGEND_H: f64 = 120.0;
+/// Narrowest picture: room for two legend columns and the title.
+const MIN_W: f64 = 760.0;
+
+/// Draws the coverage map as a standalone SVG document, titled `title`.
+pub fn coverage_svg(layers: &MapLayers, title: &str) -> String {
+    let extent = layers.extent().unwrap_or([0.0, 0.0, 1e-3, 1e-3]);
+    // a local equirectangular frame: x shrunk by cos(latitude), north up
+    let lat0 = ((extent[1] + extent[3]) / 2.0).to_radians();
+    let kx = lat0.cos();
+    let (w_deg, h_deg) = (
+        ((extent[2] - extent[0]) * kx).max(1e-6),
+        (extent[3] - extent[1]).max(1e-6),
+    );
+    let scale = ((MAP_W - 2.0 * MARGIN) / w_deg).min((MAP_MAX_H - 2.0 * MARGIN) / h_deg);
+    let map_h = h_deg * scale + 2.0 * MARGIN;
+    // a tall extract leaves room beside it: the picture is as wide as the map and legend
+    let width = (w_deg * scale + 2.0 * MARGIN).max(MIN_W).ceil();
+    let top = 40.0;
+    let height = top + map_h + LEGEND_H;
+    let xy = |p: &[f64; 2]| -> (f64, f64) {
+        (
+            MARGIN + (p[0] - extent[0]) * kx * scale,
+            top + MARGIN + (extent[3] - p[1]) * scale,
+        )
+    };
+    let path = |f: &MapFeature| -> String {
+        let mut d = String::new();
+        for ring in &f.rings {
+            for (i, p) in ring.iter().enumerate() {
+                let (x, y) = xy(p);
+                let _ = write!(d, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" });
+            }
+            d.push('Z');
+        }
+        d
+    };
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height:.0}\" viewBox=\"0 0 {width} {height:.0}\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{MARGIN}\" y=\"26\" font-size=\"16\" font-weight=\"bold\">{}</text>\n",
+        escape(title)
+    );
+    s.push_str("<g stroke=\"#888\" stroke-width=\"1\" stroke-dasharray=\"4 3\" fill=\"none\">\n");
+    for u in &layers.units {
+        let _ = writeln!(s, "<path d=\"{}\" fill-rule=\"evenodd\"/>", path(u));
+    }
+    s.push_str("</g>\n<g stroke=\"white\" stroke-width=\"0.5\">\n");
+    let status_field = format!("{}_status", layers.category);
+    for b in &layers.blocks {
+        let fill = match b.properties.get(&status_field).and_then(Value::as_str) {
+            Some("covered") => GREEN,
+            Some("partly") => YELLOW,
+            _ => RED,
+        };
+        let _ = writeln!(
+            s,
+            "<path d=\"{}\" fill=\"{}\" fill-opacity=\"0.55\" fill-rule=\"evenodd\"/>",
+            path(b),
+            rgb(fill)
+        );
+    }
+    s.push_str("</g>\n<g fill=\"none\" stroke=\"rgb(0,104,55)\" stroke-width=\"1.6\">\n");
+    for a in &layers.served {
+        let _ = writeln!(s, "<path d=\"{}\" fill-rule=\"evenodd\"/>", path(a));
+    }
+    s.push_str("</g>\n<g stroke=\"rgb(120,0,0)\" stroke-width=\"0.8\">\n");
+    for g in &layers.gaps {
+        let _ = writeln!(
+            s,
+            "<path d=\"{}\" fill=\"{}\" fill-opacity=\"0.85\" fill-rule=\"evenodd\"/>",
+            path(g),
+            rgb(RED)
+        );
+    }
+    s.push_str("</g>\n<g stroke=\"white\" stroke-width=\"1.5\">\n");
+    for f in &layers.facilities {
+        if let Some(p) = &f.point {
+            let (x, y) = xy(p);
+            let _ = writeln!(
+                s,
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"6\" fill=\"{}\"/>",
+                rgb(FACILITY_BLUE)
+            );
+        }
+    }
+    s.push_str("</g>\n");
+    for f in &layers.sites {
+        if let Some(p) = &f.point {
+            let (x, y) = xy(p);
+            let rank = f
+                .properties
+                .get("rank")
+                .map(Value::to_string)
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"14\" height=\"14\" fill=\"{}\" stroke=\"white\" stroke-width=\"1.5\" transform=\"rotate(45 {x:.1} {y:.1})\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" font-weight=\"bold\" fill=\"{}\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
+                x - 7.0,
+                y - 7.0,
+                rgb(SITE_PURPLE),
+                x + 11.0,
+                y - 8.0,
+                rgb(SITE_PURPLE),
+                escape(&rank)
+            );
+        }
+    }
+    // scale bar: a round length near a fifth of the map width
+    let metres_per_px = 111_320.0 / scale;
+    let target_m = metres_per_px * MAP_W / 5.0;
+    let step = 10f64.powf(target_m.log10().floor());
+    let bar_m = [5.0, 2.0, 1.0]
+        .iter()
+        .map(|k| k * step)
+        .find(|m| *m <= target_m)
+        .unwrap_or(step);
+    let bar_px = bar_m / metres_per_px;
+    let (bx, by) = (MARGIN, top + map_h - 8.0);
+    let label = if bar_m >= 1000.0 {
+        format!("{} km", bar_m / 1000.0)
+    } else {
+        format!("{bar_m} m")
+    };
+    let _ = writeln!(
+        s,
+        "<rect x=\"{bx}\" y=\"{:.1}\" width=\"{bar_px:.1}\" height=\"5\" fill=\"black\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{label}</text>",
+        by - 5.0,
+        bx + bar_px + 6.0,
+        by
+    );
+    // legend
+    let ly = top + map_h + 16.0;
+    let threshold = layers.threshold_min;
+    let items: Vec<(String, String)> = vec![
+        (format!("<rect width=\"18\" height=\"12\" fill=\"{}\" fill-opacity=\"0.55\"/>", rgb(GREEN)), format!("block: every resident within {threshold} min")),
+        (format!("<rect width=\"18\" height=\"12\" fill=\"{}\" fill-opacity=\"0.55\"/>", rgb(YELLOW)), "block: some residents beyond".into()),
+        (format!("<rect width=\"18\" height=\"12\" fill=\"{}\" fill-opacity=\"0.55\"/>", rgb(RED)), "block: every resident beyond".into()),
+        (format!("<rect width=\"18\" height=\"12\" fill=\"{}\" stroke=\"rgb(120,0,0)\"/>", rgb(RED)), "gap: homes beyond, outside the served area".into()),
+        ("<rect width=\"18\" height=\"12\" fill=\"none\" stroke=\"rgb(0,104,55)\" stroke-width=\"1.6\"/>".into(), format!("area within {threshold} min of a facility")),
+        (format!("<circle cx=\"9\" cy=\"6\" r=\"6\" fill=\"{}\"/>", rgb(FACILITY_BLUE)), format!("{} facility", layers.category)),
+    ];
+    let mut items = items;
+    if !layers.sites.is_empty() {
+        items.push((
+            format!("<rect x=\"4\" y=\"-1\" width=\"10\" height=\"10\" fill=\"{}\" transform=\"rotate(45 9 6)\"/>", rgb(SITE_PURPLE)),
+            "proposed site, by rank".into(),
+        ));
+    }
+    if !layers.units.is_empty() {
+        items.push((
+            "<line x1=\"0\" y1=\"6\" x2=\"18\" y2=\"6\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>"
+                .into(),
+            "district / sub-district".into(),
+        ));
+    }
+    for (i, (swatch, text)) in items.iter().enumerate() {
+        let (col, row) = (i / 4, i % 4);
+        let (x, y) = (MARGIN + col as f64 * 330.0, ly + row as f64 * 24.0);
+        let _ = writeln!(
+            s,
+            "<g transform=\"translate({x:.0},{y:.0})\">{swatch}<text x=\"26\" y=\"11\" font-size=\"13\">{}</text></g>",
+            escape(text)
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// Rasterises an SVG the tool drew to PNG bytes at `scale` (2 gives a sharp slide image).
+/// Text uses the system's fonts; without any, the PNG has no text.
+///
+/// # Errors
+/// [`Error::Io`] when the SVG cannot be parsed or the image encoded.
+pub fn svg_to_png(svg: &str, scale: f32, name: &Path) -> Result<Vec<u8>> {
+    use resvg::{tiny_skia, usvg};
+    let mut options = usvg::Options::default();
+    options.fontdb_mut().load_system_fonts();
+    let tree = usvg::Tree::from_str(svg, &options)
+        .map_err(|e| Error::io(name, std::io::Error::other(e)))?;
+    let size = tree.size();
+    let (w, h) = (
+        (size.width() * scale).ceil() as u32,
+        (size.height() * scale).ceil() as u32,
+    );
+    let mut pixmap = tiny_skia::Pixmap::new(w.max(1), h.max(1))
+        .ok_or_else(|| Error::io(name, std::io::Error::other("image too large")))?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    pixmap
+        .encode_png()
+        .map_err(|e| Error::io(name, std::io::Error::other(e)))
+}

@@ -1,0 +1,285 @@
+//! What a planner opens: a QGIS style beside every layer, `project.qgs`, `report.html` and
+//! PNG maps, made from the layers a run has just written (before they are committed, so a
+//! failed run still writes nothing), and, with `--format fgb`, the layers as FlatGeobuf.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::output::OutputSet;
+use crate::output::fgb::write_fgb;
+use crate::output::map::{MapFeature, MapLayers, coverage_svg, read_layer, svg_to_png};
+use crate::output::qgis::{LonLatBox, ProjectLayer, StyleContext, layer_kind, project_qgs, qml};
+use crate::output::report::{CategoryWalks, coverage_report, site_report};
+
+/// The file format of the layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerFormat {
+    /// RFC 7946 GeoJSON (`.geojson`).
+    #[default]
+    Geojson,
+    /// FlatGeobuf with a spatial index (`.fgb`), opened much faster by QGIS.
+    Fgb,
+}
+
+impl LayerFormat {
+    /// The file extension of a layer, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            LayerFormat::Geojson => "geojson",
+            LayerFormat::Fgb => "fgb",
+        }
+    }
+}
+
+/// A layer written into an output set: its file stem and how many features it holds.
+#[derive(Debug, Clone)]
+pub struct WrittenLayer {
+    /// File stem (`blocks`).
+    pub stem: &'static str,
+    /// Features written.
+    pub features: usize,
+}
+
+/// Size of the PNG maps relative to the SVG (1,000 px wide): 2,000 px, sharp on a slide.
+const PNG_SCALE: f32 = 2.0;
+
+fn geojson_name(stem: &str) -> String {
+    format!("{stem}.geojson")
+}
+
+/// Reads back a layer this run has written under `prefix` (empty when it was not written).
+fn read_written(outputs: &OutputSet, prefix: &str, stem: &str) -> Result<Vec<MapFeature>> {
+    match outputs.written(&format!("{prefix}{}", geojson_name(stem))) {
+        Some(path) => read_layer(path),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn with(features: &[MapFeature], key: &str, value: &Value) -> Vec<MapFeature> {
+    features
+        .iter()
+        .filter(|f| f.properties.get(key) == Some(value))
+        .cloned()
+        .collect()
+}
+
+fn union(a: Option<LonLatBox>, b: Option<LonLatBox>) -> Option<LonLatBox> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some([
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Writes `PREFIXSTEM.qml` for every layer, then with `--format fgb` replaces each GeoJSON
+/// layer by `PREFIXSTEM.fgb`.
+fn styles_and_format(
+    outputs: &mut OutputSet,
+    prefix: &str,
+    layers: &[WrittenLayer],
+    ctx: &StyleContext,
+    format: LayerFormat,
+) -> Result<()> {
+    for l in layers {
+        if let Some(style) = qml(l.stem, ctx) {
+            outputs.write(&format!("{prefix}{}.qml", l.stem), |w| {
+                w.write_all(style.as_bytes())
+            })?;
+        }
+        if format == LayerFormat::Fgb {
+            let geojson = format!("{prefix}{}", geojson_name(l.stem));
+            let source = outputs
+                .written(&geojson)
+                .expect("written above")
+                .to_path_buf();
+            outputs.write(&format!("{prefix}{}.fgb", l.stem), |w| {
+                write_fgb(&source, l.stem, w).map_err(std::io::Error::other)
+            })?;
+            outputs.discard(&geojson);
+        }
+    }
+    Ok(())
+}
+
+/// The project's layers: those with features, stacked as [`crate::output::qgis::LAYERS`]
+/// orders them, each under `prefix` (a folder, `after/`) and named with `label`.
+fn project_layers(
+    layers: &[WrittenLayer],
+    format: LayerFormat,
+    prefix: &str,
+    label: &str,
+) -> Vec<ProjectLayer> {
+    let mut out: Vec<ProjectLayer> = layers
+        .iter()
+        .filter(|l| l.features > 0)
+        .filter_map(|l| {
+            Some(ProjectLayer {
+                name: format!("{label}{}", l.stem),
+                path: format!("{prefix}{}.{}", l.stem, format.extension()),
+                kind: layer_kind(l.stem)?,
+            })
+        })
+        .collect();
+    out.sort_by_key(|p| {
+        crate::output::qgis::LAYERS
+            .iter()
+            .position(|k| k.stem == p.kind.stem)
+    });
+    out
+}
+
+/// What a coverage run's planner files were made from, for a `site` run to reuse.
+#[derive(Debug, Clone, Default)]
+pub struct CoverageViews {
+    /// The layers written, with their feature counts.
+    pub layers: Vec<WrittenLayer>,
+    /// The map of each category, read back from the layers.
+    pub maps: Vec<MapLayers>,
+}
+
+/// Makes a `coverage` run's planner files from the layers it has written under `prefix` (a
+/// profile's folder, or none): styles, `map_C.png` per category, `report.html`, the
+/// FlatGeobuf layers when asked, and `project.qgs`, all under `prefix`.
+///
+/// # Errors
+/// [`crate::Error::Io`] when a file cannot be read back or written.
+pub fn finish_coverage(
+    outputs: &mut OutputSet,
+    prefix: &str,
+    layers: Vec<WrittenLayer>,
+    bands_min: &[f64],
+    summary: &Value,
+    walks: &[CategoryWalks],
+    format: LayerFormat,
+) -> Result<CoverageViews> {
+    let threshold = *bands_min.last().expect("at least one band");
+    let blocks = read_written(outputs, prefix, "blocks")?;
+    let served = read_written(outputs, prefix, "served")?;
+    let gaps = read_written(outputs, prefix, "gaps")?;
+    let facilities = read_written(outputs, prefix, "facilities")?;
+    let units = read_written(outputs, prefix, "units")?;
+    let input = summary["input"]["path"].as_str().unwrap_or("");
+    let place = Path::new(input)
+        .file_name()
+        .map_or(input.to_string(), |n| n.to_string_lossy().into_owned());
+    let mut maps = Vec::new();
+    let mut rendered = Vec::new();
+    for w in walks {
+        let category = Value::from(w.category.as_str());
+        let layer = MapLayers {
+            category: w.category.clone(),
+            threshold_min: threshold,
+            blocks: blocks.clone(),
+            served: with(
+                &with(&served, "category", &category),
+                "band_min",
+                &Value::from(threshold),
+            ),
+            gaps: with(&gaps, "category", &category),
+            facilities: with(&facilities, "category", &category),
+            units: units.clone(),
+            sites: Vec::new(),
+        };
+        let svg = coverage_svg(
+            &layer,
+            &format!(
+                "{}: homes within {threshold} min on foot — {place}",
+                w.category
+            ),
+        );
+        let png = format!("map_{}.png", w.category);
+        let bytes = svg_to_png(&svg, PNG_SCALE, Path::new(&png))?;
+        outputs.write(&format!("{prefix}{png}"), |out| out.write_all(&bytes))?;
+        rendered.push((w.category.clone(), svg, png));
+        maps.push(layer);
+    }
+    let html = coverage_report(summary, bands_min, walks, &rendered);
+    outputs.write(&format!("{prefix}report.html"), |w| {
+        w.write_all(html.as_bytes())
+    })?;
+
+    let ctx = StyleContext {
+        category: walks
+            .first()
+            .map(|w| w.category.clone())
+            .unwrap_or_default(),
+        bands_min: bands_min.to_vec(),
+    };
+    styles_and_format(outputs, prefix, &layers, &ctx, format)?;
+    let extent = maps
+        .iter()
+        .map(MapLayers::extent)
+        .fold(None, union)
+        .unwrap_or([-180.0, -85.0, 180.0, 85.0]);
+    let project = project_qgs(
+        &format!("{}: {threshold} min on foot — {place}", ctx.category),
+        &project_layers(&layers, format, "", ""),
+        extent,
+        &ctx,
+    );
+    outputs.write(&format!("{prefix}project.qgs"), |w| {
+        w.write_all(project.as_bytes())
+    })?;
+    Ok(CoverageViews { layers, maps })
+}
+
+/// Makes a `site` run's planner files: styles for `sites` and `candidates`, `sites_map.png`
+/// (coverage with the sites added), `report.html`, and `project.qgs` with the sites over the
+/// `after/` layers.
+///
+/// # Errors
+/// [`crate::Error::Io`] when a file cannot be read back or written.
+pub fn finish_site(
+    outputs: &mut OutputSet,
+    layers: Vec<WrittenLayer>,
+    after: &CoverageViews,
+    bands_min: &[f64],
+    summary: &Value,
+    format: LayerFormat,
+) -> Result<()> {
+    let category = summary["parameters"]["category"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let threshold = *bands_min.last().expect("at least one band");
+    let mut map = after
+        .maps
+        .iter()
+        .find(|m| m.category == category)
+        .cloned()
+        .unwrap_or_default();
+    map.sites = read_written(outputs, "", "sites")?;
+    let svg = coverage_svg(
+        &map,
+        &format!("{category} with the proposed sites: homes within {threshold} min on foot"),
+    );
+    let png = "sites_map.png".to_string();
+    let bytes = svg_to_png(&svg, PNG_SCALE, Path::new(&png))?;
+    outputs.write(&png, |out| out.write_all(&bytes))?;
+    let html = site_report(summary, &(svg, png));
+    outputs.write("report.html", |w| w.write_all(html.as_bytes()))?;
+
+    let ctx = StyleContext {
+        category: category.clone(),
+        bands_min: bands_min.to_vec(),
+    };
+    styles_and_format(outputs, "", &layers, &ctx, format)?;
+    let mut project = project_layers(&layers, format, "", "");
+    project.extend(project_layers(&after.layers, format, "after/", "after: "));
+    let extent = map.extent().unwrap_or([-180.0, -85.0, 180.0, 85.0]);
+    let xml = project_qgs(
+        &format!("{category}: proposed sites"),
+        &project,
+        extent,
+        &ctx,
+    );
+    outputs.write("project.qgs", |w| w.write_all(xml.as_bytes()))
+}

@@ -1,0 +1,584 @@
+//! QGIS styles and projects: a `.qml` beside every layer (same base name, so QGIS applies it
+//! on opening) and a `project.qgs` that opens every layer of a run styled, with relative
+//! paths. The XML is written from small templates; `tests/qgis.rs` opens the result in real
+//! QGIS and checks that every style takes.
+
+use std::fmt::Write as _;
+
+/// An RGB colour with opacity (0–255 each).
+pub type Rgba = [u8; 4];
+
+/// Walked within the first band.
+pub const GREEN: Rgba = [26, 152, 80, 255];
+/// Within the middle bands.
+pub const YELLOW: Rgba = [254, 217, 60, 255];
+/// Within the last band (the threshold).
+pub const ORANGE: Rgba = [253, 141, 60, 255];
+/// Beyond the threshold.
+pub const RED: Rgba = [215, 48, 39, 255];
+/// No time: unsnapped, unreachable, or beyond the search horizon.
+pub const GREY: Rgba = [170, 170, 170, 255];
+/// Existing facilities.
+pub const FACILITY_BLUE: Rgba = [33, 102, 172, 255];
+/// Proposed sites.
+pub const SITE_PURPLE: Rgba = [118, 42, 131, 255];
+
+/// The colour of each band, tightest first: green for the first, orange for the last
+/// (the threshold), yellow between; one band alone is green, two are green and yellow.
+pub fn band_colors(bands: usize) -> Vec<Rgba> {
+    match bands {
+        0 => Vec::new(),
+        1 => vec![GREEN],
+        2 => vec![GREEN, YELLOW],
+        n => (0..n)
+            .map(|i| {
+                // green → yellow over the first half, yellow → orange over the second
+                let t = i as f64 / (n - 1) as f64;
+                let (a, b, u) = if t <= 0.5 {
+                    (GREEN, YELLOW, t * 2.0)
+                } else {
+                    (YELLOW, ORANGE, t * 2.0 - 1.0)
+                };
+                let mix = |k: usize| {
+                    (f64::from(a[k]) + (f64::from(b[k]) - f64::from(a[k])) * u).round() as u8
+                };
+                [mix(0), mix(1), mix(2), 255]
+            })
+            .collect(),
+    }
+}
+
+/// What a layer's style depends on: the category it shows and the run's bands.
+#[derive(Debug, Clone)]
+pub struct StyleContext {
+    /// The category whose fields the styles show (a run's first category).
+    pub category: String,
+    /// The run's bands, minutes, ascending; the last is the threshold.
+    pub bands_min: Vec<f64>,
+}
+
+/// Geometry of a layer, as QGIS names it in a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerGeometry {
+    /// Points.
+    Point,
+    /// Polygons and multipolygons.
+    Polygon,
+}
+
+/// One layer the tool writes and styles: file stem, geometry, and whether a project shows it
+/// checked (isochrones overlap too much to show by default).
+#[derive(Debug, Clone, Copy)]
+pub struct LayerKind {
+    /// File stem (`blocks` for `blocks.geojson`).
+    pub stem: &'static str,
+    /// Geometry type.
+    pub geometry: LayerGeometry,
+    /// Shown when the project opens.
+    pub visible: bool,
+}
+
+/// Every layer the tool writes, in the order a project stacks them (top first).
+pub const LAYERS: [LayerKind; 9] = [
+    LayerKind {
+        stem: "sites",
+        geometry: LayerGeometry::Point,
+        visible: true,
+    },
+    LayerKind {
+        stem: "candidates",
+        geometry: LayerGeometry::Point,
+        visible: false,
+    },
+    LayerKind {
+        stem: "facilities",
+        geometry: LayerGeometry::Point,
+        visible: true,
+    },
+    LayerKind {
+        stem: "gaps",
+        geometry: LayerGeometry::Polygon,
+        visible: true,
+    },
+    LayerKind {
+        stem: "buildings",
+        geometry: LayerGeometry::Polygon,
+        visible: true,
+    },
+    LayerKind {
+        stem: "blocks",
+        geometry: LayerGeometry::Polygon,
+        visible: true,
+    },
+    LayerKind {
+        stem: "served",
+        geometry: LayerGeometry::Polygon,
+        visible: true,
+    },
+    LayerKind {
+        stem: "isochrones",
+        geometry: LayerGeometry::Polygon,
+        visible: false,
+    },
+    LayerKind {
+        stem: "units",
+        geometry: LayerGeometry::Polygon,
+        visible: true,
+    },
+];
+
+/// The layer kind of a file stem, if the tool writes such a layer.
+pub fn layer_kind(stem: &str) -> Option<LayerKind> {
+    LAYERS.iter().copied().find(|k| k.stem == stem)
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn color(c: Rgba) -> String {
+    format!("{},{},{},{}", c[0], c[1], c[2], c[3])
+}
+
+fn with_alpha(c: Rgba, alpha: u8) -> Rgba {
+    [c[0], c[1], c[2], alpha]
+}
+
+/// A symbol of one simple layer: a fill (`outline` and its width in mm) or a circle marker
+/// (`size` in mm).
+#[derive(Debug, Clone, Copy)]
+enum Symbol {
+    Fill {
+        fill: Rgba,
+        outline: Rgba,
+        width_mm: f64,
+    },
+    Marker {
+        fill: Rgba,
+        size_mm: f64,
+        shape: &'static str,
+    },
+}
+
+impl Symbol {
+    fn fill(fill: Rgba) -> Self {
+        Symbol::Fill {
+            fill,
+            outline: [255, 255, 255, 160],
+            width_mm: 0.1,
+        }
+    }
+
+    fn xml(&self, name: &str) -> String {
+        let (kind, class, props): (&str, &str, Vec<(&str, String)>) = match *self {
+            Symbol::Fill {
+                fill,
+                outline,
+                width_mm,
+            } => (
+                "fill",
+                "SimpleFill",
+                vec![
+                    ("color", color(fill)),
+                    (
+                        "style",
+                        if fill[3] == 0 {
+                            "no".into()
+                        } else {
+                            "solid".into()
+                        },
+                    ),
+                    ("outline_color", color(outline)),
+                    ("outline_style", "solid".into()),
+                    ("outline_width", format!("{width_mm}")),
+                    ("outline_width_unit", "MM".into()),
+                ],
+            ),
+            Symbol::Marker {
+                fill,
+                size_mm,
+                shape,
+            } => (
+                "marker",
+                "SimpleMarker",
+                vec![
+                    ("color", color(fill)),
+                    ("name", shape.into()),
+                    ("size", format!("{size_mm}")),
+                    ("size_unit", "MM".into()),
+                    ("outline_color", "255,255,255,255".into()),
+                    ("outline_style", "solid".into()),
+                    ("outline_width", "0.3".into()),
+                    ("outline_width_unit", "MM".into()),
+                ],
+            ),
+        };
+        let mut s = format!(
+            "      <symbol name=\"{name}\" type=\"{kind}\" alpha=\"1\" clip_to_extent=\"1\" force_rhr=\"0\">\n        <layer class=\"{class}\" enabled=\"1\" locked=\"0\" pass=\"0\">\n"
+        );
+        for (k, v) in props {
+            let _ = writeln!(s, "          <prop k=\"{k}\" v=\"{v}\"/>");
+        }
+        s.push_str("        </layer>\n      </symbol>\n");
+        s
+    }
+}
+
+/// A layer's renderer: one symbol, categories of an expression, or graduated ranges of one.
+enum Renderer {
+    Single(Symbol),
+    /// `(value, label, symbol)` per category; the expression gives the value.
+    Categorized {
+        expression: String,
+        classes: Vec<(String, String, Symbol)>,
+    },
+    /// `(lower, upper, label, symbol)` per range, matched first to last, bounds inclusive.
+    Graduated {
+        expression: String,
+        ranges: Vec<(f64, f64, String, Symbol)>,
+    },
+}
+
+impl Renderer {
+    fn xml(&self) -> String {
+        let mut s = String::new();
+        match self {
+            Renderer::Single(symbol) => {
+                s.push_str("  <renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\">\n    <symbols>\n");
+                s.push_str(&symbol.xml("0"));
+                s.push_str("    </symbols>\n  </renderer-v2>\n");
+            }
+            Renderer::Categorized {
+                expression,
+                classes,
+            } => {
+                let _ = writeln!(
+                    s,
+                    "  <renderer-v2 type=\"categorizedSymbol\" attr=\"{}\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\">\n    <categories>",
+                    xml_escape(expression)
+                );
+                for (i, (value, label, _)) in classes.iter().enumerate() {
+                    let _ = writeln!(
+                        s,
+                        "      <category value=\"{}\" label=\"{}\" symbol=\"{i}\" render=\"true\"/>",
+                        xml_escape(value),
+                        xml_escape(label)
+                    );
+                }
+                s.push_str("    </categories>\n    <symbols>\n");
+                for (i, (_, _, symbol)) in classes.iter().enumerate() {
+                    s.push_str(&symbol.xml(&i.to_string()));
+                }
+                s.push_str("    </symbols>\n  </renderer-v2>\n");
+            }
+            Renderer::Graduated { expression, ranges } => {
+                let _ = writeln!(
+                    s,
+                    "  <renderer-v2 type=\"graduatedSymbol\" attr=\"{}\" graduatedMethod=\"GraduatedColor\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\">\n    <ranges>",
+                    xml_escape(expression)
+                );
+                for (i, (lower, upper, label, _)) in ranges.iter().enumerate() {
+                    let _ = writeln!(
+                        s,
+                        "      <range lower=\"{lower}\" upper=\"{upper}\" label=\"{}\" symbol=\"{i}\" render=\"true\"/>",
+                        xml_escape(label)
+                    );
+                }
+                s.push_str("    </ranges>\n    <symbols>\n");
+                for (i, (_, _, _, symbol)) in ranges.iter().enumerate() {
+                    s.push_str(&symbol.xml(&i.to_string()));
+                }
+                s.push_str(
+                    "    </symbols>\n    <classificationMethod id=\"Custom\"/>\n  </renderer-v2>\n",
+                );
+            }
+        }
+        s
+    }
+}
+
+/// Labels from a field or expression, with a white halo; `over` places them over the
+/// feature (polygons), otherwise around it (points).
+fn labeling_xml(field: &str, is_expression: bool, over: bool, size_pt: f64) -> String {
+    format!(
+        "  <labeling type=\"simple\">\n    <settings calloutType=\"simple\">\n      <text-style fieldName=\"{}\" isExpression=\"{}\" fontSize=\"{size_pt}\" fontSizeUnit=\"Point\" fontWeight=\"75\" textColor=\"30,30,30,255\" textOpacity=\"1\" fontFamily=\"Sans Serif\">\n        <text-buffer bufferDraw=\"1\" bufferSize=\"0.8\" bufferSizeUnits=\"MM\" bufferColor=\"255,255,255,255\" bufferOpacity=\"0.9\"/>\n      </text-style>\n      <placement placement=\"{}\" dist=\"1\" distUnits=\"MM\"/>\n      <rendering drawLabels=\"1\" obstacle=\"1\"/>\n    </settings>\n  </labeling>\n",
+        xml_escape(field),
+        u8::from(is_expression),
+        if over { 1 } else { 0 },
+    )
+}
+
+fn minutes_label(m: f64) -> String {
+    format!("{m}")
+}
+
+/// The graduated classes of walking minutes: no time (grey, value −1), each band, beyond
+/// the threshold (red).
+fn minutes_ranges(
+    bands_min: &[f64],
+    symbol: impl Fn(Rgba) -> Symbol,
+) -> Vec<(f64, f64, String, Symbol)> {
+    let mut ranges = vec![(
+        -1.0,
+        -1.0,
+        "no time (unsnapped, unreachable, beyond the search)".to_string(),
+        symbol(GREY),
+    )];
+    let mut lower = 0.0;
+    for (b, c) in bands_min.iter().zip(band_colors(bands_min.len())) {
+        ranges.push((lower, *b, format!("≤ {} min", minutes_label(*b)), symbol(c)));
+        lower = *b;
+    }
+    ranges.push((
+        lower,
+        1e9,
+        format!("> {} min", minutes_label(lower)),
+        symbol(RED),
+    ));
+    ranges
+}
+
+/// The categories of `band_min`, tightest band drawn in green; `alpha` for overlapping areas.
+fn band_classes(bands_min: &[f64], alpha: u8) -> Vec<(String, String, Symbol)> {
+    bands_min
+        .iter()
+        .zip(band_colors(bands_min.len()))
+        .map(|(b, c)| {
+            (
+                minutes_label(*b),
+                format!("≤ {} min", minutes_label(*b)),
+                Symbol::Fill {
+                    fill: with_alpha(c, alpha),
+                    outline: c,
+                    width_mm: 0.3,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The renderer, labels and opacity of a layer (the body shared by its `.qml` and by a
+/// project's `<maplayer>`); `None` for a layer the tool does not write.
+fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
+    let c = &ctx.category;
+    let field = |name: &str| format!("\"{c}_{name}\"");
+    let (renderer, labels) = match stem {
+        "buildings" => (
+            Renderer::Graduated {
+                expression: format!("coalesce({}, -1)", field("minutes")),
+                ranges: minutes_ranges(&ctx.bands_min, |f| Symbol::Fill {
+                    fill: f,
+                    outline: [60, 60, 60, 255],
+                    width_mm: 0.05,
+                }),
+            },
+            None,
+        ),
+        "blocks" => (
+            Renderer::Categorized {
+                expression: format!("{c}_status"),
+                classes: vec![
+                    ("covered".into(), "every resident within reach".into(), Symbol::fill(with_alpha(GREEN, 130))),
+                    ("partly".into(), "some residents beyond".into(), Symbol::fill(with_alpha(YELLOW, 150))),
+                    ("outside".into(), "every resident beyond".into(), Symbol::fill(with_alpha(RED, 150))),
+                ],
+            },
+            None,
+        ),
+        "isochrones" => (
+            Renderer::Categorized { expression: "band_min".into(), classes: band_classes(&ctx.bands_min, 50) },
+            None,
+        ),
+        "served" => (
+            Renderer::Categorized { expression: "band_min".into(), classes: band_classes(&ctx.bands_min, 60) },
+            None,
+        ),
+        "gaps" => (
+            Renderer::Single(Symbol::Fill { fill: with_alpha(RED, 170), outline: [120, 0, 0, 255], width_mm: 0.4 }),
+            None,
+        ),
+        "facilities" => (
+            Renderer::Categorized {
+                expression: "CASE WHEN \"affordable\" IS NULL THEN 'unknown' WHEN \"affordable\" THEN 'affordable' ELSE 'not affordable' END".into(),
+                classes: vec![
+                    ("affordable".into(), "affordable (public-interest)".into(), Symbol::Marker { fill: GREEN, size_mm: 4.0, shape: "circle" }),
+                    ("not affordable".into(), "not affordable".into(), Symbol::Marker { fill: FACILITY_BLUE, size_mm: 4.0, shape: "circle" }),
+                    ("unknown".into(), "affordability unknown".into(), Symbol::Marker { fill: [90, 90, 90, 255], size_mm: 4.0, shape: "circle" }),
+                ],
+            },
+            Some(labeling_xml("name", false, false, 8.0)),
+        ),
+        "sites" => (
+            Renderer::Single(Symbol::Marker { fill: SITE_PURPLE, size_mm: 6.0, shape: "star" }),
+            Some(labeling_xml("rank", false, false, 11.0)),
+        ),
+        "candidates" => (
+            Renderer::Categorized {
+                expression: "kept".into(),
+                classes: vec![
+                    ("true".into(), "kept".into(), Symbol::Marker { fill: [120, 120, 120, 200], size_mm: 1.2, shape: "circle" }),
+                    ("false".into(), "left out".into(), Symbol::Marker { fill: [215, 48, 39, 160], size_mm: 1.2, shape: "cross2" }),
+                ],
+            },
+            None,
+        ),
+        "units" => (
+            Renderer::Categorized {
+                expression: format!(
+                    "CASE WHEN {a} AND {b} AND {d} THEN 'met' WHEN {a} = false OR {b} = false OR {d} = false THEN 'not met' ELSE 'undecided' END",
+                    a = field("covered_met"),
+                    b = field("places_met"),
+                    d = field("affordable_met"),
+                ),
+                classes: vec![
+                    ("met".into(), "every target met".into(), Symbol::Fill { fill: with_alpha(GREEN, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
+                    ("not met".into(), "a target not met".into(), Symbol::Fill { fill: with_alpha(RED, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
+                    ("undecided".into(), "undecided (affordability unknown)".into(), Symbol::Fill { fill: with_alpha(GREY, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
+                ],
+            },
+            Some(labeling_xml("name", false, true, 9.0)),
+        ),
+        _ => return None,
+    };
+    let mut body = renderer.xml();
+    if matches!(stem, "isochrones" | "served") {
+        // the largest band first, beneath the others, whatever the file's order (FlatGeobuf's
+        // spatial index reorders features)
+        body = body.replacen("enableorderby=\"0\"", "enableorderby=\"1\"", 1).replacen(
+            "  </renderer-v2>",
+            "    <orderby>\n      <orderByClause asc=\"0\" nullsFirst=\"0\">\"band_min\"</orderByClause>\n    </orderby>\n  </renderer-v2>",
+            1,
+        );
+    }
+    let labelled = labels.is_some();
+    if let Some(l) = labels {
+        body.push_str(&l);
+    }
+    Some((body, labelled))
+}
+
+/// The `.qml` style of a layer (by file stem), or `None` for a layer the tool does not write.
+pub fn qml(stem: &str, ctx: &StyleContext) -> Option<String> {
+    let (body, labelled) = style_body(stem, ctx)?;
+    Some(format!(
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.0\" styleCategories=\"Symbology|Labeling\" labelsEnabled=\"{}\">\n{body}</qgis>\n",
+        u8::from(labelled)
+    ))
+}
+
+/// A layer of a project: its name in the legend, its path relative to the project, and its
+/// kind.
+#[derive(Debug, Clone)]
+pub struct ProjectLayer {
+    /// Name shown in the layer list.
+    pub name: String,
+    /// Path relative to the project file, `/`-separated (`after/blocks.geojson`).
+    pub path: String,
+    /// File stem that chooses the style (`blocks`).
+    pub kind: LayerKind,
+}
+
+/// A lon/lat box, degrees: west, south, east, north.
+pub type LonLatBox = [f64; 4];
+
+/// Web Mercator metres of a lon/lat point.
+fn web_mercator(lon: f64, lat: f64) -> (f64, f64) {
+    const R: f64 = 6_378_137.0;
+    let lat = lat.clamp(-85.0, 85.0).to_radians();
+    (
+        R * lon.to_radians(),
+        R * (std::f64::consts::FRAC_PI_4 + lat / 2.0).tan().ln(),
+    )
+}
+
+/// A QGIS project (`project.qgs`) opening `layers` (top of the legend first) styled, in
+/// Web Mercator, zoomed to `extent`; paths stay relative, so the folder can be zipped and
+/// sent.
+pub fn project_qgs(
+    title: &str,
+    layers: &[ProjectLayer],
+    extent: LonLatBox,
+    ctx: &StyleContext,
+) -> String {
+    let id = |i: usize, l: &ProjectLayer| format!("layer_{i}_{}", l.kind.stem);
+    let (x0, y0) = web_mercator(extent[0], extent[1]);
+    let (x1, y1) = web_mercator(extent[2], extent[3]);
+    let crs = |authid: &str| format!("<spatialrefsys><authid>{authid}</authid></spatialrefsys>");
+    let mut s = format!(
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis projectname=\"{t}\" version=\"3.22.0\">\n  <homePath path=\"\"/>\n  <title>{t}</title>\n  <projectCrs>{crs}</projectCrs>\n  <properties>\n    <Paths>\n      <Absolute type=\"bool\">false</Absolute>\n    </Paths>\n  </properties>\n  <mapcanvas name=\"theMapCanvas\" annotationsVisible=\"1\">\n    <units>meters</units>\n    <extent><xmin>{x0}</xmin><ymin>{y0}</ymin><xmax>{x1}</xmax><ymax>{y1}</ymax></extent>\n    <rotation>0</rotation>\n    <destinationsrs>{crs}</destinationsrs>\n  </mapcanvas>\n  <layer-tree-group>\n",
+        t = xml_escape(title),
+        crs = crs("EPSG:3857"),
+    );
+    for (i, l) in layers.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "    <layer-tree-layer id=\"{}\" name=\"{}\" source=\"./{}\" providerKey=\"ogr\" checked=\"{}\" expanded=\"1\"/>",
+            id(i, l),
+            xml_escape(&l.name),
+            xml_escape(&l.path),
+            if l.kind.visible {
+                "Qt::Checked"
+            } else {
+                "Qt::Unchecked"
+            },
+        );
+    }
+    s.push_str("  </layer-tree-group>\n  <projectlayers>\n");
+    for (i, l) in layers.iter().enumerate() {
+        let (body, labelled) = style_body(l.kind.stem, ctx).expect("a known layer");
+        let geometry = match l.kind.geometry {
+            LayerGeometry::Point => "Point",
+            LayerGeometry::Polygon => "Polygon",
+        };
+        let _ = write!(
+            s,
+            "  <maplayer type=\"vector\" geometry=\"{geometry}\" labelsEnabled=\"{}\">\n  <id>{}</id>\n  <datasource>./{}</datasource>\n  <layername>{}</layername>\n  <srs>{}</srs>\n  <provider encoding=\"UTF-8\">ogr</provider>\n{body}  </maplayer>\n",
+            u8::from(labelled),
+            id(i, l),
+            xml_escape(&l.path),
+            xml_escape(&l.name),
+            crs("EPSG:4326"),
+        );
+    }
+    s.push_str("  </projectlayers>\n</qgis>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_run_from_green_to_orange() {
+        assert_eq!(band_colors(1), vec![GREEN]);
+        assert_eq!(band_colors(3), vec![GREEN, YELLOW, ORANGE]);
+        let five = band_colors(5);
+        assert_eq!((five[0], five[2], five[4]), (GREEN, YELLOW, ORANGE));
+    }
+
+    #[test]
+    fn minutes_follow_the_runs_bands() {
+        let ctx = StyleContext {
+            category: "childcare".into(),
+            bands_min: vec![7.5, 20.0],
+        };
+        let q = qml("buildings", &ctx).unwrap();
+        assert!(q.contains("attr=\"coalesce(&quot;childcare_minutes&quot;, -1)\""));
+        assert!(q.contains("lower=\"0\" upper=\"7.5\" label=\"≤ 7.5 min\""));
+        assert!(q.contains("lower=\"7.5\" upper=\"20\" label=\"≤ 20 min\""));
+        assert!(q.contains("lower=\"20\" upper=\"1000000000\" label=\"&gt; 20 min\""));
+        assert!(!q.contains("≤ 15 min"));
+        assert!(qml("nonsense", &ctx).is_none());
+    }
+}

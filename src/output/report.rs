@@ -1,0 +1,601 @@
+//! `report.html`: one self-contained page (no network, no script) a planner can hand upward —
+//! the indicators against the targets, the coverage map, the histogram of walking times, the
+//! coverage curve of proposed sites, and what the data left out.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::output::qgis::{GREY, RED, Rgba, band_colors};
+
+/// Walking minutes (`None`: no time) and residents of every home, for one category.
+#[derive(Debug, Clone)]
+pub struct CategoryWalks {
+    /// Category name.
+    pub category: String,
+    /// `(minutes, residents)` per home.
+    pub homes: Vec<(Option<f64>, f64)>,
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn rgb(c: Rgba) -> String {
+    format!("rgb({},{},{})", c[0], c[1], c[2])
+}
+
+/// A number with thousands separators and `decimals` decimals.
+fn thousands(v: f64, decimals: usize) -> String {
+    let s = format!("{:.decimals$}", v + 0.0);
+    let (int, frac) = s
+        .split_once('.')
+        .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
+fn percent(v: Option<f64>) -> String {
+    // + 0.0: no "-0.0 %" from empty sums
+    v.map_or_else(|| "—".into(), |v| format!("{:.1} %", v * 100.0 + 0.0))
+}
+
+/// A round step (1, 2 or 5 × 10ⁿ) of at least `raw`, for axis ticks.
+fn nice_step(raw: f64) -> f64 {
+    let power = 10f64.powf(raw.max(1e-9).log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|k| k * power)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * power)
+}
+
+/// A met / not met / undecided badge for a `*_target_met` value.
+fn badge(v: &Value) -> &'static str {
+    match v.as_bool() {
+        Some(true) => "<span class=\"met\">met</span>",
+        Some(false) => "<span class=\"not\">not met</span>",
+        None => "<span class=\"und\">undecided</span>",
+    }
+}
+
+const STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1060px;margin:24px auto;padding:0 16px;color:#222;line-height:1.45}\
+h1{font-size:24px;margin-bottom:4px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}\
+td:first-child,th:first-child,td.l{text-align:left}th{background:#f2f2f2}\
+.met{background:#d9f0d3;color:#1b5e20;padding:1px 6px;border-radius:3px}.not{background:#fdd;color:#b71c1c;padding:1px 6px;border-radius:3px}\
+.und{background:#eee;color:#555;padding:1px 6px;border-radius:3px}.lead{font-size:17px}.small{font-size:12px;color:#555}\
+svg{max-width:100%;height:auto}";
+
+/// Opens the page.
+fn head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{t}</h1>\n",
+        t = escape(title)
+    )
+}
+
+/// The histogram of walking times: residents per minute up to twice the threshold, then
+/// the residents beyond and those with no time; bars coloured by band.
+pub fn histogram_svg(walks: &CategoryWalks, bands_min: &[f64]) -> String {
+    let threshold = *bands_min.last().expect("at least one band");
+    let bins = (threshold * 2.0).ceil().max(1.0) as usize;
+    let mut counts = vec![0.0; bins + 2]; // per minute, beyond, no time
+    for &(m, residents) in &walks.homes {
+        let i = match m {
+            Some(m) if m < bins as f64 => (m.max(0.0)).floor() as usize,
+            Some(_) => bins,
+            None => bins + 1,
+        };
+        counts[i] += residents;
+    }
+    let colors = band_colors(bands_min.len());
+    let color_of = |i: usize| -> Rgba {
+        if i == bins + 1 {
+            return GREY;
+        }
+        let upper = (i + 1) as f64;
+        bands_min
+            .iter()
+            .zip(&colors)
+            .find(|(b, _)| upper <= **b)
+            .map_or(RED, |(_, c)| *c)
+    };
+    let (w, h, left, bottom, top) = (960.0, 310.0, 60.0, 50.0, 14.0);
+    let step = nice_step(counts.iter().cloned().fold(0.0, f64::max).max(1.0) / 4.0);
+    let max = step
+        * (counts.iter().cloned().fold(0.0, f64::max) / step)
+            .ceil()
+            .max(1.0);
+    let bar_w = (w - left - 10.0) / (bins + 3) as f64;
+    let y = |v: f64| top + (h - top - bottom) * (1.0 - v / max);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"11\">\n"
+    );
+    for k in 0..=(max / step).round() as u32 {
+        let v = step * f64::from(k);
+        let _ = writeln!(
+            s,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#e5e5e5\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            w - 10.0,
+            left - 4.0,
+            y(v) + 4.0,
+            thousands(v, 0),
+            yy = y(v)
+        );
+    }
+    for (i, &c) in counts.iter().enumerate() {
+        let x = left + (i + usize::from(i > bins - 1)) as f64 * bar_w;
+        let _ = writeln!(
+            s,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}</title></rect>",
+            y(c),
+            bar_w * 0.9,
+            (h - bottom) - y(c),
+            rgb(color_of(i)),
+            thousands(c, 0)
+        );
+        let label = if i == bins {
+            format!("> {bins}")
+        } else if i == bins + 1 {
+            "no time".into()
+        } else if i % 5 == 0 {
+            format!("{i}")
+        } else {
+            String::new()
+        };
+        if !label.is_empty() {
+            // the last two labels stagger so that they never overlap
+            let dy = if i == bins + 1 { 26.0 } else { 14.0 };
+            let _ = writeln!(
+                s,
+                "<text x=\"{x:.1}\" y=\"{}\">{label}</text>",
+                h - bottom + dy
+            );
+        }
+    }
+    for b in bands_min {
+        let x = left + b * bar_w;
+        let _ = writeln!(
+            s,
+            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{top}\" y2=\"{}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/><text x=\"{:.1}\" y=\"{}\">{b} min</text>",
+            h - bottom,
+            x + 3.0,
+            top + 10.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">walking minutes to the nearest {} facility (residents per minute)</text>\n</svg>",
+        left + (w - left) / 2.0,
+        h - 6.0,
+        escape(&walks.category)
+    );
+    s
+}
+
+/// The coverage curve: share of residents within the threshold against sites added, with
+/// the target as a dashed line when one was set.
+pub fn curve_svg(points: &[(usize, f64)], target: Option<f64>) -> String {
+    let (w, h, left, bottom, top) = (960.0, 300.0, 60.0, 40.0, 14.0);
+    let n = points.last().map_or(1, |p| p.0).max(1) as f64;
+    let lo = points.iter().map(|p| p.1).chain(target).fold(1.0, f64::min);
+    let lo = (lo * 10.0).floor() / 10.0;
+    let x = |k: f64| left + (w - left - 20.0) * k / n;
+    let y = |v: f64| top + (h - top - bottom) * (1.0 - (v - lo) / (1.0 - lo).max(1e-9));
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"11\">\n"
+    );
+    for k in 0..=4 {
+        let v = lo + (1.0 - lo) * f64::from(k) / 4.0;
+        let _ = writeln!(
+            s,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#e5e5e5\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{:.0} %</text>",
+            w - 20.0,
+            left - 4.0,
+            y(v) + 4.0,
+            v * 100.0,
+            yy = y(v)
+        );
+    }
+    if let Some(t) = target {
+        let _ = writeln!(
+            s,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"{}\" stroke-dasharray=\"6 4\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"start\" fill=\"{}\">target {:.0} %</text>",
+            w - 20.0,
+            rgb(RED),
+            left + 6.0,
+            y(t) - 4.0,
+            rgb(RED),
+            t * 100.0,
+            yy = y(t)
+        );
+    }
+    let d: Vec<String> = points
+        .iter()
+        .map(|(k, v)| format!("{:.1},{:.1}", x(*k as f64), y(*v)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"rgb(33,102,172)\" stroke-width=\"2.5\"/>",
+        d.join(" ")
+    );
+    // at most about 15 labels on the sites axis
+    let label_step = (points.len() / 15).max(1);
+    for (k, v) in points {
+        let _ = writeln!(
+            s,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"rgb(33,102,172)\"><title>{k} sites: {:.1} %</title></circle><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            x(*k as f64),
+            y(*v),
+            v * 100.0,
+            x(*k as f64),
+            h - bottom + 14.0,
+            if k % label_step == 0 {
+                k.to_string()
+            } else {
+                String::new()
+            }
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">sites added (0: existing facilities only) → share of residents within the threshold</text>\n</svg>",
+        left + (w - left) / 2.0,
+        h - 6.0
+    );
+    s
+}
+
+/// The indicators of a coverage `summary.json` against the targets: the whole extract,
+/// then districts, sub-districts and the residents outside every unit.
+fn indicators_section(summary: &Value, bands_min: &[f64]) -> String {
+    let targets = &summary["parameters"]["targets"];
+    let threshold = bands_min.last().copied().unwrap_or(15.0);
+    let t = |k: &str| targets[k].as_f64().unwrap_or(f64::NAN);
+    let mut s = format!(
+        "<h2>Targets</h2>\n<p>Targets: at least {} of residents within {threshold} min; {} places per 1,000 residents; {} of places affordable; an affordable facility in {} of sub-districts. <em>Undecided</em>: affordability unknown for some places.</p>\n",
+        percent(Some(t("covered_share"))),
+        t("places_per_1000"),
+        percent(Some(t("affordable_share"))),
+        percent(Some(t("subdistricts_with_affordable_share"))),
+    );
+    let rows = summary["indicators"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut categories: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r["category"].as_str().map(String::from))
+        .collect();
+    categories.dedup();
+    let level_rank = |r: &Value| match r["level"].as_str() {
+        Some("city") => 0,
+        Some("district") => 1,
+        Some("subdistrict") => 2,
+        _ => 3,
+    };
+    for category in categories {
+        let mut of: Vec<&Value> = rows
+            .iter()
+            .filter(|r| r["category"].as_str() == Some(&category))
+            .collect();
+        of.sort_by_key(|r| level_rank(r));
+        let _ = writeln!(
+            s,
+            "<h3>{}</h3>\n<table>\n<tr><th>unit</th><th>level</th><th>residents</th><th>within {threshold} min</th><th></th><th>places / 1,000</th><th></th><th>affordable share</th><th></th><th>affordable facility</th><th>sub-districts with one</th><th></th></tr>",
+            escape(&category)
+        );
+        for r in of {
+            let share = r["covered_share"]
+                .as_array()
+                .and_then(|a| a.last())
+                .and_then(Value::as_f64);
+            let has = match r["has_affordable_facility"].as_bool() {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "—",
+            };
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{has}</td><td>{}</td><td>{}</td></tr>",
+                escape(r["unit_name"].as_str().unwrap_or("")),
+                escape(r["level"].as_str().unwrap_or("")),
+                thousands(r["residents"].as_f64().unwrap_or(0.0), 0),
+                percent(share),
+                badge(&r["covered_target_met"]),
+                r["places_per_1000"]
+                    .as_f64()
+                    .map_or("—".into(), |v| format!("{:.1}", v + 0.0)),
+                badge(&r["places_target_met"]),
+                percent(r["affordable_share"].as_f64()),
+                badge(&r["affordable_target_met"]),
+                percent(r["subdistricts_with_affordable_share"].as_f64()),
+                if r["subdistricts_with_affordable_share"].is_null() {
+                    ""
+                } else {
+                    badge(&r["subdistricts_target_met"])
+                },
+            );
+        }
+        s.push_str("</table>\n");
+    }
+    s
+}
+
+/// What the data left out: unsnapped homes and facilities, islands, skipped units and areas.
+fn quality_section(summary: &Value) -> String {
+    let c = &summary["counts"];
+    let n = |v: &Value| v.as_f64().unwrap_or(0.0);
+    let mut s = String::from("<h2>Data quality</h2>\n<ul>\n");
+    let _ = writeln!(
+        s,
+        "<li>{} homes ({} residents) farther than {} m from the walking network: no time, counted as not covered.</li>",
+        thousands(n(&c["buildings_unsnapped"]), 0),
+        thousands(n(&c["population_unsnapped"]), 0),
+        summary["parameters"]["max_snap_m"]
+    );
+    let _ = writeln!(
+        s,
+        "<li>{} homes snapped to network islands (components of less than {} m of walkway); they are reached only from facilities on the same island.</li>",
+        thousands(n(&c["buildings_on_islands"]), 0),
+        summary["parameters"]["island_max_m"]
+    );
+    if let Some(coverage) = summary["coverage"].as_object() {
+        for (category, cov) in coverage {
+            let list = |k: &str| -> String {
+                let ids: Vec<String> = cov[k]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(escape))
+                    .collect();
+                if ids.is_empty() {
+                    "none".into()
+                } else {
+                    ids.join(", ")
+                }
+            };
+            let _ = writeln!(
+                s,
+                "<li>{}: facilities not snapped: {}; on islands: {}.</li>",
+                escape(category),
+                list("facilities_unsnapped"),
+                list("facilities_on_islands")
+            );
+        }
+    }
+    let skipped_units: Vec<String> = summary["units"]["skipped"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(escape))
+        .collect();
+    let _ = writeln!(
+        s,
+        "<li>Units: {} districts, {} sub-districts; skipped: {}.</li>",
+        summary["units"]["districts"],
+        summary["units"]["subdistricts"],
+        if skipped_units.is_empty() {
+            "none".into()
+        } else {
+            skipped_units.join("; ")
+        }
+    );
+    let broken = c["residents"]["broken_areas"]["skipped"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let _ = writeln!(
+        s,
+        "<li>Buildings: {} read, {} homes ({} tagged residential, {} assumed from <code>building=yes</code>), {} building areas skipped as broken.</li>",
+        thousands(n(&c["residents"]["buildings_read"]), 0),
+        thousands(n(&c["buildings"]), 0),
+        thousands(n(&c["residents"]["residential_tagged"]), 0),
+        thousands(n(&c["residents"]["residential_assumed"]), 0),
+        broken
+    );
+    s.push_str("</ul>\n");
+    s
+}
+
+/// The page of a `coverage` run: headline, targets, a map per category, histograms, data
+/// quality. `maps` holds `(category, svg, png file name)`.
+pub fn coverage_report(
+    summary: &Value,
+    bands_min: &[f64],
+    walks: &[CategoryWalks],
+    maps: &[(String, String, String)],
+) -> String {
+    let input = summary["input"]["path"].as_str().unwrap_or("");
+    let name = std::path::Path::new(input)
+        .file_name()
+        .map_or(input.to_string(), |n| n.to_string_lossy().into_owned());
+    let threshold = bands_min.last().copied().unwrap_or(15.0);
+    let mut s = head(&format!("Within {threshold} minutes on foot: {name}"));
+    let p = &summary["parameters"];
+    let _ = writeln!(
+        s,
+        "<p class=\"small\">fifteen {} · extract <code>{}</code> (SHA-256 {}…) · {} walking {} km/h{} · bands {} min · homes and facilities at most {} m from the network</p>",
+        escape(summary["tool"]["version"].as_str().unwrap_or("")),
+        escape(input),
+        escape(
+            &summary["input"]["sha256"]
+                .as_str()
+                .unwrap_or("")
+                .chars()
+                .take(12)
+                .collect::<String>()
+        ),
+        escape(p["profile"]["name"].as_str().unwrap_or("adult")),
+        p["speed_kmh"],
+        if p["elevation_dir"].is_null() {
+            ""
+        } else {
+            " on the flat, by Tobler's function on slopes"
+        },
+        bands_min
+            .iter()
+            .map(|b| b.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        p["max_snap_m"]
+    );
+    let target = p["targets"]["covered_share"].as_f64();
+    if let Some(coverage) = summary["coverage"].as_object() {
+        for (category, c) in coverage {
+            let share = c["covered_share"].as_f64().unwrap_or(0.0);
+            let met = target.map(|t| share >= t);
+            let _ = writeln!(
+                s,
+                "<p class=\"lead\"><b>{category}</b>: {} of {} residents live within {threshold} min of one of {} facilities{}.</p>",
+                percent(Some(share)),
+                thousands(c["population"].as_f64().unwrap_or(0.0), 0),
+                c["facilities"],
+                match (met, target) {
+                    (Some(m), Some(t)) =>
+                        format!(" — target {}: {}", percent(Some(t)), badge(&Value::Bool(m))),
+                    _ => String::new(),
+                },
+                category = escape(category)
+            );
+        }
+    }
+    s.push_str(&indicators_section(summary, bands_min));
+    for (category, svg, png) in maps {
+        let _ = writeln!(
+            s,
+            "<h2>Coverage map: {}</h2>\n<p class=\"small\">Drawn from <code>blocks.geojson</code>, <code>gaps.geojson</code>, <code>served.geojson</code> and <code>facilities.geojson</code>; the same map for slides: <code>{}</code>. Open <code>project.qgs</code> in QGIS for every layer.</p>\n{svg}",
+            escape(category),
+            escape(png)
+        );
+    }
+    for w in walks {
+        let _ = writeln!(
+            s,
+            "<h2>Walking times: {}</h2>\n<p class=\"small\">Residents by minutes of walk to the nearest facility; <em>no time</em>: unsnapped, unreachable, or farther than the search.</p>\n{}",
+            escape(&w.category),
+            histogram_svg(w, bands_min)
+        );
+    }
+    s.push_str(&quality_section(summary));
+    s.push_str("<p class=\"small\">Every figure comes from <code>summary.json</code> and the layers in this folder.</p>\n</body>\n</html>\n");
+    s
+}
+
+/// The page of a `site` run: the result, the coverage curve, the chosen sites, and the map
+/// of coverage with the sites added (`map`: svg and png file name).
+pub fn site_report(summary: &Value, map: &(String, String)) -> String {
+    let category = summary["parameters"]["category"].as_str().unwrap_or("");
+    let threshold = summary["parameters"]["threshold_min"]
+        .as_f64()
+        .unwrap_or(15.0);
+    let mut s = head(&format!(
+        "Where to add {category} facilities: {threshold}-minute walk"
+    ));
+    let before = summary["before"]["covered_share"].as_f64();
+    let result = &summary["result"];
+    let _ = writeln!(
+        s,
+        "<p class=\"lead\">{} sites raise the share of residents within {threshold} min from {} to {}{} (stopped because: {}).</p>",
+        result["sites_added"],
+        percent(before),
+        percent(result["covered_share"].as_f64()),
+        match (
+            result["target_share"].as_f64(),
+            result["target_reached"].as_bool()
+        ) {
+            (Some(t), Some(r)) =>
+                format!("; target {}: {}", percent(Some(t)), badge(&Value::Bool(r))),
+            _ => String::new(),
+        },
+        escape(result["stopped_because"].as_str().unwrap_or(""))
+    );
+    let mut points = vec![(0usize, before.unwrap_or(0.0))];
+    let sites = summary["sites"].as_array().cloned().unwrap_or_default();
+    for p in &sites {
+        points.push((
+            p["sites"].as_u64().unwrap_or(0) as usize,
+            p["covered_share"].as_f64().unwrap_or(0.0),
+        ));
+    }
+    let _ = writeln!(
+        s,
+        "<h2>Coverage curve</h2>\n<p class=\"small\">From <code>coverage_curve.csv</code>.</p>\n{}",
+        curve_svg(&points, result["target_share"].as_f64())
+    );
+    s.push_str("<h2>Sites, in the order chosen</h2>\n<table>\n<tr><th>rank</th><th>site</th><th>residents newly within</th><th>covered share after</th></tr>\n");
+    for p in &sites {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td></tr>",
+            p["sites"],
+            escape(p["site_id"].as_str().unwrap_or("")),
+            thousands(p["marginal_residents"].as_f64().unwrap_or(0.0), 0),
+            percent(p["covered_share"].as_f64())
+        );
+    }
+    s.push_str("</table>\n");
+    let _ = writeln!(
+        s,
+        "<h2>Coverage with the sites added</h2>\n<p class=\"small\">Drawn from <code>after/</code> and <code>sites.geojson</code>; for slides: <code>{}</code>. The full coverage report with the sites is <code>after/report.html</code>.</p>\n{}",
+        escape(&map.1),
+        map.0
+    );
+    let left_out = summary["candidates"]["left_out"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let _ = writeln!(
+        s,
+        "<h2>Data quality</h2>\n<ul><li>{} candidates generated, {} kept, {left_out} left out (unsnapped, on islands, already facilities, duplicates; listed in <code>candidates.geojson</code>).</li></ul>",
+        summary["candidates"]["generated"], summary["candidates"]["kept"]
+    );
+    s.push_str("</body>\n</html>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(1234567.891, 1), "1,234,567.9");
+        assert_eq!(thousands(-1000.0, 0), "-1,000");
+        assert_eq!(thousands(999.0, 0), "999");
+    }
+
+    #[test]
+    fn histogram_counts_every_resident_once() {
+        let walks = CategoryWalks {
+            category: "childcare".into(),
+            homes: vec![
+                (Some(0.5), 10.0),
+                (Some(14.9), 5.0),
+                (Some(31.0), 2.0),
+                (None, 1.0),
+            ],
+        };
+        let svg = histogram_svg(&walks, &[5.0, 10.0, 15.0]);
+        for n in [
+            "<title>10</title>",
+            "<title>5</title>",
+            "<title>2</title>",
+            "<title>1</title>",
+        ] {
+            assert!(svg.contains(n), "{n} missing");
+        }
+    }
+}

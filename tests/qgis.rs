@@ -1,0 +1,152 @@
+//! Opens the outputs of real runs in real, headless QGIS (`tests/qgis_check.py` through
+//! Debian's `/usr/bin/python3`, which has PyQGIS): every layer valid, non-empty, with valid
+//! geometries and its `.qml` applied on opening; `project.qgs` opening every layer styled
+//! from a copy of the folder; the project rendered to a PNG that is not blank.
+//!
+//! Without PyQGIS the test says so and passes, unless `FIFTEEN_REQUIRE_QGIS=1` (set by
+//! `.ci/run`, which installs QGIS), where it fails.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+const PYTHON: &str = "/usr/bin/python3";
+
+fn qgis_available() -> bool {
+    Command::new(PYTHON)
+        .args(["-c", "import qgis.core"])
+        .env("QT_QPA_PLATFORM", "offscreen")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn run_ok(subcommand: &str, args: &[&str]) {
+    let outcome = common::run(subcommand, args);
+    assert_eq!(
+        outcome.code,
+        Some(0),
+        "fifteen {subcommand} {args:?}: {}",
+        outcome.stderr
+    );
+}
+
+fn check_in_qgis(runs: &[&Path], may_be_empty: &[&str], render_dir: &Path) {
+    let mut command = Command::new(PYTHON);
+    command
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/qgis_check.py"))
+        .arg("--render-dir")
+        .arg(render_dir)
+        .env("QT_QPA_PLATFORM", "offscreen");
+    for stem in may_be_empty {
+        command.args(["--may-be-empty", stem]);
+    }
+    let output = command.args(runs).output().expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "QGIS found problems:\n{}\n{}",
+        stdout
+            .lines()
+            .filter(|l| !l.starts_with("ok"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn skip_without_qgis() -> bool {
+    if qgis_available() {
+        return false;
+    }
+    assert!(
+        std::env::var("FIFTEEN_REQUIRE_QGIS").as_deref() != Ok("1"),
+        "FIFTEEN_REQUIRE_QGIS=1 but {PYTHON} cannot import qgis.core: install qgis, python3-qgis and qgis-providers"
+    );
+    eprintln!("skipped: {PYTHON} has no PyQGIS (apt-get install qgis python3-qgis qgis-providers)");
+    true
+}
+
+#[test]
+fn sample_town_layers_styles_and_projects_open_in_qgis() {
+    if skip_without_qgis() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let town = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample-town.osm.pbf");
+    let geojson = dir.path().join("geojson");
+    let fgb = dir.path().join("fgb");
+    let site = dir.path().join("site");
+    let out = |p: &Path| p.to_str().unwrap().to_string();
+    run_ok(
+        "coverage",
+        &[
+            town,
+            "--category",
+            "childcare",
+            "--minutes",
+            "5,10,15",
+            "--out",
+            &out(&geojson),
+        ],
+    );
+    run_ok(
+        "coverage",
+        &[
+            town,
+            "--category",
+            "childcare",
+            "--minutes",
+            "5,10,15",
+            "--format",
+            "fgb",
+            "--out",
+            &out(&fgb),
+        ],
+    );
+    run_ok(
+        "site",
+        &[
+            town,
+            "--category",
+            "childcare",
+            "--add",
+            "3",
+            "--out",
+            &out(&site),
+        ],
+    );
+    assert!(fgb.join("blocks.fgb").exists() && !fgb.join("blocks.geojson").exists());
+    // the sample town has no administrative boundaries: units.geojson is empty
+    check_in_qgis(
+        &[&geojson, &fgb, &site, &site.join("after")],
+        &["units"],
+        dir.path(),
+    );
+}
+
+#[test]
+fn liechtenstein_with_its_own_bands_opens_in_qgis() {
+    if skip_without_qgis() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = common::osm("liechtenstein-2015.osm.pbf");
+    let out = dir.path().join("li");
+    run_ok(
+        "coverage",
+        &[
+            input.to_str().unwrap(),
+            "--category",
+            "childcare",
+            "--minutes",
+            "10,20",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let style = std::fs::read_to_string(out.join("buildings.qml")).unwrap();
+    assert!(style.contains("label=\"≤ 20 min\"") && !style.contains("≤ 15 min"));
+    check_in_qgis(&[&out], &[], dir.path());
+}
