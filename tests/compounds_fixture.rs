@@ -145,7 +145,12 @@ const HS: (f64, f64) = (35.0, 45.0 / 75.0);
 fn assert_times(case: &str, got: [(f64, f64); 3], hin_min: f64) {
     let want = [(20.0, hin_min), (20.0, HN_MIN), HS];
     for (name, (g, w)) in ["Hin", "Hn", "Hs"].iter().zip(got.iter().zip(want)) {
-        assert!((g.0 - w.0).abs() <= 0.1, "{case} {name} snap_m {} vs {}", g.0, w.0);
+        assert!(
+            (g.0 - w.0).abs() <= 0.1,
+            "{case} {name} snap_m {} vs {}",
+            g.0,
+            w.0
+        );
         assert!(
             (g.1 - w.1).abs() <= 0.01,
             "{case} {name}: {} min, by hand {:.4}",

@@ -123,7 +123,7 @@ impl Compounds {
                 .refs
                 .iter()
                 .filter_map(|&r| xy(r))
-                .flat_map(|p| near(p))
+                .flat_map(&near)
                 .collect();
             along.sort_unstable();
             for run in along.chunk_by(|a, b| a == b) {
