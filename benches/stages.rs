@@ -42,11 +42,12 @@ fn stages(c: &mut Criterion) {
     let extract = read_extract(input, &categories).expect("readable");
     let (min_lon, min_lat, max_lon, max_lat) = extract.nodes.bounds().expect("has nodes");
     let frame = LocalFrame::new(0.5 * (min_lon + max_lon), 0.5 * (min_lat + max_lat));
+    let compounds = fifteen::osm::compounds::Compounds::find(&extract, &frame);
 
     g.bench_function("graph_build", |b| {
-        b.iter(|| WalkGraph::build(black_box(&extract), &frame))
+        b.iter(|| WalkGraph::build(black_box(&extract), &frame, &compounds))
     });
-    let (graph, _) = WalkGraph::build(&extract, &frame);
+    let (graph, _) = WalkGraph::build(&extract, &frame, &compounds);
 
     g.bench_function("find_residents", |b| {
         b.iter(|| find_residents(black_box(&extract), &frame, &config.residents))

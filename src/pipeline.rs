@@ -15,7 +15,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::analysis::coverage::{
-    CategoryOutcome, Placement, PointsByEdge, Routing, nearest_facility, place_points,
+    CategoryOutcome, Placement, PointsByEdge, Routing, nearest_facility, place_homes, place_points,
 };
 use crate::analysis::indicators::{indicators, locate_all};
 use crate::analysis::population::PopulationLayerCounts;
@@ -32,6 +32,7 @@ use crate::facilities::crs::{FacilityCrs, outside_china};
 use crate::facilities::osm::facilities_from_osm;
 use crate::facilities::register::read_register;
 use crate::graph::{BuildCounts, WalkCosts, WalkGraph, WalkProfile};
+use crate::osm::compounds::{CompoundCounts, Compounds};
 use crate::osm::read::OsmExtract;
 use crate::osm::read::read_extract;
 use crate::output::OutputSet;
@@ -268,6 +269,8 @@ pub struct Prepared {
     pub graph: WalkGraph,
     /// Counts from building it.
     pub graph_counts: BuildCounts,
+    /// Gated compounds found, what belongs to them, and the homes inside them.
+    pub compound_counts: CompoundCounts,
     /// R-tree of its edge segments.
     pub index: EdgeIndex,
     /// Homes and blocks.
@@ -283,8 +286,8 @@ pub struct Prepared {
 }
 
 /// Reads the inputs, builds the graph, finds homes and facilities and snaps them: the
-/// stages `register`, `population layer`, `read`, `graph`, `residents`, `facilities`,
-/// `index`, `snap`.
+/// stages `register`, `population layer`, `read`, `compounds`, `graph`, `residents`,
+/// `facilities`, `index`, `snap`.
 ///
 /// # Errors
 /// As [`run_coverage`].
@@ -348,7 +351,10 @@ pub fn prepare(
         extract.nodes.bounds().expect("walkable ways have nodes");
     let frame = LocalFrame::new(0.5 * (min_lon + max_lon), 0.5 * (min_lat + max_lat));
 
-    let (graph, graph_counts) = stages.run("graph", log, || WalkGraph::build(&extract, &frame));
+    let compounds = stages.run("compounds", log, || Compounds::find(&extract, &frame));
+    let (graph, graph_counts) = stages.run("graph", log, || {
+        WalkGraph::build(&extract, &frame, &compounds)
+    });
     if graph.edge_count() == 0 {
         return Err(Error::data(
             &config.input,
@@ -373,18 +379,22 @@ pub fn prepare(
         }
     }
     let index = stages.run("index", log, || EdgeIndex::new(&graph));
+    let mut compound_counts = compounds.counts;
     let island_max_m = ISLAND_MAX_M;
     let (homes, facility_placements): (Vec<Placement>, Vec<Vec<Placement>>) =
         stages.run("snap", log, || {
             let origins: Vec<_> = residents.buildings.iter().map(|b| b.origin_xy).collect();
-            let homes = place_points(
+            let home_compounds: Vec<_> = origins.iter().map(|&p| compounds.containing(p)).collect();
+            let homes = place_homes(
                 &graph,
                 &index,
                 &frame,
                 &origins,
+                &home_compounds,
                 config.max_snap_m,
                 island_max_m,
             );
+            compound_counts.homes = home_compounds.iter().flatten().count();
             let facilities = categories
                 .iter()
                 .map(|(_, list)| {
@@ -409,6 +419,7 @@ pub fn prepare(
         frame,
         graph,
         graph_counts,
+        compound_counts,
         index,
         residents,
         population_counts,
@@ -520,6 +531,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         views.get_or_insert(profile_views);
     }
     let graph_counts = prepared.graph_counts;
+    let compound_counts = prepared.compound_counts;
     let read_counts = prepared.extract.counts;
     drop(prepared);
     let shared = |summary: &mut serde_json::Value| {
@@ -543,7 +555,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
             "tool": summary["tool"],
             "input": summary["input"],
             "parameters": summary["parameters"],
-            "counts": { "osm": read_counts, "graph": graph_counts },
+            "counts": { "osm": read_counts, "graph": graph_counts, "compounds": compound_counts },
             "profiles": per_profile,
         });
         if let Some(p) = index["parameters"].as_object_mut() {
@@ -590,6 +602,7 @@ fn analyse_profile(
         frame,
         graph,
         graph_counts,
+        compound_counts,
         index: _,
         residents,
         population_counts,
@@ -869,6 +882,7 @@ fn analyse_profile(
         "counts": {
             "osm": extract.counts,
             "graph": graph_counts,
+            "compounds": compound_counts,
             "residents": residents.counts,
             "buildings": residents.buildings.len(),
             "blocks": residents.blocks.len(),

@@ -9,7 +9,7 @@
 use geo::Coord;
 use rayon::prelude::*;
 
-use crate::graph::{SearchSpace, Seed, WalkCosts, WalkGraph};
+use crate::graph::{EdgeAccess, SearchSpace, Seed, WalkCosts, WalkGraph};
 use crate::spatial::{EdgeIndex, LocalFrame, Snap};
 
 /// Time limits of a run.
@@ -30,7 +30,8 @@ pub struct Placement {
     pub on_island: bool,
 }
 
-/// Snaps every point (frame metres) to the network, in parallel, keeping input order.
+/// Snaps every point (frame metres) to the public network, in parallel, keeping input
+/// order: facilities and candidate sites, which never stand on a compound's private path.
 ///
 /// A component shorter than `island_max_m` in total is an island. A point goes to the nearest
 /// edge off islands when one lies within `max_snap_m` (a home beside a stray, unconnected
@@ -43,14 +44,68 @@ pub fn place_points(
     max_snap_m: f64,
     island_max_m: f64,
 ) -> Vec<Placement> {
+    place(
+        graph,
+        index,
+        frame,
+        points,
+        |_| None,
+        max_snap_m,
+        island_max_m,
+    )
+}
+
+/// Snaps homes as [`place_points`] does, but a home inside compound `compound_of[i]` goes
+/// to its compound's private paths when one lies within `max_snap_m` (off islands first),
+/// else to the public network; no home lands on another compound's paths.
+pub fn place_homes(
+    graph: &WalkGraph,
+    index: &EdgeIndex,
+    frame: &LocalFrame,
+    points: &[Coord<f64>],
+    compound_of: &[Option<u32>],
+    max_snap_m: f64,
+    island_max_m: f64,
+) -> Vec<Placement> {
+    place(
+        graph,
+        index,
+        frame,
+        points,
+        |i| compound_of[i],
+        max_snap_m,
+        island_max_m,
+    )
+}
+
+fn place(
+    graph: &WalkGraph,
+    index: &EdgeIndex,
+    frame: &LocalFrame,
+    points: &[Coord<f64>],
+    compound_of: impl Fn(usize) -> Option<u32> + Sync,
+    max_snap_m: f64,
+    island_max_m: f64,
+) -> Vec<Placement> {
     let on_island = |edge: u32| {
         let c = graph.component(graph.edge_ends(edge)[0]);
         graph.component_length_m(c) < island_max_m
     };
     points
         .par_iter()
-        .map(|&p| {
-            let snap = index.snap_preferring(graph, frame, p, max_snap_m, |e| !on_island(e));
+        .enumerate()
+        .map(|(i, &p)| {
+            let own = compound_of(i);
+            // own compound's paths first, then public edges; off islands before either
+            let rank = |e: u32| {
+                let private = match graph.edge_access(e) {
+                    EdgeAccess::Public => false,
+                    EdgeAccess::Private(c) if Some(c) == own => true,
+                    _ => return None,
+                };
+                Some(2 * u8::from(on_island(e)) + u8::from(!private && own.is_some()))
+            };
+            let snap = index.snap_ranked(graph, frame, p, max_snap_m, rank);
             Placement {
                 snap,
                 on_island: snap.is_some_and(|s| on_island(s.edge)),

@@ -1,15 +1,38 @@
 //! Builds the undirected walking graph: ways split where they share nodes, geometry kept per
-//! edge, lengths in metres, adjacency as compressed sparse rows, connected components.
+//! edge, lengths in metres, adjacency as compressed sparse rows, connected components; gated
+//! compounds' private paths joined to the rest through one-way gate edges.
 
 use geo::Coord;
 use petgraph::unionfind::UnionFind;
 
 use super::profile::EdgeKind;
+use crate::osm::compounds::Compounds;
 use crate::osm::read::{OsmExtract, RawWay};
 use crate::spatial::LocalFrame;
 
 /// Consecutive nodes of one way that are all present: `(OSM id, frame position)`.
 type Run = Vec<(i64, Coord<f64>)>;
+
+/// Who may walk an edge: how gated compounds enter the graph.
+///
+/// A compound's private paths hang off the public network at *open gates*: wherever they
+/// meet a public way, the meeting node is split in two — a copy that the private edges end at
+/// and the public node — joined by a zero-length gate edge that can be walked only outwards
+/// (from its first end, inside, to its second, outside). A resident's walk from home to a
+/// facility leaves through a gate; nobody walks in, so no walk passes through a compound,
+/// and homes outside compounds never land on private edges (see
+/// [`crate::analysis::coverage::place_homes`]). The searches start at the facilities and run
+/// backwards, so for them a gate is where they *enter* a compound and never leave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EdgeAccess {
+    /// Anyone may walk it.
+    #[default]
+    Public,
+    /// A private path of compound `.0`: walked only by its residents.
+    Private(u32),
+    /// An open gate of compound `.0`: walked only outwards, from its first end to its second.
+    Gate(u32),
+}
 
 /// An undirected walking graph over dense `u32` vertex and edge ids.
 ///
@@ -23,6 +46,7 @@ pub struct WalkGraph {
     edge_length_m: Vec<f32>,
     edge_way_id: Vec<i64>,
     edge_kind: Vec<EdgeKind>,
+    edge_access: Vec<EdgeAccess>,
     geom_start: Vec<u32>,
     geom_xy: Vec<Coord<f64>>,
     geom_cum_m: Vec<f32>,
@@ -49,18 +73,46 @@ pub struct BuildCounts {
     pub components: usize,
     /// Total walkable length, km.
     pub length_km: f64,
+    /// Edges of compounds' private paths.
+    pub private_edges: usize,
+    /// Open gates: nodes where a compound's private paths meet a public way (one gate edge
+    /// each).
+    pub gates_open: usize,
+    /// Locked gates the network passes through, cut there.
+    pub gates_locked_cut: usize,
 }
 
 impl WalkGraph {
-    /// Builds the graph from the extract's walkable ways, projecting through `frame`.
-    pub fn build(extract: &OsmExtract, frame: &LocalFrame) -> (WalkGraph, BuildCounts) {
+    /// Builds the graph from the extract's walkable ways and the private paths of
+    /// `compounds`, projecting through `frame`. Private paths meet public ways at gate edges
+    /// (see [`EdgeAccess`]); at a compound's locked gate no walk passes: where it stands on a
+    /// private path joining a public way only the private path is cut, elsewhere every way
+    /// through it.
+    pub fn build(
+        extract: &OsmExtract,
+        frame: &LocalFrame,
+        compounds: &Compounds,
+    ) -> (WalkGraph, BuildCounts) {
         let mut counts = BuildCounts {
             walkable_ways: extract.walk_ways.len(),
             ..BuildCounts::default()
         };
+        let ways = extract
+            .walk_ways
+            .iter()
+            .map(|w| (w, EdgeAccess::Public))
+            .chain(
+                extract
+                    .private_ways
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, w)| {
+                        Some((w, EdgeAccess::Private(compounds.private_way_compound(i)?)))
+                    }),
+            );
         // Runs of consecutive nodes present in the extract, per way.
-        let mut runs: Vec<(&RawWay, Run)> = Vec::new();
-        for way in &extract.walk_ways {
+        let mut runs: Vec<(&RawWay, EdgeAccess, Run)> = Vec::new();
+        for (way, access) in ways {
             let mut run = Vec::new();
             for &r in &way.refs {
                 match extract.nodes.get(r) {
@@ -68,23 +120,29 @@ impl WalkGraph {
                     None => {
                         counts.way_nodes_missing += 1;
                         if run.len() >= 2 {
-                            runs.push((way, std::mem::take(&mut run)));
+                            runs.push((way, access, std::mem::take(&mut run)));
                         }
                         run.clear();
                     }
                 }
             }
             if run.len() >= 2 {
-                runs.push((way, run));
+                runs.push((way, access, run));
             }
         }
 
-        // A node is a vertex where a run ends or where it is used more than once.
+        // A node is a vertex where a run ends, where it is used more than once, or where a
+        // locked gate stands.
         let mut uses: Vec<i64> = Vec::new();
-        for (_, run) in &runs {
+        for (_, _, run) in &runs {
             uses.extend(run.iter().map(|(id, _)| *id));
             uses.push(run[0].0);
             uses.push(run[run.len() - 1].0);
+            uses.extend(
+                run.iter()
+                    .map(|(id, _)| *id)
+                    .filter(|&id| compounds.is_locked_gate(id)),
+            );
         }
         uses.sort_unstable();
         let mut vertex_osm_id: Vec<i64> = uses
@@ -97,7 +155,7 @@ impl WalkGraph {
         let vertex_of = |id: i64| vertex_osm_id.binary_search(&id).ok();
 
         let mut g = WalkGraph::empty();
-        for (way, run) in &runs {
+        for (way, access, run) in &runs {
             let kind = EdgeKind::of_way(&way.tags);
             let mut from = vertex_of(run[0].0).expect("run ends are vertices");
             vertex_xy[from] = run[0].1;
@@ -115,7 +173,7 @@ impl WalkGraph {
                     vertex_xy[to] = xy;
                     let length = *cum.last().expect("non-empty");
                     if length > 0.0 {
-                        g.push_edge([from as u32, to as u32], way.id, kind, &geom, &cum);
+                        g.push_edge([from as u32, to as u32], way.id, kind, *access, &geom, &cum);
                     }
                     from = to;
                     geom = vec![xy];
@@ -125,6 +183,7 @@ impl WalkGraph {
         }
         g.vertex_osm_id = vertex_osm_id;
         g.vertex_xy = vertex_xy;
+        g.split_at_gates(compounds, &mut counts);
         g.index_arcs();
         g.find_components();
         counts.vertices = g.vertex_count();
@@ -146,6 +205,7 @@ impl WalkGraph {
         ends: [u32; 2],
         way_id: i64,
         kind: EdgeKind,
+        access: EdgeAccess,
         geom: &[Coord<f64>],
         cum: &[f64],
     ) {
@@ -154,9 +214,99 @@ impl WalkGraph {
             .push(*cum.last().expect("non-empty") as f32);
         self.edge_way_id.push(way_id);
         self.edge_kind.push(kind);
+        self.edge_access.push(access);
         self.geom_xy.extend_from_slice(geom);
         self.geom_cum_m.extend(cum.iter().map(|&c| c as f32));
         self.geom_start.push(self.geom_xy.len() as u32);
+    }
+
+    /// A new vertex at the place of `v`, with its node id.
+    fn copy_vertex(&mut self, v: u32) -> u32 {
+        self.vertex_osm_id.push(self.vertex_osm_id[v as usize]);
+        self.vertex_xy.push(self.vertex_xy[v as usize]);
+        (self.vertex_osm_id.len() - 1) as u32
+    }
+
+    /// Splits vertices where private paths meet other ways: each compound's edges move to a
+    /// copy of the vertex joined to it by a gate edge (an open gate), or, at a locked gate,
+    /// to copies of their own (nothing passes). Runs before the arcs are indexed.
+    fn split_at_gates(&mut self, compounds: &Compounds, counts: &mut BuildCounts) {
+        // (vertex, class: 0 public, c + 1 compound c, edge, end)
+        let class = |a: EdgeAccess| match a {
+            EdgeAccess::Private(c) => c + 1,
+            _ => 0,
+        };
+        let mut ends: Vec<(u32, u32, u32, usize)> = self
+            .edge_ends
+            .iter()
+            .enumerate()
+            .flat_map(|(e, &[a, b])| {
+                let k = class(self.edge_access[e]);
+                [(a, k, e as u32, 0), (b, k, e as u32, 1)]
+            })
+            .filter(|&(v, k, _, _)| {
+                k > 0 || compounds.is_locked_gate(self.vertex_osm_id[v as usize])
+            })
+            .collect();
+        ends.sort_unstable();
+        // classes present at each vertex with a private or locked end: also public ones
+        let mut public_at = vec![false; self.vertex_osm_id.len()];
+        for (e, &[a, b]) in self.edge_ends.iter().enumerate() {
+            if self.edge_access[e] == EdgeAccess::Public {
+                public_at[a as usize] = true;
+                public_at[b as usize] = true;
+            }
+        }
+        for at_vertex in ends.chunk_by(|x, y| x.0 == y.0) {
+            let v = at_vertex[0].0;
+            let has_public = public_at[v as usize];
+            if compounds.is_locked_gate(self.vertex_osm_id[v as usize]) {
+                // cut: every private end on its own; public ends too unless private ones
+                // meet them here (the gate stands across the private path)
+                let private: Vec<_> = at_vertex.iter().filter(|x| x.1 > 0).collect();
+                let cut: Vec<_> = if has_public && !private.is_empty() {
+                    private
+                } else {
+                    at_vertex.iter().skip(1).collect()
+                };
+                if !cut.is_empty() {
+                    counts.gates_locked_cut += 1;
+                }
+                for &&(_, _, e, end) in &cut {
+                    let copy = self.copy_vertex(v);
+                    self.edge_ends[e as usize][end] = copy;
+                }
+                continue;
+            }
+            let classes: Vec<&[(u32, u32, u32, usize)]> =
+                at_vertex.chunk_by(|x, y| x.1 == y.1).collect();
+            if !has_public && classes.len() == 1 {
+                continue; // inside one compound
+            }
+            for class_ends in classes {
+                let compound = class_ends[0].1 - 1;
+                let copy = self.copy_vertex(v);
+                for &(_, _, e, end) in class_ends {
+                    self.edge_ends[e as usize][end] = copy;
+                }
+                let xy = self.vertex_xy[v as usize];
+                let way_id = self.edge_way_id[class_ends[0].2 as usize];
+                self.push_edge(
+                    [copy, v],
+                    way_id,
+                    EdgeKind::default(),
+                    EdgeAccess::Gate(compound),
+                    &[xy, xy],
+                    &[0.0, 0.0],
+                );
+                counts.gates_open += 1;
+            }
+        }
+        counts.private_edges = self
+            .edge_access
+            .iter()
+            .filter(|a| matches!(a, EdgeAccess::Private(_)))
+            .count();
     }
 
     /// Fills the compressed sparse rows: for vertex `v`, its arcs are
@@ -220,7 +370,7 @@ impl WalkGraph {
         self.edge_ends.len()
     }
 
-    /// The OSM node id of vertex `v`.
+    /// The OSM node id of vertex `v` (a gate's copies share their node's id).
     pub fn vertex_osm_id(&self, v: u32) -> i64 {
         self.vertex_osm_id[v as usize]
     }
@@ -248,6 +398,11 @@ impl WalkGraph {
     /// What edge `e` is for walking profiles (steps, ramps).
     pub fn edge_kind(&self, e: u32) -> EdgeKind {
         self.edge_kind[e as usize]
+    }
+
+    /// Who may walk edge `e`.
+    pub fn edge_access(&self, e: u32) -> EdgeAccess {
+        self.edge_access[e as usize]
     }
 
     /// Geometry of edge `e` in the local frame, from its first end to its second.
@@ -324,6 +479,7 @@ impl WalkGraph {
                 [a, b],
                 i as i64,
                 EdgeKind::default(),
+                EdgeAccess::Public,
                 &[pa, pb],
                 &[0.0, length],
             );

@@ -5,6 +5,6 @@ pub mod build;
 pub mod profile;
 pub mod search;
 
-pub use build::{BuildCounts, WalkGraph};
+pub use build::{BuildCounts, EdgeAccess, WalkGraph};
 pub use profile::{EdgeKind, Profile, WalkCosts, WalkProfile};
 pub use search::{SearchSpace, Seed};

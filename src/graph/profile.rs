@@ -8,9 +8,11 @@
 //! relax must cost what walking `v → u` costs: [`WalkCosts::toward_arc_costs_s`] gives each
 //! arc the cost of its edge walked in the opposite direction. Walks along part of an edge
 //! (a home's or facility's landing point to an end) use [`WalkCosts::along_s`] with the
-//! direction of the walk.
+//! direction of the walk. A compound's gate edge ([`EdgeAccess::Gate`]) is walked outwards
+//! only: in the searches from facilities its arc into the compound costs nothing and the
+//! arc out of it is impassable.
 
-use super::WalkGraph;
+use super::{EdgeAccess, WalkGraph};
 
 /// A named walking preset: flat speed and what steps mean for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -204,6 +206,9 @@ impl WalkCosts {
                 let length = graph.edge_length_m(e);
                 // walking head → tail: forward when the edge runs from head to tail
                 let forward = graph.edge_ends(e)[1] == tail;
+                if !forward && matches!(graph.edge_access(e), EdgeAccess::Gate(_)) {
+                    return f32::INFINITY; // nobody walks into a compound
+                }
                 let pace = pace_s_per_m[e as usize][usize::from(!forward)];
                 length * pace
             })

@@ -2,6 +2,7 @@
 //! a person can walk and who lives where, and polygon assembly.
 
 pub mod areas;
+pub mod compounds;
 pub mod read;
 pub mod rules;
 pub mod write;

@@ -6,8 +6,9 @@
 //! every blob twice, and inflating is most of the cost of reading. This reader inflates each
 //! blob once, on all cores, and keeps for every node just its id and coordinates (16 bytes);
 //! once the ways are known, the coordinates of nodes no kept way uses are dropped. Tags are
-//! kept only for the elements that matter (walkable ways, buildings, landuse, facilities,
-//! entrances, multipolygons of those, administrative boundaries).
+//! kept only for the elements that matter (walkable ways, compounds' private paths,
+//! buildings, landuse, facilities, entrances, gates, multipolygons of those, administrative
+//! boundaries); of walls and fences only their nodes.
 //!
 //! # Hostile input
 //! The file is framed and decoded here, by hand, rather than by the `osmpbf` crate, which
@@ -152,6 +153,11 @@ pub struct OsmExtract {
     pub nodes: NodeCoords,
     /// Ways [`rules::is_walkable`] accepts.
     pub walk_ways: Vec<RawWay>,
+    /// Ways [`rules::is_private_walkable`] accepts: paths of gated compounds.
+    pub private_ways: Vec<RawWay>,
+    /// Ways tagged `barrier=wall|fence` (tags dropped) that are nothing else kept: the
+    /// enclosures of gated compounds.
+    pub barrier_ways: Vec<RawWay>,
     /// Ways tagged `building`, a landuse [`rules::landuse_class`] knows, or as a wanted facility.
     pub area_ways: Vec<RawWay>,
     /// Untagged or `boundary=administrative` ways used by a kept relation.
@@ -163,6 +169,8 @@ pub struct OsmExtract {
     pub facility_nodes: Vec<RawNode>,
     /// Ids of nodes tagged `entrance=*`, sorted.
     pub entrances: Vec<i64>,
+    /// Nodes tagged `barrier=gate` and what they let through, sorted by id.
+    pub gates: Vec<(i64, rules::Gate)>,
     /// Counts of the whole file.
     pub counts: ReadCounts,
 }
@@ -931,6 +939,10 @@ impl Block<'_, '_> {
             part.extract.entrances.push(id);
             part.kept += size_of::<i64>();
         }
+        if let Some(gate) = rules::gate(&tags) {
+            part.extract.gates.push((id, gate));
+            part.kept += size_of::<(i64, rules::Gate)>();
+        }
         if self.categories.iter().any(|c| c.matches(&tags)) {
             part.kept += size_of::<RawNode>() + tags_bytes(&tags);
             part.extract
@@ -1069,8 +1081,19 @@ impl Block<'_, '_> {
             return Ok(());
         } else if rules::is_walkable(&tags) {
             &mut part.extract.walk_ways
+        } else if rules::is_private_walkable(&tags) {
+            &mut part.extract.private_ways
         } else if wanted_area(&tags, self.categories) {
             &mut part.extract.area_ways
+        } else if rules::is_enclosing_barrier(&tags) {
+            // only its nodes are needed: where the wall runs
+            part.kept += kept - tags_bytes(&tags);
+            part.extract.barrier_ways.push(RawWay {
+                id,
+                refs,
+                tags: Vec::new(),
+            });
+            return Ok(());
         } else {
             return Ok(());
         };
@@ -1223,6 +1246,9 @@ fn merge(path: &Path, partials: Vec<Partial>) -> Result<OsmExtract> {
         out.counts.relations += e.counts.relations;
         out.counts.ways_too_short += e.counts.ways_too_short;
         out.walk_ways.extend(e.walk_ways);
+        out.private_ways.extend(e.private_ways);
+        out.barrier_ways.extend(e.barrier_ways);
+        out.gates.extend(e.gates);
         out.area_ways.extend(e.area_ways);
         out.relations.extend(e.relations);
         out.facility_nodes.extend(e.facility_nodes);
@@ -1244,6 +1270,9 @@ fn merge(path: &Path, partials: Vec<Partial>) -> Result<OsmExtract> {
         return Err(duplicate(path, "relation", id));
     }
     sort_by_id(&mut out.walk_ways, |w| w.id);
+    sort_by_id(&mut out.private_ways, |w| w.id);
+    sort_by_id(&mut out.barrier_ways, |w| w.id);
+    sort_by_id(&mut out.gates, |g| g.0);
     sort_by_id(&mut out.area_ways, |w| w.id);
     sort_by_id(&mut untagged, |w| w.id);
     sort_by_id(&mut out.relations, |r| r.id);
@@ -1265,17 +1294,29 @@ fn merge(path: &Path, partials: Vec<Partial>) -> Result<OsmExtract> {
 
     let mut used = vec_for(
         path,
-        [&out.walk_ways, &out.area_ways, &out.member_ways]
-            .iter()
-            .flat_map(|ways| ways.iter())
-            .map(|w| w.refs.len())
-            .sum(),
+        [
+            &out.walk_ways,
+            &out.private_ways,
+            &out.barrier_ways,
+            &out.area_ways,
+            &out.member_ways,
+        ]
+        .iter()
+        .flat_map(|ways| ways.iter())
+        .map(|w| w.refs.len())
+        .sum(),
         "way node references",
     )?;
     used.extend(
-        [&out.walk_ways, &out.area_ways, &out.member_ways]
-            .into_iter()
-            .flat_map(|ways| ways.iter().flat_map(|w| w.refs.iter().copied())),
+        [
+            &out.walk_ways,
+            &out.private_ways,
+            &out.barrier_ways,
+            &out.area_ways,
+            &out.member_ways,
+        ]
+        .into_iter()
+        .flat_map(|ways| ways.iter().flat_map(|w| w.refs.iter().copied())),
     );
     used.par_sort_unstable();
     used.dedup();

@@ -1,5 +1,6 @@
-//! The tag rules, in one place: which ways a person may walk, which buildings house people,
-//! and which landuse areas are residential blocks or rule residents out.
+//! The tag rules, in one place: which ways a person may walk (and which only a gated
+//! compound's residents may), which buildings house people, and which landuse areas are
+//! residential blocks or rule residents out.
 //!
 //! Every rule is a table lookup so the README can quote the tables and the tests can walk them.
 
@@ -62,6 +63,58 @@ pub fn is_walkable(tags: &[(String, String)]) -> bool {
     }
     let access_forbids = tag(tags, "access").is_some_and(|v| PROHIBITIONS.contains(&v));
     !access_forbids || foot_allows
+}
+
+/// Whether a way is walkable but private (`access=private` or `foot=private`, on a highway
+/// [`is_walkable`] would otherwise take): a gated compound's own path, walked only by its
+/// residents on their way out (see `crate::osm::compounds`). `foot=no` or `access=no` is
+/// nobody's path.
+pub fn is_private_walkable(tags: &[(String, String)]) -> bool {
+    if is_walkable(tags) {
+        return false;
+    }
+    let Some(highway) = tag(tags, "highway") else {
+        return false;
+    };
+    if !WALKABLE_HIGHWAYS.contains(&highway) && !SHARED_HIGHWAYS.contains(&highway) {
+        return false;
+    }
+    match tag(tags, "foot") {
+        Some("private") => true,
+        Some("no") => false,
+        _ => tag(tags, "access") == Some("private"),
+    }
+}
+
+/// `barrier` values of a way that enclose a residential compound.
+pub const ENCLOSING_BARRIERS: &[&str] = &["wall", "fence"];
+
+/// Whether a way or area is tagged as an enclosing wall or fence.
+pub fn is_enclosing_barrier(tags: &[(String, String)]) -> bool {
+    tag(tags, "barrier").is_some_and(|v| ENCLOSING_BARRIERS.contains(&v))
+}
+
+/// What a `barrier=gate` node lets through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Anyone may pass.
+    Open,
+    /// Locked or private: `locked=yes`, or `access=no|private` without a foot permission,
+    /// or `foot=no|private`. No way out of a compound.
+    Locked,
+}
+
+/// The gate a node is, or `None` when it is not tagged `barrier=gate`.
+pub fn gate(tags: &[(String, String)]) -> Option<Gate> {
+    if tag(tags, "barrier") != Some("gate") {
+        return None;
+    }
+    let foot = tag(tags, "foot");
+    let foot_allows = foot.is_some_and(|v| FOOT_PERMISSIONS.contains(&v));
+    let locked = tag(tags, "locked") == Some("yes")
+        || foot.is_some_and(|v| PROHIBITIONS.contains(&v))
+        || (!foot_allows && tag(tags, "access").is_some_and(|v| PROHIBITIONS.contains(&v)));
+    Some(if locked { Gate::Locked } else { Gate::Open })
 }
 
 /// `building` values that mark a home.
@@ -231,6 +284,69 @@ mod tests {
         for (t, want) in cases {
             assert_eq!(is_walkable(&tags(t)), *want, "{t:?}");
         }
+    }
+
+    #[test]
+    fn private_and_gate_tables() {
+        type Case<'a> = (&'a [(&'a str, &'a str)], bool);
+        let private: &[Case] = &[
+            (&[("highway", "footway"), ("access", "private")], true),
+            (&[("highway", "service"), ("foot", "private")], true),
+            (&[("highway", "cycleway"), ("access", "private")], true),
+            (&[("highway", "footway"), ("access", "no")], false),
+            (
+                &[
+                    ("highway", "footway"),
+                    ("access", "private"),
+                    ("foot", "no"),
+                ],
+                false,
+            ),
+            (
+                &[
+                    ("highway", "footway"),
+                    ("access", "private"),
+                    ("foot", "yes"),
+                ],
+                false, // public: walkable
+            ),
+            (&[("highway", "footway")], false),
+            (&[("highway", "motorway"), ("access", "private")], false),
+            (&[("highway", "trunk"), ("access", "private")], false),
+        ];
+        for (t, want) in private {
+            assert_eq!(is_private_walkable(&tags(t)), *want, "{t:?}");
+        }
+        type GateCase<'a> = (&'a [(&'a str, &'a str)], Option<Gate>);
+        let gates: &[GateCase] = &[
+            (&[("barrier", "gate")], Some(Gate::Open)),
+            (&[("barrier", "gate"), ("access", "yes")], Some(Gate::Open)),
+            (
+                &[("barrier", "gate"), ("access", "private")],
+                Some(Gate::Locked),
+            ),
+            (&[("barrier", "gate"), ("access", "no")], Some(Gate::Locked)),
+            (
+                &[("barrier", "gate"), ("locked", "yes")],
+                Some(Gate::Locked),
+            ),
+            (
+                &[("barrier", "gate"), ("foot", "private")],
+                Some(Gate::Locked),
+            ),
+            (
+                &[("barrier", "gate"), ("access", "private"), ("foot", "yes")],
+                Some(Gate::Open),
+            ),
+            (&[("barrier", "bollard")], None),
+            (&[("entrance", "yes")], None),
+        ];
+        for (t, want) in gates {
+            assert_eq!(gate(&tags(t)), *want, "{t:?}");
+        }
+        assert!(is_enclosing_barrier(&tags(&[("barrier", "wall")])));
+        assert!(is_enclosing_barrier(&tags(&[("barrier", "fence")])));
+        assert!(!is_enclosing_barrier(&tags(&[("barrier", "hedge")])));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::analysis::service_area::point_along;
 use crate::config::ISLAND_MAX_M;
 use crate::error::Result;
 use crate::facilities::register::read_register;
-use crate::graph::WalkGraph;
+use crate::graph::{EdgeAccess, WalkGraph};
 use crate::osm::Tags;
 use crate::osm::areas::build_areas;
 use crate::osm::read::OsmExtract;
@@ -166,7 +166,9 @@ pub fn grid_candidates(
             y: (y as f64 + 0.5) * spacing_m,
         };
         let landing = index
-            .snap_preferring(graph, frame, centre, radius, off_island)
+            .snap_ranked(graph, frame, centre, radius, |e| {
+                (graph.edge_access(e) == EdgeAccess::Public).then(|| u8::from(!off_island(e)))
+            })
             .map(|s| point_along(graph, s.edge, s.offset_m))
             .filter(|p| (p.x - centre.x).abs() <= half && (p.y - centre.y).abs() <= half);
         let Some(p) = landing else {

@@ -6,7 +6,7 @@ use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
 use super::LocalFrame;
-use crate::graph::WalkGraph;
+use crate::graph::{EdgeAccess, WalkGraph};
 
 /// Where a point meets the network.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,19 +21,23 @@ pub struct Snap {
 
 type Segment = GeomWithData<Line<f64>, (u32, u32)>;
 
-/// An R-tree over every segment of every edge above ground (bulk-loaded, O(n log n)).
+/// An R-tree over every segment of every edge above ground but compounds' gate edges,
+/// which have no length (bulk-loaded, O(n log n)).
 pub struct EdgeIndex {
     tree: RTree<Segment>,
 }
 
 impl EdgeIndex {
-    /// Indexes every segment of `graph`'s edges, leaving out those below ground
-    /// ([`crate::graph::profile::EdgeKind::underground`]): a home above a tunnel cannot step
-    /// down into it (Helsinki's centre has parking ramps at layer −3 under its
-    /// blocks, reached only from streets hundreds of metres away).
+    /// Indexes every segment of `graph`'s edges, leaving out gate edges and those below
+    /// ground ([`crate::graph::profile::EdgeKind::underground`]): a home above a tunnel cannot
+    /// step down into it (Helsinki's centre has parking ramps at layer −3 under its blocks,
+    /// reached only from streets hundreds of metres away).
     pub fn new(graph: &WalkGraph) -> Self {
         let segments = (0..graph.edge_count() as u32)
-            .filter(|&e| !graph.edge_kind(e).underground)
+            .filter(|&e| {
+                !graph.edge_kind(e).underground
+                    && !matches!(graph.edge_access(e), EdgeAccess::Gate(_))
+            })
             .flat_map(|e| {
                 graph
                     .edge_geometry(e)
@@ -56,21 +60,21 @@ impl EdgeIndex {
         p: Coord<f64>,
         max_distance_m: f64,
     ) -> Option<Snap> {
-        self.snap_preferring(graph, frame, p, max_distance_m, |_| true)
+        self.snap_ranked(graph, frame, p, max_distance_m, |_| Some(0))
     }
 
-    /// Like [`Self::snap`], but takes the nearest edge that `preferred` accepts when one lies
-    /// within `max_distance_m`, falling back to the nearest edge of all.
-    pub fn snap_preferring(
+    /// Like [`Self::snap`], but among the edges within `max_distance_m` that `rank` accepts
+    /// (`Some`), takes the nearest of the lowest rank; edges ranked `None` are never taken.
+    pub fn snap_ranked(
         &self,
         graph: &WalkGraph,
         frame: &LocalFrame,
         p: Coord<f64>,
         max_distance_m: f64,
-        preferred: impl Fn(u32) -> bool,
+        rank: impl Fn(u32) -> Option<u8>,
     ) -> Option<Snap> {
         let max2 = max_distance_m * max_distance_m;
-        let mut fallback = None;
+        let mut best: Option<(u8, Snap)> = None;
         for (segment, d2) in self
             .tree
             .nearest_neighbor_iter_with_distance_2(&geo::Point::from(p))
@@ -79,16 +83,22 @@ impl EdgeIndex {
                 break; // frame distances are within 0.5 % of true ones near the centre
             }
             let (edge, seg) = segment.data;
+            let Some(r) = rank(edge) else {
+                continue;
+            };
+            if best.is_some_and(|(b, _)| b <= r) {
+                continue; // a nearer edge of as good a rank is already found
+            }
             let Some(snap) = landing(graph, frame, p, segment.geom(), edge, seg, max_distance_m)
             else {
                 continue;
             };
-            if preferred(edge) {
+            if r == 0 {
                 return Some(snap);
             }
-            fallback.get_or_insert(snap);
+            best = Some((r, snap));
         }
-        fallback
+        best.map(|(_, snap)| snap)
     }
 }
 
