@@ -579,57 +579,94 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
 
     let bands_min = &config.bands_min;
     stages.run("write", log, || -> Result<()> {
-        write_layer(
-            &mut outputs,
-            "buildings.geojson",
-            layers::building_features(&residents, &homes, &outcomes, bands_min),
-        )?;
         let stats = layers::block_stats(
             &residents,
             &outcomes,
             bands_min,
             config.targets.places_per_1000,
         );
-        write_layer(
-            &mut outputs,
-            "blocks.geojson",
-            layers::block_features(&residents, &stats, &outcomes, bands_min),
-        )?;
-        write_layer(
-            &mut outputs,
-            "facilities.geojson",
-            layers::facility_features(&outcomes, &units, &located, bands_min, &population),
-        )?;
-        write_layer(
-            &mut outputs,
-            "isochrones.geojson",
-            layers::isochrone_features(&outcomes, &frame, bands_min, &population),
-        )?;
-        let served = layers::served_areas(&outcomes, bands_min);
-        write_layer(
-            &mut outputs,
-            "served.geojson",
-            layers::served_features(&served, &outcomes, &frame, bands_min, &population),
-        )?;
-        write_layer(
-            &mut outputs,
-            "gaps.geojson",
-            layers::gap_features(
-                &residents,
-                &stats,
-                &outcomes,
-                &frame,
-                config.threshold_min(),
-            ),
-        )?;
-        write_layer(
-            &mut outputs,
-            "units.geojson",
-            layers::unit_features(&units, &indicators, bands_min),
-        )?;
-        outputs.write("indicators.csv", |w| {
-            layers::write_indicators_csv(w, &indicators, bands_min)
-        })
+        // `buildings.geojson` (over 80 % of the bytes) is written on one core while the other
+        // draws the served areas and gaps and renders the smaller layers in memory: on 16×
+        // tiled liechtenstein-2015 the stage went from 2.8 s to 2.0 s (medians of 3 runs,
+        // 2 cores, under load).
+        let render = |name: &'static str, write: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+            let mut bytes = Vec::new();
+            write(&mut bytes).map_err(|e| Error::io(&config.out_dir.join(name), e))?;
+            Ok::<_, Error>((name, bytes))
+        };
+        let (buildings, rendered) = rayon::join(
+            || {
+                write_layer(
+                    &mut outputs,
+                    "buildings.geojson",
+                    layers::building_features(&residents, &homes, &outcomes, bands_min),
+                )
+            },
+            || -> Result<Vec<(&'static str, Vec<u8>)>> {
+                let served = layers::served_areas(&outcomes, bands_min);
+                Ok(vec![
+                    render("blocks.geojson", &|w| {
+                        write_features(
+                            w,
+                            layers::block_features(&residents, &stats, &outcomes, bands_min),
+                        )
+                    })?,
+                    render("facilities.geojson", &|w| {
+                        write_features(
+                            w,
+                            layers::facility_features(
+                                &outcomes,
+                                &units,
+                                &located,
+                                bands_min,
+                                &population,
+                            ),
+                        )
+                    })?,
+                    render("isochrones.geojson", &|w| {
+                        write_features(
+                            w,
+                            layers::isochrone_features(&outcomes, &frame, bands_min, &population),
+                        )
+                    })?,
+                    render("served.geojson", &|w| {
+                        write_features(
+                            w,
+                            layers::served_features(
+                                &served,
+                                &outcomes,
+                                &frame,
+                                bands_min,
+                                &population,
+                            ),
+                        )
+                    })?,
+                    render("gaps.geojson", &|w| {
+                        write_features(
+                            w,
+                            layers::gap_features(
+                                &residents,
+                                &stats,
+                                &outcomes,
+                                &frame,
+                                config.threshold_min(),
+                            ),
+                        )
+                    })?,
+                    render("units.geojson", &|w| {
+                        write_features(w, layers::unit_features(&units, &indicators, bands_min))
+                    })?,
+                    render("indicators.csv", &|w| {
+                        layers::write_indicators_csv(w, &indicators, bands_min)
+                    })?,
+                ])
+            },
+        );
+        buildings?;
+        for (name, bytes) in rendered? {
+            outputs.write(name, |w| std::io::Write::write_all(w, &bytes))?;
+        }
+        Ok(())
     })?;
 
     let unsnapped_homes: Vec<usize> = (0..homes.len())
