@@ -12,7 +12,7 @@ use fifteen::analysis::service_area::{AreaInputs, ReachInputs, facility_reach};
 use fifteen::config::{CoverageConfig, FacilityInput, ISLAND_MAX_M};
 use fifteen::facilities::categories::Category;
 use fifteen::facilities::osm::facilities_from_osm;
-use fifteen::graph::WalkGraph;
+use fifteen::graph::{WalkCosts, WalkGraph};
 use fifteen::osm::read::read_extract;
 use fifteen::pipeline::run_coverage;
 use fifteen::spatial::raster::{TimeGrid, snap_extent};
@@ -85,11 +85,10 @@ fn stages(c: &mut Criterion) {
     let placements = place(&facility_points);
 
     let routing = Routing {
-        speed_m_s: config.speed_m_s(),
         threshold_s: config.threshold_min() * 60.0,
         search_limit_s: config.search_minutes.max(config.threshold_min()) * 60.0,
     };
-    let costs = graph.arc_costs_s(routing.speed_m_s);
+    let costs = WalkCosts::new(&graph, &config.profiles[0], None);
     g.bench_function("nearest_facility", |b| {
         b.iter(|| nearest_facility(&graph, &costs, &routing, black_box(&placements), &homes))
     });
@@ -100,8 +99,7 @@ fn stages(c: &mut Criterion) {
     let bands_s: Vec<f64> = config.bands_min.iter().map(|m| m * 60.0).collect();
     let reach_inputs = |areas| ReachInputs {
         graph: &graph,
-        arc_costs_s: &costs,
-        speed_m_s: routing.speed_m_s,
+        costs: &costs,
         bands_s: &bands_s,
         homes: &homes,
         homes_by_edge: &homes_by_edge,
@@ -112,7 +110,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| facility_reach(&inputs, black_box(&placements), &facility_points))
     });
     // The pipeline's served extent: facilities' box grown by the farthest reach.
-    let pad = routing.speed_m_s * routing.threshold_s + config.area_buffer_m + config.area_cell_m;
+    let pad = costs.speed_m_s() * routing.threshold_s + config.area_buffer_m + config.area_cell_m;
     let rect = MultiPoint::from(facility_points.clone())
         .bounding_rect()
         .expect("facilities exist");

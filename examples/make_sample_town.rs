@@ -781,6 +781,9 @@ struct Network {
     segments: Vec<(usize, usize, Point, Point)>,
     /// Whether each segment lies on an island (a connected part shorter than `ISLAND_MAX_M`).
     on_island: Vec<bool>,
+    /// Walking cost per metre of each segment, in flat metres: 2 on steps (the adult climbs
+    /// them at half speed), else 1.
+    cost_per_m: Vec<f64>,
     neighbours: Vec<Vec<(usize, f64)>>,
 }
 
@@ -800,6 +803,7 @@ impl Network {
         let mut network = Network {
             segments: Vec::new(),
             on_island: Vec::new(),
+            cost_per_m: Vec::new(),
             neighbours: vec![Vec::new(); town.nodes.len()],
         };
         for way in &town.ways {
@@ -807,13 +811,16 @@ impl Network {
             if !walkable {
                 continue;
             }
+            let steps = way.tags.iter().any(|(k, v)| k == "highway" && v == "steps");
+            let cost_per_m = if steps { 2.0 } else { 1.0 };
             for pair in way.refs.windows(2) {
                 let (a, b) = (pair[0] as usize - 1, pair[1] as usize - 1);
                 let (from, to) = (town.at(pair[0]), town.at(pair[1]));
-                let length_m = from.distance_m(to);
+                let cost_m = cost_per_m * from.distance_m(to);
                 network.segments.push((a, b, from, to));
-                network.neighbours[a].push((b, length_m));
-                network.neighbours[b].push((a, length_m));
+                network.cost_per_m.push(cost_per_m);
+                network.neighbours[a].push((b, cost_m));
+                network.neighbours[b].push((a, cost_m));
             }
         }
         network.mark_islands();
@@ -912,7 +919,7 @@ impl Network {
         // Non-negative f64s order like their bit patterns, so the heap keys are `to_bits()`.
         let mut heap = BinaryHeap::new();
         let (a, b, from, to) = self.segments[source.segment];
-        let length_m = from.distance_m(to);
+        let length_m = self.cost_per_m[source.segment] * from.distance_m(to);
         for (node, d_m) in [(a, source.t * length_m), (b, (1.0 - source.t) * length_m)] {
             distances_m[node] = distances_m[node].min(d_m);
             heap.push(std::cmp::Reverse((d_m.to_bits(), node)));
@@ -936,7 +943,7 @@ impl Network {
     /// Network distance between two snapped points, given `distances_m` from `source`.
     fn route_m(&self, source: Snap, distances_m: &[f64], target: Snap) -> f64 {
         let (a, b, from, to) = self.segments[target.segment];
-        let length_m = from.distance_m(to);
+        let length_m = self.cost_per_m[target.segment] * from.distance_m(to);
         let via_nodes_m = (distances_m[a] + target.t * length_m)
             .min(distances_m[b] + (1.0 - target.t) * length_m);
         if source.segment == target.segment {
@@ -1548,7 +1555,8 @@ const README_COLUMNS: &str = "## Expected answers
   shorter in total than 1,000 m (the pipeline's fixed island size).
 - `on_island` (1/0): the snap point lies on an island (within 250 m).
 - `childcare_minutes`: `(snap_m + network distance between the snap points + the
-  facility's snap distance) / 75 m/min` (4.5 km/h), the least over the two childcare
+  facility's snap distance) / 75 m/min` (4.5 km/h; a metre of steps counts twice, the adult
+  climbs them at half speed), the least over the two childcare
   facilities (the kindergarten node; the childcare way's centroid); empty when unsnapped
   (snap_m > 250) or unreachable. `nearest_childcare`: the facility that gives it.
 

@@ -75,7 +75,10 @@ pub const OPTIONS: &[(&str, &str, OptionKind)] = &[
     ("custom_name", "custom-name", OptionKind::Text),
     ("facilities", "facilities", OptionKind::Path),
     ("minutes", "minutes", OptionKind::Numbers),
+    ("profiles", "profile", OptionKind::Texts),
+    ("profile", "profile", OptionKind::Texts),
     ("speed_kmh", "speed-kmh", OptionKind::Number),
+    ("elevation", "elevation", OptionKind::Path),
     ("max_snap_m", "max-snap-m", OptionKind::Number),
     ("search_minutes", "search-minutes", OptionKind::Number),
     (
@@ -550,7 +553,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Stages `run_coverage` reports for this configuration (for progress bars).
 fn stage_count(config: &CoverageConfig) -> u64 {
-    let mut n = 9;
+    // read, graph, residents, facilities, index, snap, units; route, indicators, write per profile
+    let mut n = 7 + 3 * config.profiles.len() as u64;
+    if config.elevation_dir.is_some() {
+        n += 1;
+    }
     if matches!(config.facilities, FacilityInput::Register { .. }) {
         n += 1;
     }
@@ -610,6 +617,16 @@ impl Reporter {
         }
     }
 
+    /// A line about a job's results: shown in every mode, quiet included.
+    fn warning(&self, text: &str) {
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
     fn job_bar(&self, name: &str, stages: u64) -> Option<ProgressBar> {
         let multi = self.multi.as_ref()?;
         let bar = multi.insert_from_back(1, ProgressBar::new(stages));
@@ -652,9 +669,14 @@ fn result_lines(config: &CoverageConfig, report: &CoverageReport) -> Vec<String>
         .categories
         .iter()
         .map(|c| {
+            let label = if config.profiles.len() > 1 {
+                format!("{} ({})", c.category, c.profile)
+            } else {
+                c.category.clone()
+            };
             format!(
                 "{}: {:.1} % of {:.0} residents within {} min of {} facilities",
-                c.category,
+                label,
                 100.0 * c.covered_share,
                 c.population,
                 config.threshold_min(),
@@ -686,6 +708,7 @@ fn run_job(
             reporter.line(&format!("{prefix} started"));
         }
         let log = |line: &str| match &bar {
+            _ if line.starts_with("warning:") => reporter.warning(&format!("{prefix} {line}")),
             Some(b) => {
                 b.inc(1);
                 b.set_message(line.split_whitespace().collect::<Vec<_>>().join(" "));

@@ -6,8 +6,6 @@ use crate::analysis::residents::ResidentsOptions;
 use crate::analysis::units::{DEFAULT_DISTRICT_LEVEL, DEFAULT_SUBDISTRICT_LEVEL, UnitsSource};
 use crate::facilities::categories::Category;
 
-/// Walking speed of the default adult profile, km/h.
-pub const DEFAULT_SPEED_KMH: f64 = 4.5;
 /// Threshold for "covered", minutes.
 pub const DEFAULT_MINUTES: f64 = 15.0;
 /// The plan's target: childcare places per 1,000 residents.
@@ -56,8 +54,11 @@ pub struct CoverageConfig {
     pub facilities: FacilityInput,
     /// Time bands, minutes, ascending; the last is the threshold for "covered".
     pub bands_min: Vec<f64>,
-    /// Walking speed, km/h.
-    pub speed_kmh: f64,
+    /// Walking profiles, each at its flat speed; several share one read, graph and snapping,
+    /// and each gets its own outputs.
+    pub profiles: Vec<crate::graph::WalkProfile>,
+    /// Folder of SRTM tiles for slope-aware walking (`None`: flat).
+    pub elevation_dir: Option<PathBuf>,
     /// Maximum snap distance, metres.
     pub max_snap_m: f64,
     /// Search horizon for reported minutes.
@@ -95,7 +96,10 @@ impl CoverageConfig {
             out_dir,
             facilities,
             bands_min: vec![DEFAULT_MINUTES],
-            speed_kmh: DEFAULT_SPEED_KMH,
+            profiles: vec![crate::graph::WalkProfile::preset(
+                crate::graph::Profile::Adult,
+            )],
+            elevation_dir: None,
             max_snap_m: DEFAULT_MAX_SNAP_M,
             search_minutes: DEFAULT_SEARCH_MINUTES,
             residents: ResidentsOptions::default(),
@@ -119,9 +123,13 @@ impl CoverageConfig {
         *self.bands_min.last().expect("at least one band")
     }
 
-    /// Walking speed, m/s.
-    pub fn speed_m_s(&self) -> f64 {
-        self.speed_kmh / 3.6
+    /// The fastest profile's flat speed, m/s: no walk within the threshold goes farther than
+    /// this speed allows (downhill adds at most Tobler's 6 ÷ 5.04).
+    pub fn fastest_speed_m_s(&self) -> f64 {
+        self.profiles
+            .iter()
+            .map(|p| p.speed_m_s())
+            .fold(0.0, f64::max)
     }
 }
 

@@ -8,12 +8,13 @@ use clap::{Args, Parser, Subcommand};
 use fifteen::analysis::service_area::{DEFAULT_AREA_BUFFER_M, DEFAULT_AREA_CELL_M};
 use fifteen::analysis::units::{DEFAULT_DISTRICT_LEVEL, DEFAULT_SUBDISTRICT_LEVEL, UnitsSource};
 use fifteen::config::{
-    CoverageConfig, DEFAULT_MAX_SNAP_M, DEFAULT_SEARCH_MINUTES, DEFAULT_SPEED_KMH,
-    DEFAULT_TARGET_AFFORDABLE_SHARE, DEFAULT_TARGET_COVERED_SHARE, DEFAULT_TARGET_PLACES_PER_1000,
-    DEFAULT_TARGET_SUBDISTRICT_SHARE, FacilityInput, Targets,
+    CoverageConfig, DEFAULT_MAX_SNAP_M, DEFAULT_SEARCH_MINUTES, DEFAULT_TARGET_AFFORDABLE_SHARE,
+    DEFAULT_TARGET_COVERED_SHARE, DEFAULT_TARGET_PLACES_PER_1000, DEFAULT_TARGET_SUBDISTRICT_SHARE,
+    FacilityInput, Targets,
 };
 use fifteen::facilities::categories::Category;
 use fifteen::facilities::crs::FacilityCrs;
+use fifteen::graph::{Profile, WalkProfile};
 use fifteen::{Error, pipeline};
 
 #[derive(Parser)]
@@ -70,9 +71,17 @@ struct CoverageArgs {
     /// for "covered".
     #[arg(long, value_delimiter = ',', default_value = "15")]
     minutes: Vec<f64>,
-    /// Walking speed, km/h.
-    #[arg(long, default_value_t = DEFAULT_SPEED_KMH)]
-    speed_kmh: f64,
+    /// Walking profile: adult (4.5 km/h), stroller (4.0), older (3.6) or wheelchair (2.7);
+    /// repeatable: several profiles share one read and graph, each gets its own folder.
+    #[arg(long = "profile", value_parser = parse_profile)]
+    profiles: Vec<Profile>,
+    /// Walking speed on flat ground, km/h, instead of the profile's own (one profile only).
+    #[arg(long)]
+    speed_kmh: Option<f64>,
+    /// Folder of SRTM tiles (N42E001.hgt or .hgt.zip): uphill and downhill by Tobler's
+    /// hiking function.
+    #[arg(long)]
+    elevation: Option<PathBuf>,
     /// Maximum distance from a home or facility to the network, metres; farther ones are
     /// reported as unsnapped.
     #[arg(long, default_value_t = DEFAULT_MAX_SNAP_M)]
@@ -233,6 +242,11 @@ fn parse_crs(name: &str) -> Result<FacilityCrs, String> {
     FacilityCrs::parse(name).ok_or_else(|| format!("{name:?} is not one of wgs84, gcj02, bd09"))
 }
 
+fn parse_profile(name: &str) -> Result<Profile, String> {
+    Profile::from_name(name)
+        .ok_or_else(|| format!("{name:?} is not one of adult, stroller, older, wheelchair"))
+}
+
 fn positive(name: &str, value: f64) -> Result<f64, Error> {
     if value.is_finite() && value > 0.0 {
         Ok(value)
@@ -349,7 +363,28 @@ fn resolve(args: &CoverageArgs) -> Result<CoverageConfig, Error> {
             subdistrict_level: args.subdistrict_level,
         },
     };
-    config.speed_kmh = positive("speed-kmh", args.speed_kmh)?;
+    let mut profiles = args.profiles.clone();
+    if profiles.is_empty() {
+        profiles.push(Profile::Adult);
+    }
+    for (i, p) in profiles.iter().enumerate() {
+        if profiles[..i].contains(p) {
+            return Err(Error::Usage(format!(
+                "profile {:?} is named twice",
+                p.name()
+            )));
+        }
+    }
+    config.profiles = profiles.into_iter().map(WalkProfile::preset).collect();
+    if let Some(speed) = args.speed_kmh {
+        if config.profiles.len() > 1 {
+            return Err(Error::Usage(
+                "--speed-kmh sets one profile's speed: give at most one --profile with it".into(),
+            ));
+        }
+        config.profiles[0].speed_kmh = positive("speed-kmh", speed)?;
+    }
+    config.elevation_dir = args.elevation.clone();
     config.max_snap_m = positive("max-snap-m", args.max_snap_m)?;
     config.search_minutes = positive("search-minutes", args.search_minutes)?;
     config.residents.floor_area_per_person_m2 =
@@ -362,6 +397,16 @@ fn resolve(args: &CoverageArgs) -> Result<CoverageConfig, Error> {
     Ok(config)
 }
 
+/// The pipeline's log on stderr: stage timings unless `quiet`; lines starting with
+/// `warning:` always, since they say something about the results.
+fn stage_log(quiet: bool) -> impl Fn(&str) {
+    move |line: &str| {
+        if !quiet || line.starts_with("warning:") {
+            eprintln!("fifteen: {line}");
+        }
+    }
+}
+
 fn coverage(args: &CoverageArgs) -> Result<(), Error> {
     let config = resolve(args)?;
     if let Some(n) = args.threads {
@@ -370,17 +415,18 @@ fn coverage(args: &CoverageArgs) -> Result<(), Error> {
             .build_global()
             .map_err(|e| Error::Usage(format!("--threads {n}: {e}")))?;
     }
-    let quiet = args.quiet;
-    let log = move |line: &str| {
-        if !quiet {
-            eprintln!("fifteen: {line}");
-        }
-    };
+    let log = stage_log(args.quiet);
     let report = pipeline::run_coverage(&config, &log)?;
+    let several = config.profiles.len() > 1;
     for c in &report.categories {
+        let label = if several {
+            format!("{} ({})", c.category, c.profile)
+        } else {
+            c.category.clone()
+        };
         println!(
             "{}: {:.1} % of {:.0} residents within {} min of {} facilities ({} homes covered)",
-            c.category,
+            label,
             100.0 * c.covered_share,
             c.population,
             config.threshold_min(),
@@ -491,12 +537,7 @@ fn site(args: &SiteArgs) -> Result<(), Error> {
             .build_global()
             .map_err(|e| Error::Usage(format!("--threads {n}: {e}")))?;
     }
-    let quiet = args.coverage.quiet;
-    let log = move |line: &str| {
-        if !quiet {
-            eprintln!("fifteen: {line}");
-        }
-    };
+    let log = stage_log(args.coverage.quiet);
     let report = fifteen::siting::run_site(&config, &log)?;
     let first = &report.curve[0];
     let last = report.curve.last().expect("row 0 at least");

@@ -31,24 +31,30 @@ use crate::facilities::Facility;
 use crate::facilities::crs::{FacilityCrs, outside_china};
 use crate::facilities::osm::facilities_from_osm;
 use crate::facilities::register::read_register;
-use crate::graph::{BuildCounts, WalkGraph};
+use crate::graph::{BuildCounts, WalkCosts, WalkGraph, WalkProfile};
 use crate::osm::read::OsmExtract;
 use crate::osm::read::read_extract;
 use crate::output::OutputSet;
 use crate::output::geojson::write_features;
 use crate::output::layers;
+use crate::spatial::elevation::{HillReport, hill_factors, tobler_kmh};
 use crate::spatial::raster::{TimeGrid, snap_extent};
 use crate::spatial::{EdgeIndex, LocalFrame};
 
 /// Stage names and wall-clock seconds, in run order.
 #[derive(Debug, Default)]
 pub struct Stages {
-    timings: Vec<(&'static str, f64)>,
+    timings: Vec<(String, f64)>,
 }
 
 impl Stages {
     /// Runs `f` as the stage `name`, timing it and reporting it to `log`.
     pub fn run<T>(&mut self, name: &'static str, log: &dyn Fn(&str), f: impl FnOnce() -> T) -> T {
+        self.run_named(name.to_string(), log, f)
+    }
+
+    /// [`Self::run`] for a name made at run time (e.g. `route stroller`).
+    pub fn run_named<T>(&mut self, name: String, log: &dyn Fn(&str), f: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let out = f();
         let seconds = start.elapsed().as_secs_f64();
@@ -61,7 +67,7 @@ impl Stages {
     pub fn to_json(&self) -> serde_json::Value {
         let mut map = serde_json::Map::new();
         for (name, s) in &self.timings {
-            map.insert((*name).to_string(), json!((s * 1e4).round() / 1e4));
+            map.insert(name.clone(), json!((s * 1e4).round() / 1e4));
         }
         let total: f64 = self.timings.iter().map(|(_, s)| s).sum();
         map.insert("total".into(), json!((total * 1e4).round() / 1e4));
@@ -74,6 +80,8 @@ impl Stages {
 pub struct CategoryCoverage {
     /// Category name.
     pub category: String,
+    /// Walking profile name.
+    pub profile: String,
     /// Facilities of the category.
     pub facilities: usize,
     /// Facilities that could not be snapped (ids).
@@ -393,10 +401,55 @@ pub fn prepare(
     })
 }
 
+/// The walking costs of every profile of the run, and what the elevation tiles gave (stage
+/// `elevation` when `--elevation` is set).
+///
+/// # Errors
+/// As [`crate::spatial::elevation::hill_factors`].
+pub fn walk_costs(
+    config: &CoverageConfig,
+    graph: &WalkGraph,
+    frame: &LocalFrame,
+    stages: &mut Stages,
+    log: &dyn Fn(&str),
+) -> Result<(Vec<WalkCosts>, Option<HillReport>)> {
+    let hills = match &config.elevation_dir {
+        Some(dir) => Some(stages.run("elevation", log, || hill_factors(dir, graph, frame))?),
+        None => None,
+    };
+    if let Some(h) = hills
+        .as_ref()
+        .filter(|h| !h.report.tiles_missing.is_empty())
+    {
+        log(&format!(
+            "warning: elevation tiles missing from {}: {}; {} edges on them are walked as flat",
+            h.report.dir.display(),
+            h.report.tiles_missing.join(", "),
+            h.report.edges_flat_missing_tile
+        ));
+    }
+    let costs = config
+        .profiles
+        .iter()
+        .map(|p| WalkCosts::new(graph, p, hills.as_ref().map(|h| h.factors.as_slice())))
+        .collect();
+    Ok((costs, hills.map(|h| h.report)))
+}
+
+/// The profile's part of `summary.json`: its name, speed and what it cannot pass.
+fn profile_json(profile: &WalkProfile, costs: &WalkCosts) -> serde_json::Value {
+    json!({
+        "name": profile.profile.name(),
+        "speed_kmh": profile.speed_kmh,
+        "impassable_edges": costs.impassable_edges(),
+    })
+}
+
 /// Runs the whole `coverage` job and writes its outputs into `config.out_dir`.
 ///
 /// `log` receives one line per finished stage. Nothing is written unless every stage
-/// succeeds; then all files appear at once.
+/// succeeds; then all files appear at once. With several profiles, each profile's layers
+/// and `summary.json` go into `out_dir/PROFILE/`, and `out_dir/summary.json` gathers them.
 ///
 /// # Errors
 /// [`Error::Data`] for unusable input (corrupt extract, no walkable way, no facility of a
@@ -404,6 +457,111 @@ pub fn prepare(
 pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<CoverageReport> {
     let mut stages = Stages::default();
     let mut outputs = OutputSet::new(&config.out_dir)?;
+    let prepared = prepare(config, &mut stages, log)?;
+    let (all_costs, hill_report) =
+        walk_costs(config, &prepared.graph, &prepared.frame, &mut stages, log)?;
+    let units = stages.run("units", log, || -> Result<_> {
+        Ok(match &config.units {
+            UnitsSource::Osm {
+                district_level,
+                subdistrict_level,
+            } => units_from_osm(&prepared.extract, *district_level, *subdistrict_level),
+            UnitsSource::File { path, name_field } => units_from_file(path, name_field)?,
+        })
+    })?;
+    let several = config.profiles.len() > 1;
+    let mut categories = Vec::new();
+    let mut per_profile = serde_json::Map::new();
+    let mut profile_summaries = Vec::new();
+    for (profile, costs) in config.profiles.iter().zip(&all_costs) {
+        let prefix = if several {
+            format!("{}/", profile.profile.name())
+        } else {
+            String::new()
+        };
+        let (coverage, summary) = analyse_profile(
+            config,
+            &prepared,
+            &units,
+            profile,
+            costs,
+            &prefix,
+            &mut stages,
+            log,
+            &mut outputs,
+        )?;
+        per_profile.insert(
+            profile.profile.name().to_string(),
+            json!({
+                "profile": profile_json(profile, costs),
+                "coverage": coverage.iter().map(|c| (c.category.clone(), serde_json::to_value(c).expect("serialisable"))).collect::<BTreeMap<_, _>>(),
+            }),
+        );
+        categories.extend(coverage);
+        profile_summaries.push((prefix, summary));
+    }
+    let graph_counts = prepared.graph_counts;
+    let read_counts = prepared.extract.counts;
+    drop(prepared);
+    let shared = |summary: &mut serde_json::Value| {
+        summary["elevation"] = json!(hill_report);
+        summary["timings_s"] = stages.to_json();
+        summary["peak_memory_mib"] = json!(peak_memory_mib().map(|m| (m * 10.0).round() / 10.0));
+    };
+    let mut top = None;
+    for (prefix, mut summary) in profile_summaries {
+        shared(&mut summary);
+        outputs.write(&format!("{prefix}summary.json"), |w| {
+            serde_json::to_writer_pretty(&mut *w, &summary)?;
+            std::io::Write::write_all(w, b"\n")
+        })?;
+        top.get_or_insert(summary);
+    }
+    let mut summary = top.expect("at least one profile");
+    if several {
+        // The run as a whole: shared input and counts, each profile's coverage.
+        let mut index = json!({
+            "tool": summary["tool"],
+            "input": summary["input"],
+            "parameters": summary["parameters"],
+            "counts": { "osm": read_counts, "graph": graph_counts },
+            "profiles": per_profile,
+        });
+        if let Some(p) = index["parameters"].as_object_mut() {
+            p.remove("profile");
+        }
+        index["parameters"]["profiles"] = json!(config.profiles);
+        index["parameters"]["speed_kmh"] = serde_json::Value::Null;
+        shared(&mut index);
+        outputs.write("summary.json", |w| {
+            serde_json::to_writer_pretty(&mut *w, &index)?;
+            std::io::Write::write_all(w, b"\n")
+        })?;
+        summary = index;
+    }
+    let files = outputs.commit()?;
+    Ok(CoverageReport {
+        categories,
+        summary,
+        files,
+    })
+}
+
+/// Routes one profile and writes its layers (under `prefix`) through `outputs`; returns its
+/// coverage per category and its `summary.json` without the run-wide fields (elevation,
+/// timings, memory), which the caller adds.
+#[allow(clippy::too_many_arguments)]
+fn analyse_profile(
+    config: &CoverageConfig,
+    prepared: &Prepared,
+    units: &crate::analysis::units::Units,
+    profile: &WalkProfile,
+    costs: &WalkCosts,
+    prefix: &str,
+    stages: &mut Stages,
+    log: &dyn Fn(&str),
+    outputs: &mut OutputSet,
+) -> Result<(Vec<CategoryCoverage>, serde_json::Value)> {
     let Prepared {
         extract,
         input_bytes,
@@ -417,10 +575,16 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         categories,
         homes,
         facility_placements,
-    } = prepare(config, &mut stages, log)?;
-
+    } = prepared;
+    let name = profile.profile.name();
+    let stage = |base: &str| {
+        if prefix.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base} {name}")
+        }
+    };
     let routing = Routing {
-        speed_m_s: config.speed_m_s(),
         threshold_s: config.threshold_min() * 60.0,
         search_limit_s: config.search_minutes.max(config.threshold_min()) * 60.0,
     };
@@ -433,31 +597,31 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
             .unwrap_or_else(|| vec![1.0; bands_s.len()]),
     };
     let population: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
-    let costs = graph.arc_costs_s(routing.speed_m_s);
-    let homes_by_edge = PointsByEdge::new(&graph, &homes);
-    let outcomes: Vec<CategoryOutcome> = stages.run("route", log, || {
+    let homes_by_edge = PointsByEdge::new(graph, homes);
+    // No walk within the threshold goes farther than this: downhill is at most Tobler's
+    // peak ÷ his flat speed faster.
+    let downhill_max = tobler_kmh(-0.05) / tobler_kmh(0.0);
+    let reach_m = costs.speed_m_s() * downhill_max * routing.threshold_s
+        + config.area_buffer_m
+        + config.area_cell_m;
+    let outcomes: Vec<CategoryOutcome> = stages.run_named(stage("route"), log, || {
         // Categories in parallel too: one category's nearest-facility search is sequential.
         categories
-            .into_par_iter()
+            .par_iter()
             .zip(facility_placements)
             .map(|((name, facilities), placements)| {
-                let home_times = nearest_facility(&graph, &costs, &routing, &placements, &homes);
+                let home_times = nearest_facility(graph, costs, &routing, placements, homes);
                 let facility_xy: Vec<Coord<f64>> = facilities
                     .iter()
                     .map(|f| frame.to_xy(f.lon, f.lat))
                     .collect();
-                // No walk within the threshold leaves this box: the served grid covers it.
-                let reach_m = routing.speed_m_s * routing.threshold_s
-                    + config.area_buffer_m
-                    + config.area_cell_m;
                 let served_extent =
                     snap_extent(extent_around(&facility_xy, reach_m), config.area_cell_m);
                 let inputs = ReachInputs {
-                    graph: &graph,
-                    arc_costs_s: &costs,
-                    speed_m_s: routing.speed_m_s,
+                    graph,
+                    costs,
                     bands_s: &bands_s,
-                    homes: &homes,
+                    homes,
                     homes_by_edge: &homes_by_edge,
                     areas: Some(AreaInputs {
                         buffer_m: config.area_buffer_m,
@@ -468,7 +632,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                         ))),
                     }),
                 };
-                let reach = facility_reach(&inputs, &placements, &facility_xy);
+                let reach = facility_reach(&inputs, placements, &facility_xy);
                 let served_grid = inputs
                     .areas
                     .and_then(|a| a.served)
@@ -480,7 +644,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                         Some(c) => f64::from(c),
                         None => config
                             .default_capacity
-                            .unwrap_or_else(|| default_capacity(&name)),
+                            .unwrap_or_else(|| default_capacity(name)),
                     })
                     .collect();
                 let (ratios, access) = two_step_fca(&reach, &places, &population, &decay);
@@ -491,9 +655,9 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                     }
                 }
                 CategoryOutcome {
-                    name,
-                    facilities,
-                    placements,
+                    name: name.clone(),
+                    facilities: facilities.clone(),
+                    placements: placements.clone(),
                     home_times,
                     reach,
                     places,
@@ -505,27 +669,18 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
             })
             .collect()
     });
-    let (units, located, indicators) = stages.run("indicators", log, || -> Result<_> {
-        let units = match &config.units {
-            UnitsSource::Osm {
-                district_level,
-                subdistrict_level,
-            } => units_from_osm(&extract, *district_level, *subdistrict_level),
-            UnitsSource::File { path, name_field } => units_from_file(path, name_field)?,
-        };
-        let located = locate_all(&units, &frame, &residents, &outcomes);
+    let (located, indicators) = stages.run_named(stage("indicators"), log, || {
+        let located = locate_all(units, frame, residents, &outcomes);
         let rows = indicators(
-            &units,
+            units,
             &located,
-            &residents,
+            residents,
             &outcomes,
             &config.bands_min,
             &config.targets,
         );
-        Ok((units, located, rows))
-    })?;
-    let read_counts = extract.counts;
-    drop(extract);
+        (located, rows)
+    });
 
     let total_population: f64 = population.iter().sum();
     let coverage: Vec<CategoryCoverage> = outcomes
@@ -546,6 +701,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
             };
             CategoryCoverage {
                 category: c.name.clone(),
+                profile: name.to_string(),
                 facilities: c.facilities.len(),
                 facilities_unsnapped: ids_where(&|p| p.snap.is_none()),
                 facilities_on_islands: ids_where(&|p| p.on_island),
@@ -578,9 +734,10 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         .collect();
 
     let bands_min = &config.bands_min;
-    stages.run("write", log, || -> Result<()> {
+    stages.run_named(stage("write"), log, || -> Result<()> {
+        let file = |name: &str| format!("{prefix}{name}");
         let stats = layers::block_stats(
-            &residents,
+            residents,
             &outcomes,
             bands_min,
             config.targets.places_per_1000,
@@ -589,26 +746,26 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         // draws the served areas and gaps and renders the smaller layers in memory: on 16×
         // tiled liechtenstein-2015 the stage went from 2.8 s to 2.0 s (medians of 3 runs,
         // 2 cores, under load).
-        let render = |name: &'static str, write: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+        let render = |name: &str, write: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
             let mut bytes = Vec::new();
-            write(&mut bytes).map_err(|e| Error::io(&config.out_dir.join(name), e))?;
-            Ok::<_, Error>((name, bytes))
+            write(&mut bytes).map_err(|e| Error::io(&config.out_dir.join(file(name)), e))?;
+            Ok::<_, Error>((file(name), bytes))
         };
         let (buildings, rendered) = rayon::join(
             || {
                 write_layer(
-                    &mut outputs,
-                    "buildings.geojson",
-                    layers::building_features(&residents, &homes, &outcomes, bands_min),
+                    outputs,
+                    &file("buildings.geojson"),
+                    layers::building_features(residents, homes, &outcomes, bands_min),
                 )
             },
-            || -> Result<Vec<(&'static str, Vec<u8>)>> {
+            || -> Result<Vec<(String, Vec<u8>)>> {
                 let served = layers::served_areas(&outcomes, bands_min);
                 Ok(vec![
                     render("blocks.geojson", &|w| {
                         write_features(
                             w,
-                            layers::block_features(&residents, &stats, &outcomes, bands_min),
+                            layers::block_features(residents, &stats, &outcomes, bands_min),
                         )
                     })?,
                     render("facilities.geojson", &|w| {
@@ -616,7 +773,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                             w,
                             layers::facility_features(
                                 &outcomes,
-                                &units,
+                                units,
                                 &located,
                                 bands_min,
                                 &population,
@@ -626,7 +783,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                     render("isochrones.geojson", &|w| {
                         write_features(
                             w,
-                            layers::isochrone_features(&outcomes, &frame, bands_min, &population),
+                            layers::isochrone_features(&outcomes, frame, bands_min, &population),
                         )
                     })?,
                     render("served.geojson", &|w| {
@@ -635,7 +792,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                             layers::served_features(
                                 &served,
                                 &outcomes,
-                                &frame,
+                                frame,
                                 bands_min,
                                 &population,
                             ),
@@ -645,16 +802,16 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                         write_features(
                             w,
                             layers::gap_features(
-                                &residents,
+                                residents,
                                 &stats,
                                 &outcomes,
-                                &frame,
+                                frame,
                                 config.threshold_min(),
                             ),
                         )
                     })?,
                     render("units.geojson", &|w| {
-                        write_features(w, layers::unit_features(&units, &indicators, bands_min))
+                        write_features(w, layers::unit_features(units, &indicators, bands_min))
                     })?,
                     render("indicators.csv", &|w| {
                         layers::write_indicators_csv(w, &indicators, bands_min)
@@ -664,7 +821,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         );
         buildings?;
         for (name, bytes) in rendered? {
-            outputs.write(name, |w| std::io::Write::write_all(w, &bytes))?;
+            outputs.write(&name, |w| std::io::Write::write_all(w, &bytes))?;
         }
         Ok(())
     })?;
@@ -700,7 +857,9 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
                 "source": "file", "path": path, "name_field": name_field,
             }),
         },
-        "speed_kmh": config.speed_kmh,
+        "profile": profile_json(profile, costs),
+        "speed_kmh": profile.speed_kmh,
+        "elevation_dir": config.elevation_dir,
         "max_snap_m": config.max_snap_m,
         "search_minutes": config.search_minutes,
         "island_max_m": ISLAND_MAX_M,
@@ -709,12 +868,12 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         "population_layer": config.population_layer.as_ref().map(|(path, field)| json!({ "path": path, "field": field })),
         "threads": rayon::current_num_threads(),
     });
-    let mut summary = json!({
+    let summary = json!({
         "tool": { "name": "fifteen", "version": env!("CARGO_PKG_VERSION") },
         "input": { "path": config.input, "bytes": input_bytes, "sha256": input_sha256 },
         "parameters": parameters,
         "counts": {
-            "osm": read_counts,
+            "osm": extract.counts,
             "graph": graph_counts,
             "residents": residents.counts,
             "buildings": residents.buildings.len(),
@@ -733,16 +892,5 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
         "indicators": indicators,
         "coverage": coverage.iter().map(|c| (c.category.clone(), serde_json::to_value(c).expect("serialisable"))).collect::<BTreeMap<_, _>>(),
     });
-    summary["timings_s"] = stages.to_json();
-    summary["peak_memory_mib"] = json!(peak_memory_mib().map(|m| (m * 10.0).round() / 10.0));
-    outputs.write("summary.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &summary)?;
-        std::io::Write::write_all(w, b"\n")
-    })?;
-    let files = outputs.commit()?;
-    Ok(CoverageReport {
-        categories: coverage,
-        summary,
-        files,
-    })
+    Ok((coverage, summary))
 }

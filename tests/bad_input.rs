@@ -7,9 +7,9 @@
 mod common;
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{Outcome, coverage, files_in, osm};
+use common::{Outcome, check_failure, coverage, file_with, osm};
 use fifteen::osm::write::PbfWriter;
 
 /// Exit code of unusable data.
@@ -33,103 +33,20 @@ fn run_into(args: &[OsString], out: &Path) -> Outcome {
     )
 }
 
-/// Checks a failed run: no panic, `code`, exactly one `fifteen: error:` line on stderr that
-/// contains every mention (case-insensitively; `a|b` accepts either), nothing on stdout
-/// claiming success.
-fn check_failure(case: &str, outcome: &Outcome, code: i32, mentions: &[&str]) {
-    eprintln!(
-        "[{case}] exit {:?}, stderr: {}",
-        outcome.code,
-        outcome.stderr.trim_end()
-    );
-    assert!(
-        !outcome.stderr.contains("panicked"),
-        "[{case}] panicked:\n{}",
-        outcome.stderr
-    );
-    assert_eq!(
-        outcome.code,
-        Some(code),
-        "[{case}] exit code; stderr:\n{}",
-        outcome.stderr
-    );
-    let lines: Vec<&str> = outcome
-        .stderr
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "[{case}] expected one message, got:\n{}",
-        outcome.stderr
-    );
-    assert!(
-        lines[0].starts_with("fifteen: error: "),
-        "[{case}] {}",
-        lines[0]
-    );
-    let message = lines[0].to_lowercase();
-    for mention in mentions {
-        assert!(
-            mention
-                .split('|')
-                .any(|m| message.contains(&m.to_lowercase())),
-            "[{case}] the message does not mention {mention:?}: {}",
-            lines[0]
-        );
-    }
-    assert!(
-        !outcome.stdout.contains("wrote"),
-        "[{case}] stdout claims success: {}",
-        outcome.stdout
-    );
-}
-
-/// The bad run `args` fails as described (see [`check_failure`]) twice: into a fresh folder,
-/// which it leaves without files, and into a folder holding a good run's outputs, which it
-/// leaves byte for byte as they were.
+/// The bad run `args` fails cleanly (see [`common::assert_fails_cleanly`]); the good run
+/// it must not disturb is Singapore's bayfront with `--category grocery`.
 fn assert_fails_cleanly(case: &str, args: &[OsString], code: i32, mentions: &[&str]) {
-    let tmp = tempfile::tempdir().expect("temp dir");
-
-    let fresh = tmp.path().join("fresh");
-    check_failure(case, &run_into(args, &fresh), code, mentions);
-    assert!(
-        files_in(&fresh).is_empty(),
-        "[{case}] files left in a fresh output folder: {:?}",
-        files_in(&fresh).keys()
+    let good = self::args(
+        osm("bayfront_singapore.osm.pbf"),
+        &["--category", "grocery"],
     );
-
-    let used = tmp.path().join("used");
-    let good = run_into(
-        &self::args(
-            osm("bayfront_singapore.osm.pbf"),
-            &["--category", "grocery"],
-        ),
-        &used,
+    common::assert_fails_cleanly(
+        case,
+        |out| run_into(args, out),
+        |out| run_into(&good, out),
+        code,
+        mentions,
     );
-    assert_eq!(good.code, Some(0), "the good run failed:\n{}", good.stderr);
-    let before = files_in(&used);
-    assert!(before.len() >= 4, "the good run wrote {:?}", before.keys());
-    check_failure(case, &run_into(args, &used), code, mentions);
-    let after = files_in(&used);
-    assert!(
-        before.keys().eq(after.keys()),
-        "[{case}] the output folder changed from {:?} to {:?}",
-        before.keys(),
-        after.keys()
-    );
-    for (name, bytes) in &before {
-        assert!(after[name] == *bytes, "[{case}] {name} was changed");
-    }
-}
-
-/// A path in a temp folder holding `bytes`; the folder lives as long as the returned guard.
-fn file_with(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join(name);
-    std::fs::write(&path, bytes).expect("write test input");
-    (dir, path)
 }
 
 fn display(path: &Path) -> String {

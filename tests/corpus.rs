@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use common::{Outcome, coverage, files_in, read_features, read_json};
+use common::{
+    Outcome, assert_fails_cleanly, coverage, file_with, files_in, read_features, read_json,
+};
 use pbf::{
     Block, Extract, blob, blob_header, deltas, field_bytes, field_varint, frame, header_blob,
     header_block, raw_body, zigzag, zlib, zlib_body,
@@ -29,14 +31,6 @@ const BAD_DATA: i32 = 1;
 /// The town with the usual flags.
 const FLAGS: [&str; 2] = ["--category", "childcare"];
 
-/// Writes `bytes` as `name` into a fresh temp folder.
-fn file_with(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join(name);
-    std::fs::write(&path, bytes).expect("write test input");
-    (dir, path)
-}
-
 /// Runs `fifteen coverage INPUT FLAGS --out OUT --quiet`.
 fn run(input: &Path, flags: &[&str], out: &Path) -> Outcome {
     let args: Vec<OsString> = std::iter::once(input.as_os_str().to_owned())
@@ -46,86 +40,16 @@ fn run(input: &Path, flags: &[&str], out: &Path) -> Outcome {
     coverage(args)
 }
 
-/// Checks a failed run: `code`, no panic, one `fifteen: error:` line holding every mention
-/// (case-insensitively), nothing on stdout claiming success. Returns the message.
-fn check_failure(case: &str, outcome: &Outcome, code: i32, mentions: &[&str]) -> String {
-    assert!(
-        !outcome.stderr.contains("panicked"),
-        "[{case}] panicked:\n{}",
-        outcome.stderr
-    );
-    assert_eq!(
-        outcome.code,
-        Some(code),
-        "[{case}] exit code; stderr:\n{}",
-        outcome.stderr
-    );
-    let lines: Vec<&str> = outcome
-        .stderr
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    assert_eq!(lines.len(), 1, "[{case}] one message:\n{}", outcome.stderr);
-    let message = lines[0];
-    assert!(
-        message.starts_with("fifteen: error: "),
-        "[{case}] {message}"
-    );
-    let lower = message.to_lowercase();
-    for mention in mentions {
-        assert!(
-            lower.contains(&mention.to_lowercase()),
-            "[{case}] the message does not mention {mention:?}: {message}"
-        );
-    }
-    assert!(
-        !outcome.stdout.contains("wrote"),
-        "[{case}] stdout claims success: {}",
-        outcome.stdout
-    );
-    message.to_string()
-}
-
-/// A good run of the town into `out`, returning what it wrote.
-fn good_run(out: &Path) -> BTreeMap<String, Vec<u8>> {
+/// A good run of the town into `out`.
+fn good_run(out: &Path) -> Outcome {
     let (_dir, town) = file_with("town.osm.pbf", &Extract::town().pbf());
-    let outcome = run(&town, &FLAGS, out);
-    assert_eq!(
-        outcome.code,
-        Some(0),
-        "the good run failed:\n{}",
-        outcome.stderr
-    );
-    let files = files_in(out);
-    assert!(files.len() >= 4, "the good run wrote {:?}", files.keys());
-    files
+    run(&town, &FLAGS, out)
 }
 
 /// The input at `input` with `flags` fails with `code`, naming `input` and every mention; it
 /// leaves a fresh output folder empty and a used one byte for byte as it was.
 fn fails_with(case: &str, input: &Path, flags: &[&str], code: i32, mentions: &[&str]) {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let fresh = tmp.path().join("fresh");
-    let message = check_failure(case, &run(input, flags, &fresh), code, mentions);
-    eprintln!("[{case}] exit {code}: {message}");
-    assert!(
-        files_in(&fresh).is_empty(),
-        "[{case}] files left in a fresh output folder: {:?}",
-        files_in(&fresh).keys()
-    );
-    let used = tmp.path().join("used");
-    let before = good_run(&used);
-    check_failure(case, &run(input, flags, &used), code, mentions);
-    let after = files_in(&used);
-    assert!(
-        before.keys().eq(after.keys()),
-        "[{case}] the output folder changed from {:?} to {:?}",
-        before.keys(),
-        after.keys()
-    );
-    for (name, bytes) in &before {
-        assert!(after[name] == *bytes, "[{case}] {name} was changed");
-    }
+    assert_fails_cleanly(case, |out| run(input, flags, out), good_run, code, mentions);
 }
 
 /// PBF `bytes` fail with exit 1, naming the file and every mention.

@@ -730,8 +730,10 @@ fn check_against_reference(job: Job, reference_name: &str, bounds: Bounds) {
 }
 
 /// Liechtenstein/childcare agrees with the independent reference: covered flags in ≥ 97.5 %
-/// of buildings (98.55 % measured), minutes within one minute for ≥ 85 % (87.6 %), and where
-/// they differ by more, ours is mostly the shorter (cycleways, edge snapping).
+/// of buildings (98.48 % measured), minutes within one minute for ≥ 75 % (77.7 %). The
+/// reference walks steps at full speed, we at half (issue 7), so where minutes differ by
+/// more ours is now as often the longer (steps) as the shorter (cycleways, edge snapping):
+/// ≥ 45 % shorter (49.4 %). With steps at full speed it was 87.6 % and 88 %.
 #[test]
 fn liechtenstein_agrees_with_reference() {
     check_against_reference(
@@ -739,8 +741,8 @@ fn liechtenstein_agrees_with_reference() {
         "liechtenstein-2015.childcare.csv.gz",
         Bounds {
             covered_agree: 0.975,
-            within_one_minute: 0.85,
-            shorter_when_differing: 0.88,
+            within_one_minute: 0.75,
+            shorter_when_differing: 0.45,
         },
     );
 }

@@ -9,14 +9,12 @@
 use geo::Coord;
 use rayon::prelude::*;
 
-use crate::graph::{SearchSpace, Seed, WalkGraph};
+use crate::graph::{SearchSpace, Seed, WalkCosts, WalkGraph};
 use crate::spatial::{EdgeIndex, LocalFrame, Snap};
 
-/// Walking speed and time limits of a run.
+/// Time limits of a run.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Routing {
-    /// Walking speed, m/s.
-    pub speed_m_s: f64,
     /// Threshold for "covered", seconds.
     pub threshold_s: f64,
     /// How far the nearest-facility search looks, seconds; homes beyond it get no time.
@@ -95,20 +93,21 @@ impl PointsByEdge {
     }
 }
 
-/// The two seeds of a facility placed at `snap`: its edge's ends, with the partial costs.
-pub fn facility_seeds(graph: &WalkGraph, snap: &Snap, speed_m_s: f64, label: u32) -> [Seed; 2] {
+/// The two seeds of a facility placed at `snap`: its edge's ends, each with the time of the
+/// walk from that end along the edge to the landing point and the leg to the facility.
+pub fn facility_seeds(graph: &WalkGraph, snap: &Snap, costs: &WalkCosts, label: u32) -> [Seed; 2] {
+    let len = graph.edge_length_m(snap.edge);
+    let leg = costs.leg_s(snap.distance_m);
     let [a, b] = graph.edge_ends(snap.edge);
-    let len = f64::from(graph.edge_length_m(snap.edge));
-    let (leg, off) = (f64::from(snap.distance_m), f64::from(snap.offset_m));
     [
         Seed {
             vertex: a,
-            cost_s: ((leg + off) / speed_m_s) as f32,
+            cost_s: (leg + costs.along_s(snap.edge, 0.0, snap.offset_m)) as f32,
             label,
         },
         Seed {
             vertex: b,
-            cost_s: ((leg + (len - off).max(0.0)) / speed_m_s) as f32,
+            cost_s: (leg + costs.along_s(snap.edge, len, snap.offset_m)) as f32,
             label,
         },
     ]
@@ -120,35 +119,34 @@ pub(crate) fn via_ends(
     space: &SearchSpace,
     graph: &WalkGraph,
     snap: &Snap,
-    speed_m_s: f64,
+    costs: &WalkCosts,
 ) -> Option<(f64, u32)> {
     let [a, b] = graph.edge_ends(snap.edge);
-    let len = f64::from(graph.edge_length_m(snap.edge));
-    let off = f64::from(snap.offset_m);
-    let leg = f64::from(snap.distance_m) / speed_m_s;
-    let end = |v: u32, along_m: f64| {
-        Some((
-            f64::from(space.cost(v)?) + leg + along_m / speed_m_s,
-            space.label(v)?,
-        ))
+    let len = graph.edge_length_m(snap.edge);
+    let leg = costs.leg_s(snap.distance_m);
+    let end = |v: u32, to_m: f32| {
+        let along = costs.along_s(snap.edge, snap.offset_m, to_m);
+        Some((f64::from(space.cost(v)?) + leg + along, space.label(v)?))
     };
-    [end(a, off), end(b, (len - off).max(0.0))]
+    [end(a, 0.0), end(b, len)]
         .into_iter()
         .flatten()
+        .filter(|(t, _)| t.is_finite())
         .min_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)))
 }
 
-/// Seconds of the direct walk between two points snapped to the same edge.
-pub(crate) fn along_same_edge(p: &Snap, q: &Snap, speed_m_s: f64) -> f64 {
-    (f64::from(p.distance_m) + f64::from((p.offset_m - q.offset_m).abs()) + f64::from(q.distance_m))
-        / speed_m_s
+/// Seconds of the direct walk from point `p` to point `q`, both snapped to the same edge.
+pub(crate) fn along_same_edge(p: &Snap, q: &Snap, costs: &WalkCosts) -> f64 {
+    costs.leg_s(p.distance_m)
+        + costs.along_s(p.edge, p.offset_m, q.offset_m)
+        + costs.leg_s(q.distance_m)
 }
 
 /// For every home: seconds to the nearest facility (within the search limit) and that
 /// facility's index. One multi-source search seeded from all facilities.
 pub fn nearest_facility(
     graph: &WalkGraph,
-    arc_costs_s: &[f32],
+    costs: &WalkCosts,
     routing: &Routing,
     facilities: &[Placement],
     homes: &[Placement],
@@ -156,18 +154,16 @@ pub fn nearest_facility(
     let seeds: Vec<Seed> = facilities
         .iter()
         .enumerate()
-        .filter_map(|(i, p)| {
-            Some(facility_seeds(
-                graph,
-                p.snap.as_ref()?,
-                routing.speed_m_s,
-                i as u32,
-            ))
-        })
+        .filter_map(|(i, p)| Some(facility_seeds(graph, p.snap.as_ref()?, costs, i as u32)))
         .flatten()
         .collect();
     let mut space = SearchSpace::new(graph.vertex_count());
-    space.run(graph, arc_costs_s, &seeds, routing.search_limit_s as f32);
+    space.run(
+        graph,
+        costs.toward_arc_costs_s(),
+        &seeds,
+        routing.search_limit_s as f32,
+    );
     let facilities_by_edge = PointsByEdge::new(graph, facilities);
     homes
         .par_iter()
@@ -178,13 +174,13 @@ pub fn nearest_facility(
                     .snap
                     .as_ref()
                     .expect("grouped facilities are snapped");
-                (along_same_edge(snap, fs, routing.speed_m_s), f)
+                (along_same_edge(snap, fs, costs), f)
             });
-            via_ends(&space, graph, snap, routing.speed_m_s)
+            via_ends(&space, graph, snap, costs)
                 .into_iter()
                 .chain(direct)
                 .min_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)))
-                .filter(|(t, _)| *t <= routing.search_limit_s)
+                .filter(|(t, _)| t.is_finite() && *t <= routing.search_limit_s)
         })
         .collect()
 }
@@ -277,11 +273,14 @@ mod tests {
         ]);
         let speed = 1.25;
         let routing = Routing {
-            speed_m_s: speed,
             threshold_s: 700.0 / speed,
             search_limit_s: 7200.0,
         };
-        let costs = g.arc_costs_s(speed);
+        let profile = crate::graph::WalkProfile {
+            profile: crate::graph::Profile::Adult,
+            speed_kmh: speed * 3.6,
+        };
+        let costs = WalkCosts::new(&g, &profile, None);
         let t = nearest_facility(&g, &costs, &routing, &facilities, &homes);
         assert!((t[0].unwrap().0 * speed - 230.0).abs() < 1e-3, "{:?}", t[0]);
         assert!((t[1].unwrap().0 * speed - 815.0).abs() < 1e-3, "{:?}", t[1]);
@@ -289,8 +288,7 @@ mod tests {
         let by_edge = PointsByEdge::new(&g, &homes);
         let inputs = crate::analysis::service_area::ReachInputs {
             graph: &g,
-            arc_costs_s: &costs,
-            speed_m_s: speed,
+            costs: &costs,
             bands_s: &[routing.threshold_s],
             homes: &homes,
             homes_by_edge: &by_edge,

@@ -15,7 +15,7 @@ use geo::{Coord, MultiPolygon, Rect};
 use rayon::prelude::*;
 
 use super::coverage::{Placement, PointsByEdge, along_same_edge, facility_seeds, via_ends};
-use crate::graph::{SearchSpace, WalkGraph};
+use crate::graph::{SearchSpace, WalkCosts, WalkGraph};
 use crate::spatial::Snap;
 use crate::spatial::raster::{TimeGrid, TimedSegment, snap_extent};
 
@@ -48,10 +48,8 @@ impl FacilityReach {
 pub struct ReachInputs<'a> {
     /// The walking graph.
     pub graph: &'a WalkGraph,
-    /// Seconds per arc.
-    pub arc_costs_s: &'a [f32],
-    /// Walking speed for the legs to and along edges, m/s.
-    pub speed_m_s: f64,
+    /// The profile's walking costs.
+    pub costs: &'a WalkCosts,
     /// Band limits, seconds, ascending; the last bounds the search.
     pub bands_s: &'a [f64],
     /// Where the homes meet the network.
@@ -103,8 +101,13 @@ pub fn facility_reach(
                     };
                 };
                 *generation += 1;
-                let seeds = facility_seeds(graph, fs, inputs.speed_m_s, 0);
-                space.run(graph, inputs.arc_costs_s, &seeds, limit_s as f32);
+                let seeds = facility_seeds(graph, fs, inputs.costs, 0);
+                space.run(
+                    graph,
+                    inputs.costs.toward_arc_costs_s(),
+                    &seeds,
+                    limit_s as f32,
+                );
                 let mut homes = Vec::new();
                 let mut visit = |h: u32| {
                     if std::mem::replace(&mut seen[h as usize], *generation) == *generation {
@@ -115,9 +118,9 @@ pub fn facility_reach(
                         .as_ref()
                         .expect("grouped homes are snapped");
                     let mut t =
-                        via_ends(space, graph, hs, inputs.speed_m_s).map_or(f64::INFINITY, |x| x.0);
+                        via_ends(space, graph, hs, inputs.costs).map_or(f64::INFINITY, |x| x.0);
                     if hs.edge == fs.edge {
-                        t = t.min(along_same_edge(hs, fs, inputs.speed_m_s));
+                        t = t.min(along_same_edge(hs, fs, inputs.costs));
                     }
                     if t <= limit_s {
                         homes.push((h, t as f32));
@@ -170,58 +173,61 @@ fn burn_reach(
     limit_s: f64,
 ) -> TimeGrid {
     let graph = inputs.graph;
-    let per_m = (1.0 / inputs.speed_m_s) as f32;
+    let costs = inputs.costs;
+    // Times are those of the walk from each point to the facility. On an edge, a point
+    // farther from the segment's start walks back towards it: moving along the edge's own
+    // direction adds its backward pace, moving against it its forward pace.
     let mut segments: Vec<TimedSegment> = Vec::new();
-    let leg_s = fs.distance_m * per_m;
+    let leg_s = costs.leg_s(fs.distance_m) as f32;
+    let leg_per_m = costs.leg_s(1.0) as f32;
     let landing = point_along(graph, fs.edge, fs.offset_m);
     segments.push(TimedSegment {
         start: xy,
         end: landing,
         from_start_s: 0.0,
         from_end_s: f32::INFINITY,
-        per_m_forward: per_m,
-        per_m_backward: per_m,
+        per_m_forward: leg_per_m,
+        per_m_backward: leg_per_m,
     });
-    let geom = graph.edge_geometry(fs.edge);
-    let cum = graph.edge_cumulative_m(fs.edge);
-    for (w, c) in geom.windows(2).zip(cum.windows(2)) {
-        let (s0, s1) = (c[0], c[1]);
-        if s1 <= fs.offset_m {
-            // walking back towards the edge's start: time grows towards this segment's start
-            segments.push(TimedSegment {
-                start: w[0],
-                end: w[1],
-                from_start_s: f32::INFINITY,
-                from_end_s: leg_s + (fs.offset_m - s1) * per_m,
-                per_m_forward: per_m,
-                per_m_backward: per_m,
-            });
-        } else if s0 >= fs.offset_m {
-            segments.push(TimedSegment {
-                start: w[0],
-                end: w[1],
-                from_start_s: leg_s + (s0 - fs.offset_m) * per_m,
-                from_end_s: f32::INFINITY,
-                per_m_forward: per_m,
-                per_m_backward: per_m,
-            });
-        } else {
-            segments.push(TimedSegment {
-                start: landing,
-                end: w[0],
-                from_start_s: leg_s,
-                from_end_s: f32::INFINITY,
-                per_m_forward: per_m,
-                per_m_backward: per_m,
-            });
-            segments.push(TimedSegment {
-                start: landing,
-                end: w[1],
-                from_start_s: leg_s,
-                from_end_s: f32::INFINITY,
-                per_m_forward: per_m,
-                per_m_backward: per_m,
-            });
+    if costs.passable(fs.edge) {
+        let [fwd, bwd] = costs.pace_s_per_m(fs.edge);
+        let geom = graph.edge_geometry(fs.edge);
+        let cum = graph.edge_cumulative_m(fs.edge);
+        for (w, c) in geom.windows(2).zip(cum.windows(2)) {
+            let (s0, s1) = (c[0], c[1]);
+            let segment = |start, end, from_start_s, from_end_s, per_m_forward, per_m_backward| {
+                TimedSegment {
+                    start,
+                    end,
+                    from_start_s,
+                    from_end_s,
+                    per_m_forward,
+                    per_m_backward,
+                }
+            };
+            if s1 <= fs.offset_m {
+                // before the landing point: walked forward to it, time grows towards the start
+                segments.push(segment(
+                    w[0],
+                    w[1],
+                    f32::INFINITY,
+                    leg_s + (fs.offset_m - s1) * fwd,
+                    bwd,
+                    fwd,
+                ));
+            } else if s0 >= fs.offset_m {
+                segments.push(segment(
+                    w[0],
+                    w[1],
+                    leg_s + (s0 - fs.offset_m) * bwd,
+                    f32::INFINITY,
+                    bwd,
+                    fwd,
+                ));
+            } else {
+                segments.push(segment(landing, w[0], leg_s, f32::INFINITY, fwd, bwd));
+                segments.push(segment(landing, w[1], leg_s, f32::INFINITY, bwd, fwd));
+            }
         }
     }
     let arc_edges = graph.arc_edges();
@@ -232,13 +238,16 @@ fn burn_reach(
         }
         for arc in graph.arc_range(v) {
             let e = arc_edges[arc];
+            if !costs.passable(e) {
+                continue;
+            }
             let [a, b] = graph.edge_ends(e);
             let (cost_a, cost_b) = (space.cost(a), space.cost(b));
             if v == b && cost_a.is_some_and(|c| f64::from(c) <= limit_s) {
                 continue; // burnt from its first end
             }
             let len = graph.edge_length_m(e);
-            let k = inputs.arc_costs_s[arc] / len.max(f32::MIN_POSITIVE);
+            let [fwd, bwd] = costs.pace_s_per_m(e);
             let (from_a, from_b) = (
                 cost_a.unwrap_or(f32::INFINITY),
                 cost_b.unwrap_or(f32::INFINITY),
@@ -249,10 +258,10 @@ fn burn_reach(
                 segments.push(TimedSegment {
                     start: w[0],
                     end: w[1],
-                    from_start_s: from_a + c[0] * k,
-                    from_end_s: from_b + (len - c[1]) * k,
-                    per_m_forward: k,
-                    per_m_backward: k,
+                    from_start_s: from_a + c[0] * bwd,
+                    from_end_s: from_b + (len - c[1]) * fwd,
+                    per_m_forward: bwd,
+                    per_m_backward: fwd,
                 });
             }
         }
@@ -344,11 +353,14 @@ mod tests {
             0.0,
         );
         let by_edge = PointsByEdge::new(&g, &homes);
-        let costs = g.arc_costs_s(1.0);
+        let profile = crate::graph::WalkProfile {
+            profile: crate::graph::Profile::Adult,
+            speed_kmh: 3.6,
+        };
+        let costs = WalkCosts::new(&g, &profile, None);
         let inputs = ReachInputs {
             graph: &g,
-            arc_costs_s: &costs,
-            speed_m_s: 1.0,
+            costs: &costs,
             bands_s: &[300.0, 1500.0],
             homes: &homes,
             homes_by_edge: &by_edge,

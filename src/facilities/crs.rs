@@ -50,9 +50,37 @@ impl FacilityCrs {
 const A: f64 = 6_378_245.0;
 const EE: f64 = 0.006_693_421_622_965_943;
 
-/// Whether a point lies outside the rough box of mainland China where GCJ-02 applies.
+/// Rectangles `[west, north, east, south]` (degrees) whose union approximates mainland China,
+/// Hong Kong and Macau, where map providers publish GCJ-02. The widely copied outline from
+/// Aimeast's 2012 note (cnblogs.com/Aimeast/archive/2012/08/09/2629614.html); the single box
+/// 72.004–137.8347°E, 0.8293–55.8271°N that many converters use also takes in Singapore,
+/// Seoul and Hanoi and would shift their points by hundreds of metres.
+const CHINA: [[f64; 4]; 6] = [
+    [79.4462, 49.2204, 96.33, 42.8899],
+    [109.6872, 54.1415, 135.0002, 39.3742],
+    [73.1246, 42.8899, 124.143255, 29.5297],
+    [82.9684, 29.5297, 97.0352, 26.7186],
+    [97.0253, 29.5297, 124.367395, 20.414096],
+    [107.975793, 20.414096, 111.744104, 17.871542],
+];
+
+/// Rectangles cut out of [`CHINA`]: Taiwan, northern Vietnam and Laos, Mongolia, the Russian
+/// Far East and the Korean border.
+const NOT_CHINA: [[f64; 4]; 6] = [
+    [119.921265, 25.398623, 122.497559, 21.785006],
+    [101.8652, 22.284, 106.665, 20.0988],
+    [106.4525, 21.5422, 108.051, 20.4878],
+    [109.0323, 55.8175, 119.127, 50.3257],
+    [127.4568, 55.8175, 137.0227, 49.5574],
+    [131.2662, 44.8922, 137.0227, 42.5692],
+];
+
+/// Whether a point lies outside the area where GCJ-02 applies (see [`CHINA`]).
 pub fn outside_china(lon: f64, lat: f64) -> bool {
-    !(72.004..=137.8347).contains(&lon) || !(0.8293..=55.8271).contains(&lat)
+    let within = |&[west, north, east, south]: &[f64; 4]| {
+        (west..=east).contains(&lon) && (south..=north).contains(&lat)
+    };
+    !CHINA.iter().any(within) || NOT_CHINA.iter().any(within)
 }
 
 fn shift_lat(x: f64, y: f64) -> f64 {
@@ -158,7 +186,15 @@ mod tests {
         assert_eq!(FacilityCrs::parse("GCJ-02"), Some(FacilityCrs::Gcj02));
         assert_eq!(FacilityCrs::parse("bd09"), Some(FacilityCrs::Bd09));
         assert_eq!(FacilityCrs::parse("utm"), None);
-        assert!(!outside_china(116.4, 39.9));
-        assert!(outside_china(9.52, 47.14));
+        assert!(!outside_china(116.4, 39.9)); // Beijing
+        assert!(!outside_china(121.47, 31.23)); // Shanghai
+        assert!(!outside_china(114.17, 22.32)); // Hong Kong
+        assert!(!outside_china(87.62, 43.83)); // Ürümqi
+        assert!(outside_china(9.52, 47.14)); // Vaduz
+        assert!(outside_china(103.85, 1.28)); // Singapore: inside the usual single box
+        assert!(outside_china(126.98, 37.57)); // Seoul: inside the usual single box
+        assert!(outside_china(121.56, 25.04)); // Taipei
+        assert!(outside_china(105.85, 21.03)); // Hanoi
+        assert!(outside_china(106.92, 47.92)); // Ulaanbaatar
     }
 }

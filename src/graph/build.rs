@@ -4,6 +4,7 @@
 use geo::Coord;
 use petgraph::unionfind::UnionFind;
 
+use super::profile::EdgeKind;
 use crate::osm::read::{OsmExtract, RawWay};
 use crate::spatial::LocalFrame;
 
@@ -21,7 +22,7 @@ pub struct WalkGraph {
     edge_ends: Vec<[u32; 2]>,
     edge_length_m: Vec<f32>,
     edge_way_id: Vec<i64>,
-    edge_steps: Vec<bool>,
+    edge_kind: Vec<EdgeKind>,
     geom_start: Vec<u32>,
     geom_xy: Vec<Coord<f64>>,
     geom_cum_m: Vec<f32>,
@@ -97,7 +98,7 @@ impl WalkGraph {
 
         let mut g = WalkGraph::empty();
         for (way, run) in &runs {
-            let steps = crate::osm::tag(&way.tags, "highway") == Some("steps");
+            let kind = EdgeKind::of_way(&way.tags);
             let mut from = vertex_of(run[0].0).expect("run ends are vertices");
             vertex_xy[from] = run[0].1;
             let mut geom = vec![run[0].1];
@@ -114,7 +115,7 @@ impl WalkGraph {
                     vertex_xy[to] = xy;
                     let length = *cum.last().expect("non-empty");
                     if length > 0.0 {
-                        g.push_edge([from as u32, to as u32], way.id, steps, &geom, &cum);
+                        g.push_edge([from as u32, to as u32], way.id, kind, &geom, &cum);
                     }
                     from = to;
                     geom = vec![xy];
@@ -144,7 +145,7 @@ impl WalkGraph {
         &mut self,
         ends: [u32; 2],
         way_id: i64,
-        steps: bool,
+        kind: EdgeKind,
         geom: &[Coord<f64>],
         cum: &[f64],
     ) {
@@ -152,7 +153,7 @@ impl WalkGraph {
         self.edge_length_m
             .push(*cum.last().expect("non-empty") as f32);
         self.edge_way_id.push(way_id);
-        self.edge_steps.push(steps);
+        self.edge_kind.push(kind);
         self.geom_xy.extend_from_slice(geom);
         self.geom_cum_m.extend(cum.iter().map(|&c| c as f32));
         self.geom_start.push(self.geom_xy.len() as u32);
@@ -244,9 +245,9 @@ impl WalkGraph {
         self.edge_way_id[e as usize]
     }
 
-    /// Whether edge `e` is `highway=steps`.
-    pub fn edge_is_steps(&self, e: u32) -> bool {
-        self.edge_steps[e as usize]
+    /// What edge `e` is for walking profiles (steps, ramps).
+    pub fn edge_kind(&self, e: u32) -> EdgeKind {
+        self.edge_kind[e as usize]
     }
 
     /// Geometry of edge `e` in the local frame, from its first end to its second.
@@ -285,7 +286,8 @@ impl WalkGraph {
         &self.arc_edge
     }
 
-    /// Walking time of every arc, seconds, at `speed_m_s` on every edge.
+    /// Walking time of every arc, seconds, at `speed_m_s` on every edge, flat and the same
+    /// both ways (the search's oracle tests; runs use [`super::WalkCosts`]).
     pub fn arc_costs_s(&self, speed_m_s: f64) -> Vec<f32> {
         self.arc_edge
             .iter()
@@ -318,7 +320,13 @@ impl WalkGraph {
         for (i, &(a, b)) in edges.iter().enumerate() {
             let (pa, pb) = (g.vertex_xy[a as usize], g.vertex_xy[b as usize]);
             let length = (pb.x - pa.x).hypot(pb.y - pa.y);
-            g.push_edge([a, b], i as i64, false, &[pa, pb], &[0.0, length]);
+            g.push_edge(
+                [a, b],
+                i as i64,
+                EdgeKind::default(),
+                &[pa, pb],
+                &[0.0, length],
+            );
         }
         g.index_arcs();
         g.find_components();

@@ -2,7 +2,9 @@
 //! with bounded multi-source Dijkstra.
 
 pub mod build;
+pub mod profile;
 pub mod search;
 
 pub use build::{BuildCounts, WalkGraph};
+pub use profile::{EdgeKind, Profile, WalkCosts, WalkProfile};
 pub use search::{SearchSpace, Seed};

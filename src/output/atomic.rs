@@ -32,13 +32,19 @@ impl OutputSet {
     }
 
     /// Writes `name` in the folder through `write`, to a temporary file until [`Self::commit`].
+    /// `name` may hold a subfolder (`stroller/buildings.geojson`), created when needed.
     pub fn write(
         &mut self,
         name: &str,
         write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
     ) -> Result<()> {
         let target = self.dir.join(name);
-        let temp = self.dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let folder = target.parent().unwrap_or(&self.dir).to_path_buf();
+        std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
+        let file_name = target
+            .file_name()
+            .map_or_else(|| name.into(), |n| n.to_string_lossy());
+        let temp = folder.join(format!(".{file_name}.tmp-{}", std::process::id()));
         let file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
         self.pending.push((temp.clone(), target.clone()));
         let mut out = BufWriter::new(file);

@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::facilities::{Facility, FacilitySource};
 use crate::output::OutputSet;
 use crate::output::geojson::{point_geometry, write_features};
-use crate::pipeline::{Prepared, Stages, peak_memory_mib, prepare, run_coverage};
+use crate::pipeline::{Prepared, Stages, peak_memory_mib, prepare, run_coverage, walk_costs};
 use candidates::{Candidate, CandidateSource, GridCounts};
 use greedy::{Capacitated, Celf, CoverSets, Coverage, Pick, exact_best};
 
@@ -332,8 +332,8 @@ fn round_to(v: f64, decimals: i32) -> f64 {
 /// after the `after/` run has committed its own.
 ///
 /// # Errors
-/// As [`run_coverage`]; [`Error::Usage`] for a configuration that names several categories,
-/// no stopping rule, or `--exact` with more than 30 candidates; [`Error::Data`] for a bad
+/// As [`run_coverage`]; [`Error::Usage`] for a configuration that names several categories
+/// or several profiles, no stopping rule, or `--exact` with more than 30 candidates; [`Error::Data`] for a bad
 /// candidate file.
 pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
     let category = config.category()?;
@@ -344,6 +344,11 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
     }
     if config.candidates.is_empty() {
         return Err(Error::Usage("no candidate source".into()));
+    }
+    if config.coverage.profiles.len() != 1 {
+        return Err(Error::Usage(
+            "site places sites for one walking profile: give --profile once".into(),
+        ));
     }
     let cov = &config.coverage;
     let mut stages = Stages::default();
@@ -357,14 +362,15 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
     let existing = &prepared.categories[position].1;
     let existing_placements = &prepared.facility_placements[position];
     let routing = Routing {
-        speed_m_s: cov.speed_m_s(),
         threshold_s: cov.threshold_min() * 60.0,
         search_limit_s: cov.search_minutes.max(cov.threshold_min()) * 60.0,
     };
     let graph = &prepared.graph;
     let homes = &prepared.homes;
     let residents = &prepared.residents;
-    let costs = graph.arc_costs_s(routing.speed_m_s);
+    let (mut all_costs, hill_report) = walk_costs(cov, graph, &prepared.frame, &mut stages, log)?;
+    let profile = cov.profiles[0];
+    let costs = all_costs.swap_remove(0);
     let population: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
     let total_population: f64 = population.iter().sum();
     let share_of = |p: f64| {
@@ -431,8 +437,7 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
         let bands_s = [routing.threshold_s];
         let inputs = ReachInputs {
             graph,
-            arc_costs_s: &costs,
-            speed_m_s: routing.speed_m_s,
+            costs: &costs,
             bands_s: &bands_s,
             homes,
             homes_by_edge: &homes_by_edge,
@@ -832,7 +837,9 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
             },
             "threshold_min": cov.threshold_min(),
             "minutes": cov.bands_min,
-            "speed_kmh": cov.speed_kmh,
+            "profile": profile.profile.name(),
+            "speed_kmh": profile.speed_kmh,
+            "elevation": hill_report,
             "max_snap_m": cov.max_snap_m,
             "island_max_m": ISLAND_MAX_M,
             "floor_area_per_person_m2": cov.residents.floor_area_per_person_m2,

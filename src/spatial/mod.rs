@@ -1,5 +1,6 @@
-//! Geometry in a local metric frame: projection and snapping onto the walking network.
+//! Geometry in a local metric frame: projection, snapping onto the walking network, heights.
 
+pub mod elevation;
 pub mod inside;
 pub mod projection;
 pub mod raster;

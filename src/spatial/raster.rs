@@ -105,9 +105,9 @@ pub struct TimedSegment {
     pub from_start_s: f32,
     /// Arrival time at `end` when coming from beyond it (`INFINITY` when not).
     pub from_end_s: f32,
-    /// Seconds per metre walking from `start` towards `end`.
+    /// Seconds added per metre moving from `start` towards `end`.
     pub per_m_forward: f32,
-    /// Seconds per metre walking from `end` towards `start`.
+    /// Seconds added per metre moving from `end` towards `start`.
     pub per_m_backward: f32,
 }
 

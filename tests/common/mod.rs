@@ -105,3 +105,94 @@ pub fn read_features(path: &Path) -> Vec<Value> {
         other => panic!("{}: features is {other}", path.display()),
     }
 }
+
+/// A path in a fresh temp folder holding `bytes`; the folder lives as long as the guard.
+pub fn file_with(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).expect("write test input");
+    (dir, path)
+}
+
+/// Checks a failed run: no panic, exit `code`, exactly one `fifteen: error:` line on stderr
+/// holding every mention (case-insensitively; `a|b` accepts either), nothing on stdout
+/// claiming success. Returns that line.
+pub fn check_failure(case: &str, outcome: &Outcome, code: i32, mentions: &[&str]) -> String {
+    assert!(
+        !outcome.stderr.contains("panicked"),
+        "[{case}] panicked:\n{}",
+        outcome.stderr
+    );
+    assert_eq!(
+        outcome.code,
+        Some(code),
+        "[{case}] exit code; stderr:\n{}",
+        outcome.stderr
+    );
+    let lines: Vec<&str> = outcome
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "[{case}] one message:\n{}", outcome.stderr);
+    let message = lines[0];
+    assert!(
+        message.starts_with("fifteen: error: "),
+        "[{case}] {message}"
+    );
+    let lower = message.to_lowercase();
+    for mention in mentions {
+        assert!(
+            mention
+                .split('|')
+                .any(|m| lower.contains(&m.to_lowercase())),
+            "[{case}] the message does not mention {mention:?}: {message}"
+        );
+    }
+    assert!(
+        !outcome.stdout.contains("wrote"),
+        "[{case}] stdout claims success: {}",
+        outcome.stdout
+    );
+    message.to_string()
+}
+
+/// The bad run `run_bad(out)` fails as [`check_failure`] describes, twice: into a fresh
+/// folder, which it leaves without files, and into a folder holding the outputs of the good
+/// run `run_good(out)`, which it leaves byte for byte as they were. Returns the message.
+pub fn assert_fails_cleanly(
+    case: &str,
+    run_bad: impl Fn(&Path) -> Outcome,
+    run_good: impl Fn(&Path) -> Outcome,
+    code: i32,
+    mentions: &[&str],
+) -> String {
+    let tmp = tempfile::tempdir().expect("temp dir");
+
+    let fresh = tmp.path().join("fresh");
+    let message = check_failure(case, &run_bad(&fresh), code, mentions);
+    eprintln!("[{case}] exit {code}: {message}");
+    assert!(
+        files_in(&fresh).is_empty(),
+        "[{case}] files left in a fresh output folder: {:?}",
+        files_in(&fresh).keys()
+    );
+
+    let used = tmp.path().join("used");
+    let good = run_good(&used);
+    assert_eq!(good.code, Some(0), "the good run failed:\n{}", good.stderr);
+    let before = files_in(&used);
+    assert!(before.len() >= 4, "the good run wrote {:?}", before.keys());
+    check_failure(case, &run_bad(&used), code, mentions);
+    let after = files_in(&used);
+    assert!(
+        before.keys().eq(after.keys()),
+        "[{case}] the output folder changed from {:?} to {:?}",
+        before.keys(),
+        after.keys()
+    );
+    for (name, bytes) in &before {
+        assert!(after[name] == *bytes, "[{case}] {name} was changed");
+    }
+    message
+}
