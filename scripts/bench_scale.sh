@@ -139,7 +139,7 @@ NOTES
 import glob, json, math, os, statistics, sys
 
 results, grids, engines = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
-order = ["read", "graph", "residents", "facilities", "index", "snap", "route", "indicators", "write"]
+order = ["read", "graph", "residents", "facilities", "index", "snap", "route", "units", "indicators", "write"]
 rows = []
 for g in grids:
     d = f"{results}/{g}"

@@ -748,7 +748,7 @@ fn analyse_profile(
         // 2 cores, under load).
         let render = |name: &str, write: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
             let mut bytes = Vec::new();
-            write(&mut bytes).map_err(|e| Error::io(&config.out_dir.join(file(name)), e))?;
+            write(&mut bytes).map_err(|e| Error::io(config.out_dir.join(file(name)), e))?;
             Ok::<_, Error>((file(name), bytes))
         };
         let (buildings, rendered) = rayon::join(

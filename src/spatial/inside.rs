@@ -66,8 +66,8 @@ impl IndexedRing {
         };
         for e in 0..n_edges {
             let (lo, hi) = span(&ring, e);
-            for b in lo..=hi {
-                ring.start[b + 1] += 1;
+            for count in &mut ring.start[lo + 1..=hi + 1] {
+                *count += 1;
             }
         }
         for b in 0..bands {
@@ -77,9 +77,9 @@ impl IndexedRing {
         ring.edges = vec![0; ring.start[bands] as usize];
         for e in 0..n_edges {
             let (lo, hi) = span(&ring, e);
-            for b in lo..=hi {
-                ring.edges[next[b] as usize] = e as u32;
-                next[b] += 1;
+            for slot in &mut next[lo..=hi] {
+                ring.edges[*slot as usize] = e as u32;
+                *slot += 1;
             }
         }
         ring
