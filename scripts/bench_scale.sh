@@ -13,7 +13,8 @@
 #   peers     PEER_RUNS runs of the peer, once with pyrosm and once with pyosmium reading the
 #             file (median; given up where a run passes PEER_TIMEOUT s, default 900, or
 #             PEER_MEM_KIB of address space, default 12 GB);
-#   osmium    RUNS runs of `osmium fileinfo -e IN` (decodes every block: the reading floor).
+#   osmium    RUNS runs of `osmium fileinfo -e IN` (decodes every block: the reading floor),
+#             each right before one of fifteen's runs.
 set -euo pipefail
 
 usage() {
@@ -72,17 +73,16 @@ for grid in $grids; do
     dir=$results/$grid
     mkdir -p "$dir"
     echo "$pbf" >"$dir/input"
-    echo "== $grid: fifteen x$runs" >&2
-    for i in $(seq "$runs"); do
-        /usr/bin/time -f '%e %M' -o "$dir/time-$i" \
-            "$bin" coverage "$pbf" --category childcare --out "$work/out-$grid" -q >"$dir/stdout-$i"
-        cp "$work/out-$grid/summary.json" "$dir/summary-$i.json"
-    done
-    echo "== $grid: osmium fileinfo -e x$runs" >&2
+    # osmium right before each fifteen run: on a shared machine the load changes within
+    # minutes, and read ÷ osmium is only fair when both see the same load.
+    echo "== $grid: osmium fileinfo -e and fifteen, x$runs in pairs" >&2
     for i in $(seq "$runs"); do
         start=$EPOCHREALTIME
         osmium fileinfo -e "$pbf" >/dev/null
         echo "$start $EPOCHREALTIME" | awk '{print $2 - $1}' >>"$dir/osmium"
+        /usr/bin/time -f '%e %M' -o "$dir/time-$i" \
+            "$bin" coverage "$pbf" --category childcare --out "$work/out-$grid" -q >"$dir/stdout-$i"
+        cp "$work/out-$grid/summary.json" "$dir/summary-$i.json"
     done
     for engine in $peers; do
         echo "== $grid: peer ($engine) x$peer_runs" >&2
@@ -128,7 +128,8 @@ done
   Peers whose run passes the time or memory limit are shown as not finished.
 - **Read vs osmium**: fifteen's `read` stage (one parallel pass over the PBF, which also
   hashes the file with SHA-256 for `summary.json`) against `osmium fileinfo -e` (decodes
-  every block and counts; osmium-tool from Debian) on the same file.
+  every block and counts; osmium-tool from Debian) on the same file, each osmium run
+  right before one of fifteen's runs so both see the same load.
 - The machine was shared with other builds while this ran (see the load average above):
   expect ±20 % between runs on the small inputs.
 NOTES
@@ -139,7 +140,7 @@ NOTES
 import glob, json, math, os, statistics, sys
 
 results, grids, engines = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
-order = ["read", "graph", "residents", "facilities", "index", "snap", "route", "indicators", "write"]
+order = ["read", "graph", "residents", "facilities", "index", "snap", "route", "units", "indicators", "write"]
 rows = []
 for g in grids:
     d = f"{results}/{g}"

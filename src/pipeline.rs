@@ -167,6 +167,23 @@ fn write_layer(
     Ok(())
 }
 
+/// Renders a GeoJSON layer in memory: the layer (`stem`, feature count) and its bytes.
+fn render_layer(
+    stem: &'static str,
+    features: impl Iterator<Item = (Option<geojson::Geometry>, geojson::JsonObject)>,
+) -> std::io::Result<(WrittenLayer, Vec<u8>)> {
+    let mut count = 0;
+    let mut bytes = Vec::new();
+    write_features(&mut bytes, features.inspect(|_| count += 1))?;
+    Ok((
+        WrittenLayer {
+            stem,
+            features: count,
+        },
+        bytes,
+    ))
+}
+
 /// The box around `points` grown by `pad_m` on every side (a box around the origin when
 /// there are no points).
 fn extent_around(points: &[Coord<f64>], pad_m: f64) -> Rect<f64> {
@@ -771,62 +788,85 @@ fn analyse_profile(
     let mut written = Vec::new();
     stages.run_named(stage("write"), log, || -> Result<()> {
         let file = |name: &str| format!("{prefix}{name}");
-        write_layer(
-            outputs,
-            &mut written,
-            prefix,
-            "buildings",
-            layers::building_features(residents, homes, &outcomes, bands_min),
-        )?;
         let stats = layers::block_stats(
             residents,
             &outcomes,
             bands_min,
             config.targets.places_per_1000,
         );
-        write_layer(
-            outputs,
-            &mut written,
-            prefix,
-            "blocks",
-            layers::block_features(residents, &stats, &outcomes, bands_min),
-        )?;
-        write_layer(
-            outputs,
-            &mut written,
-            prefix,
-            "facilities",
-            layers::facility_features(&outcomes, units, &located, bands_min, &population),
-        )?;
-        write_layer(
-            outputs,
-            &mut written,
-            prefix,
-            "isochrones",
-            layers::isochrone_features(&outcomes, frame, bands_min, &population),
-        )?;
-        let served = layers::served_areas(&outcomes, bands_min);
-        write_layer(
-            outputs,
-            &mut written,
-            prefix,
-            "served",
-            layers::served_features(&served, &outcomes, frame, bands_min, &population),
-        )?;
-        write_layer(
-            outputs,
-            &mut written,
-            prefix,
-            "gaps",
-            layers::gap_features(residents, &stats, &outcomes, frame, config.threshold_min()),
-        )?;
-        write_layer(
-            outputs,
-            &mut written,
-            prefix,
-            "units",
-            layers::unit_features(units, &indicators, bands_min),
-        )?;
+        // `buildings.geojson` (over 80 % of the bytes) is written on one core while the other
+        // draws the served areas and gaps and renders the smaller layers in memory: on 16×
+        // tiled liechtenstein-2015 the stage went from 2.8 s to 2.0 s (medians of 3 runs,
+        // 2 cores, under load).
+        let io = |stem: &str| {
+            let path = config.out_dir.join(file(&format!("{stem}.geojson")));
+            move |e| Error::io(path, e)
+        };
+        let (buildings, rendered) = rayon::join(
+            || {
+                write_layer(
+                    outputs,
+                    &mut written,
+                    prefix,
+                    "buildings",
+                    layers::building_features(residents, homes, &outcomes, bands_min),
+                )
+            },
+            || -> Result<Vec<(WrittenLayer, Vec<u8>)>> {
+                let served = layers::served_areas(&outcomes, bands_min);
+                Ok(vec![
+                    render_layer(
+                        "blocks",
+                        layers::block_features(residents, &stats, &outcomes, bands_min),
+                    )
+                    .map_err(io("blocks"))?,
+                    render_layer(
+                        "facilities",
+                        layers::facility_features(
+                            &outcomes,
+                            units,
+                            &located,
+                            bands_min,
+                            &population,
+                        ),
+                    )
+                    .map_err(io("facilities"))?,
+                    render_layer(
+                        "isochrones",
+                        layers::isochrone_features(&outcomes, frame, bands_min, &population),
+                    )
+                    .map_err(io("isochrones"))?,
+                    render_layer(
+                        "served",
+                        layers::served_features(&served, &outcomes, frame, bands_min, &population),
+                    )
+                    .map_err(io("served"))?,
+                    render_layer(
+                        "gaps",
+                        layers::gap_features(
+                            residents,
+                            &stats,
+                            &outcomes,
+                            frame,
+                            config.threshold_min(),
+                        ),
+                    )
+                    .map_err(io("gaps"))?,
+                    render_layer(
+                        "units",
+                        layers::unit_features(units, &indicators, bands_min),
+                    )
+                    .map_err(io("units"))?,
+                ])
+            },
+        );
+        buildings?;
+        for (layer, bytes) in rendered? {
+            outputs.write(&file(&format!("{}.geojson", layer.stem)), |w| {
+                std::io::Write::write_all(w, &bytes)
+            })?;
+            written.push(layer);
+        }
         outputs.write(&file("indicators.csv"), |w| {
             layers::write_indicators_csv(w, &indicators, bands_min)
         })

@@ -1,5 +1,6 @@
 //! The plan's indicators per city, district and sub-district, checked against its targets.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::coverage::CategoryOutcome;
@@ -82,7 +83,7 @@ pub fn locate_all(
     UnitPlacement {
         homes: residents
             .buildings
-            .iter()
+            .par_iter()
             .map(|b| both(b.inside_xy))
             .collect(),
         facilities: outcomes

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use geo::{BoundingRect, Contains, Coord, MultiPolygon, Point, Rect};
+use geo::{BoundingRect, Coord, MultiPolygon, Point, Rect};
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, RTree};
 
@@ -12,6 +12,7 @@ use crate::osm::areas::build_areas;
 use crate::osm::read::{OsmExtract, is_admin_boundary};
 use crate::osm::tag;
 use crate::spatial::LocalFrame;
+use crate::spatial::inside::IndexedArea;
 
 /// Default `admin_level` of districts (区/县 in China's OSM convention).
 pub const DEFAULT_DISTRICT_LEVEL: u8 = 6;
@@ -177,7 +178,7 @@ pub fn units_from_file(path: &Path, name_field: &str) -> Result<Units> {
 /// Finds the unit of each tier holding a point.
 pub struct UnitLocator {
     tree: RTree<GeomWithData<Rect<f64>, usize>>,
-    projected: Vec<MultiPolygon<f64>>,
+    projected: Vec<IndexedArea>,
     levels: Vec<UnitLevel>,
 }
 
@@ -198,7 +199,7 @@ impl UnitLocator {
         );
         UnitLocator {
             tree,
-            projected,
+            projected: projected.iter().map(IndexedArea::new).collect(),
             levels: units.units.iter().map(|u| u.level).collect(),
         }
     }
@@ -208,7 +209,7 @@ impl UnitLocator {
         self.tree
             .locate_in_envelope_intersecting(&AABB::from_point(Point::from(p)))
             .map(|g| g.data)
-            .filter(|&i| self.levels[i] == level && self.projected[i].contains(&p))
+            .filter(|&i| self.levels[i] == level && self.projected[i].contains(p))
             .min()
             .map(|i| i as u32)
     }

@@ -1,6 +1,7 @@
 //! Geometry in a local metric frame: projection, snapping onto the walking network, heights.
 
 pub mod elevation;
+pub mod inside;
 pub mod projection;
 pub mod raster;
 pub mod snap;

@@ -10,14 +10,85 @@
 
 use geo::{Contains, Coord, LineString, MultiPolygon, Polygon, Rect};
 
-/// A rectangular grid of times, seconds (`f32::INFINITY` = not reached).
+/// Side of the square tiles a grid's cells are stored in, cells (640 m at 10 m cells).
+///
+/// Grids are sparse because the city-wide served grid spans the box around every facility
+/// plus its reach: on 64× tiled liechtenstein-2015 that box is about 10⁸ cells (0.8 GB of
+/// `f32`, and tracing it allocated twice that again), while the cells any walk reaches fill
+/// a few thousand tiles. 64 × 64 keeps the tile table small (one pointer per 4,096 cells)
+/// and a tile's rows long enough for the burn loop to run on plain slices.
+const TILE: usize = 64;
+
+/// A 2-D array of `T` stored in `TILE` × `TILE` tiles, each allocated on its first write;
+/// cells never written read as `fill`.
+#[derive(Debug, Clone)]
+struct Tiles<T> {
+    tiles_x: usize,
+    fill: T,
+    tiles: Vec<Option<Box<[T]>>>,
+}
+
+impl<T: Copy> Tiles<T> {
+    fn new(nx: usize, ny: usize, fill: T) -> Self {
+        let tiles_x = nx.div_ceil(TILE);
+        Tiles {
+            tiles_x,
+            fill,
+            tiles: vec![None; tiles_x * ny.div_ceil(TILE)],
+        }
+    }
+
+    fn tile_of(&self, i: usize, j: usize) -> usize {
+        (j / TILE) * self.tiles_x + i / TILE
+    }
+
+    fn get(&self, i: usize, j: usize) -> T {
+        match &self.tiles[self.tile_of(i, j)] {
+            Some(tile) => tile[(j % TILE) * TILE + i % TILE],
+            None => self.fill,
+        }
+    }
+
+    fn get_mut(&mut self, i: usize, j: usize) -> &mut T {
+        let t = self.tile_of(i, j);
+        let fill = self.fill;
+        let tile = self.tiles[t].get_or_insert_with(|| vec![fill; TILE * TILE].into_boxed_slice());
+        &mut tile[(j % TILE) * TILE + i % TILE]
+    }
+
+    /// Cells `i0..i1` of row `j`, all in one tile (allocated if need be).
+    fn row_mut(&mut self, i0: usize, i1: usize, j: usize) -> &mut [T] {
+        debug_assert!(i0 < i1 && i0 / TILE == (i1 - 1) / TILE);
+        let t = self.tile_of(i0, j);
+        let fill = self.fill;
+        let tile = self.tiles[t].get_or_insert_with(|| vec![fill; TILE * TILE].into_boxed_slice());
+        let row = (j % TILE) * TILE;
+        &mut tile[row + i0 % TILE..row + (i1 - 1) % TILE + 1]
+    }
+
+    /// Whether the tile holding cell `(i, j)` was ever written to.
+    fn allocated(&self, i: usize, j: usize) -> bool {
+        self.tiles[self.tile_of(i, j)].is_some()
+    }
+
+    /// The written tiles: `(first column, first row, cells row by row)`.
+    fn written(&self) -> impl Iterator<Item = (usize, usize, &[T])> {
+        self.tiles.iter().enumerate().filter_map(|(t, tile)| {
+            let tile = tile.as_deref()?;
+            Some(((t % self.tiles_x) * TILE, (t / self.tiles_x) * TILE, tile))
+        })
+    }
+}
+
+/// A rectangular grid of times, seconds (`f32::INFINITY` = not reached), stored sparsely:
+/// only the tiles a burn or merge wrote to hold memory.
 #[derive(Debug, Clone)]
 pub struct TimeGrid {
     origin: Coord<f64>,
     cell_m: f64,
     nx: usize,
     ny: usize,
-    time_s: Vec<f32>,
+    time_s: Tiles<f32>,
     /// Cells ever lowered: `(i0, j0, i1, j1)`, half-open; empty when `i0 >= i1`.
     touched: (usize, usize, usize, usize),
 }
@@ -40,8 +111,15 @@ pub struct TimedSegment {
     pub per_m_backward: f32,
 }
 
+/// No exit from a vertex of a traced outline.
+const NO_EXIT: u8 = u8::MAX;
+/// Steps to the four neighbouring vertices, by exit code: east, north, west, south. A left
+/// turn from code `d` is code `(d + 1) % 4`.
+const STEPS: [(i32, i32); 4] = [(1, 0), (0, 1), (-1, 0), (0, -1)];
+
 impl TimeGrid {
-    /// A grid of `cell_m` cells covering `extent` (frame metres).
+    /// A grid of `cell_m` cells covering `extent` (frame metres). Allocates only a table of
+    /// tiles; cells take memory when first lowered.
     pub fn covering(extent: Rect<f64>, cell_m: f64) -> Self {
         let nx = ((extent.width() / cell_m).ceil() as usize).max(1);
         let ny = ((extent.height() / cell_m).ceil() as usize).max(1);
@@ -50,26 +128,19 @@ impl TimeGrid {
             cell_m,
             nx,
             ny,
-            time_s: vec![f32::INFINITY; nx * ny],
+            time_s: Tiles::new(nx, ny, f32::INFINITY),
             touched: (nx, ny, 0, 0),
         }
     }
 
     /// Number of cells.
     pub fn len(&self) -> usize {
-        self.time_s.len()
+        self.nx * self.ny
     }
 
     /// Whether the grid has no cells.
     pub fn is_empty(&self) -> bool {
-        self.time_s.is_empty()
-    }
-
-    fn centre(&self, i: usize, j: usize) -> Coord<f64> {
-        Coord {
-            x: self.origin.x + (i as f64 + 0.5) * self.cell_m,
-            y: self.origin.y + (j as f64 + 0.5) * self.cell_m,
-        }
+        self.len() == 0
     }
 
     /// Lowers every cell whose centre lies within `buffer_m` of a point of the segment to the
@@ -89,35 +160,46 @@ impl TimeGrid {
         let i1 = (((a.x.max(b.x) + buffer_m - self.origin.x) / cell).ceil() as usize).min(self.nx);
         let j1 = (((a.y.max(b.y) + buffer_m - self.origin.y) / cell).ceil() as usize).min(self.ny);
         let w2 = buffer_m * buffer_m;
+        if i0 >= i1 || j0 >= j1 {
+            return;
+        }
         self.touch(i0, j0, i1, j1);
+        let (origin, cell_m) = (self.origin, self.cell_m);
         for j in j0..j1 {
-            for i in i0..i1 {
-                let c = self.centre(i, j);
-                let (px, py) = (c.x - a.x, c.y - a.y);
-                // Points of the segment within the buffer: |a + u·d − c|² ≤ w², u ∈ [0, 1].
-                let (s0, s1) = if len2 > 0.0 {
-                    let along = (px * d.x + py * d.y) / len;
-                    let off2 = (px * px + py * py) - along * along;
-                    if off2 > w2 {
+            let cy = origin.y + (j as f64 + 0.5) * cell_m;
+            // one tile's part of the row at a time
+            let mut span = i0;
+            while span < i1 {
+                let span_end = ((span / TILE + 1) * TILE).min(i1);
+                let row = self.time_s.row_mut(span, span_end, j);
+                for (cell, i) in row.iter_mut().zip(span..span_end) {
+                    let cx = origin.x + (i as f64 + 0.5) * cell_m;
+                    let (px, py) = (cx - a.x, cy - a.y);
+                    // Points of the segment within the buffer: |a + u·d − c|² ≤ w², u ∈ [0, 1].
+                    let (s0, s1) = if len2 > 0.0 {
+                        let along = (px * d.x + py * d.y) / len;
+                        let off2 = (px * px + py * py) - along * along;
+                        if off2 > w2 {
+                            continue;
+                        }
+                        let half = (w2 - off2).max(0.0).sqrt();
+                        let (s0, s1) = ((along - half).max(0.0), (along + half).min(len));
+                        if s0 > s1 {
+                            continue;
+                        }
+                        (s0, s1)
+                    } else if px * px + py * py <= w2 {
+                        (0.0, 0.0)
+                    } else {
                         continue;
+                    };
+                    let t = (seg.from_start_s + s0 as f32 * seg.per_m_forward)
+                        .min(seg.from_end_s + (len - s1) as f32 * seg.per_m_backward);
+                    if t < *cell {
+                        *cell = t;
                     }
-                    let half = (w2 - off2).max(0.0).sqrt();
-                    let (s0, s1) = ((along - half).max(0.0), (along + half).min(len));
-                    if s0 > s1 {
-                        continue;
-                    }
-                    (s0, s1)
-                } else if px * px + py * py <= w2 {
-                    (0.0, 0.0)
-                } else {
-                    continue;
-                };
-                let t = (seg.from_start_s + s0 as f32 * seg.per_m_forward)
-                    .min(seg.from_end_s + (len - s1) as f32 * seg.per_m_backward);
-                let k = j * self.nx + i;
-                if t < self.time_s[k] {
-                    self.time_s[k] = t;
                 }
+                span = span_end;
             }
         }
     }
@@ -143,18 +225,18 @@ impl TimeGrid {
             clamp(oi1 as isize + di, self.nx),
             clamp(oj1 as isize + dj, self.ny),
         );
-        for j in 0..other.ny {
-            let tj = j as isize + dj;
-            if tj < 0 || tj >= self.ny as isize {
-                continue;
-            }
-            for i in 0..other.nx {
-                let ti = i as isize + di;
-                if ti < 0 || ti >= self.nx as isize {
+        for (ti, tj, tile) in other.time_s.written() {
+            for (k, &t) in tile.iter().enumerate() {
+                // unreached cells change nothing: skipping them leaves untouched tiles unwritten
+                if t == f32::INFINITY {
                     continue;
                 }
-                let k = tj as usize * self.nx + ti as usize;
-                self.time_s[k] = self.time_s[k].min(other.time_s[j * other.nx + i]);
+                let (ci, cj) = ((ti + k % TILE) as isize + di, (tj + k / TILE) as isize + dj);
+                if ci < 0 || cj < 0 || ci >= self.nx as isize || cj >= self.ny as isize {
+                    continue;
+                }
+                let cell = self.time_s.get_mut(ci as usize, cj as usize);
+                *cell = cell.min(t);
             }
         }
     }
@@ -176,78 +258,73 @@ impl TimeGrid {
             return MultiPolygon(vec![]);
         }
         let limit_s = limit_s.min(f32::MAX);
-        let filled = |i: usize, j: usize| self.time_s[j * self.nx + i] <= limit_s;
+        let filled = |i: usize, j: usize| self.time_s.get(i, j) <= limit_s;
         // Boundary edges between window vertices, directed so the filled cell is on the left;
-        // a vertex has at most two exits (two when two cells meet only at that corner).
-        let width = i1 - i0 + 1;
-        let vertex = |i: usize, j: usize| ((j - j0) * width + (i - i0)) as u32;
-        let mut exits = vec![[u32::MAX; 2]; width * (j1 - j0 + 1)];
-        let mut starts = Vec::new();
+        // a vertex has at most two exits (two when two cells meet only at that corner). Kept
+        // per vertex as exit codes (see `STEPS`), in tiles over the window's vertices.
+        let mut exits = Tiles::new(i1 - i0 + 1, j1 - j0 + 1, [NO_EXIT; 2]);
+        let mut starts: Vec<(u32, u32)> = Vec::new();
         for j in j0..j1 {
-            for i in i0..i1 {
-                if !filled(i, j) {
+            let mut span = i0;
+            while span < i1 {
+                let span_end = ((span / TILE + 1) * TILE).min(i1);
+                if !self.time_s.allocated(span, j) {
+                    span = span_end; // a tile never written holds no reached cell
                     continue;
                 }
-                let sides = [
-                    (j == j0 || !filled(i, j - 1), vertex(i, j), vertex(i + 1, j)),
-                    (
-                        i + 1 == i1 || !filled(i + 1, j),
-                        vertex(i + 1, j),
-                        vertex(i + 1, j + 1),
-                    ),
-                    (
-                        j + 1 == j1 || !filled(i, j + 1),
-                        vertex(i + 1, j + 1),
-                        vertex(i, j + 1),
-                    ),
-                    (i == i0 || !filled(i - 1, j), vertex(i, j + 1), vertex(i, j)),
-                ];
-                for (open, from, to) in sides {
-                    if open {
-                        let slot = &mut exits[from as usize];
-                        slot[usize::from(slot[0] != u32::MAX)] = to;
-                        starts.push(from);
+                for i in span..span_end {
+                    if !filled(i, j) {
+                        continue;
+                    }
+                    // (open, from vertex, exit code), counter-clockwise from the bottom side
+                    let sides = [
+                        (j == j0 || !filled(i, j - 1), (i, j), 0),
+                        (i + 1 == i1 || !filled(i + 1, j), (i + 1, j), 1),
+                        (j + 1 == j1 || !filled(i, j + 1), (i + 1, j + 1), 2),
+                        (i == i0 || !filled(i - 1, j), (i, j + 1), 3),
+                    ];
+                    for (open, (vi, vj), code) in sides {
+                        if open {
+                            let (li, lj) = (vi - i0, vj - j0);
+                            let slot = exits.get_mut(li, lj);
+                            slot[usize::from(slot[0] != NO_EXIT)] = code;
+                            starts.push((li as u32, lj as u32));
+                        }
                     }
                 }
+                span = span_end;
             }
         }
-        // Takes an exit of `v`, the one to `prefer` when there are two.
-        let take = |exits: &mut [[u32; 2]], v: u32, prefer: u32| -> u32 {
-            let slot = &mut exits[v as usize];
-            let k = usize::from(slot[1] != u32::MAX && slot[1] == prefer);
+        // Takes an exit of window vertex `v`, the one coded `prefer` when there are two, and
+        // returns its code.
+        let take = |exits: &mut Tiles<[u8; 2]>, v: (u32, u32), prefer: u8| -> u8 {
+            let slot = exits.get_mut(v.0 as usize, v.1 as usize);
+            let k = usize::from(slot[1] != NO_EXIT && slot[1] == prefer);
             let next = slot[k];
             slot[k] = slot[1];
-            slot[1] = u32::MAX;
+            slot[1] = NO_EXIT;
             next
         };
-        let xy = |v: u32| {
-            (
-                (v as usize % width + i0) as i32,
-                (v as usize / width + j0) as i32,
-            )
+        let step = |v: (u32, u32), code: u8| {
+            let (di, dj) = STEPS[usize::from(code)];
+            (v.0.wrapping_add_signed(di), v.1.wrapping_add_signed(dj))
         };
+        let xy = |v: (u32, u32)| ((v.0 as usize + i0) as i32, (v.1 as usize + j0) as i32);
         let mut rings: Vec<Vec<(i32, i32)>> = Vec::new();
         for start in starts {
             // Start only where the exit is unambiguous: every ring has such a corner.
-            let slot = exits[start as usize];
-            if slot[0] == u32::MAX || slot[1] != u32::MAX {
+            let slot = exits.get(start.0 as usize, start.1 as usize);
+            if slot[0] == NO_EXIT || slot[1] != NO_EXIT {
                 continue;
             }
             let mut ring = vec![xy(start)];
-            let (mut prev, mut at) = (start, take(&mut exits, start, u32::MAX));
+            let mut code = take(&mut exits, start, NO_EXIT);
+            let mut at = step(start, code);
             while at != start {
                 ring.push(xy(at));
                 // At a corner shared by two diagonal cells, turn left to keep them apart.
-                let (p, a) = (xy(prev), xy(at));
-                let dir = (a.0 - p.0, a.1 - p.1);
-                let left = (a.0 - dir.1, a.1 + dir.0);
-                let in_window = |c: i32, lo: usize, hi: usize| c >= lo as i32 && c <= hi as i32;
-                let left_vertex = if in_window(left.0, i0, i1) && in_window(left.1, j0, j1) {
-                    vertex(left.0 as usize, left.1 as usize)
-                } else {
-                    u32::MAX
-                };
-                (prev, at) = (at, take(&mut exits, at, left_vertex));
+                code = take(&mut exits, at, (code + 1) % 4);
+                at = step(at, code);
             }
             rings.push(ring);
         }
@@ -402,7 +479,7 @@ mod tests {
             (1, 3),
         ];
         for (i, j) in filled {
-            grid.time_s[j * grid.nx + i] = 1.0;
+            *grid.time_s.get_mut(i, j) = 1.0;
         }
         grid.touched = (0, 0, grid.nx, grid.ny);
         let mp = grid.polygons(1.0, None);
@@ -418,11 +495,11 @@ mod tests {
         for j in 0..3 {
             for i in 0..3 {
                 if (i, j) != (1, 1) {
-                    grid.time_s[j * grid.nx + i] = 1.0;
+                    *grid.time_s.get_mut(i, j) = 1.0;
                 }
             }
         }
-        grid.time_s[3 * grid.nx + 3] = 1.0;
+        *grid.time_s.get_mut(3, 3) = 1.0;
         grid.touched = (0, 0, grid.nx, grid.ny);
         let mp = grid.polygons(1.0, None);
         assert_eq!(mp.0.len(), 2, "diagonal cells stay apart");
@@ -434,5 +511,110 @@ mod tests {
         // a window holding only the lone cell
         let w = Rect::new(Coord { x: 30.0, y: 30.0 }, Coord { x: 40.0, y: 40.0 });
         assert!((grid.polygons(1.0, Some(w)).unsigned_area() - 100.0).abs() < 1e-9);
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The tiled store reads back what a dense array would, for sizes that cut tiles.
+        #[test]
+        fn tiles_match_a_dense_array(
+            nx in 1usize..200,
+            ny in 1usize..200,
+            writes in proptest::collection::vec((0usize..200, 0usize..200, 0u16..1000), 0..300),
+        ) {
+            let mut tiles = Tiles::new(nx, ny, u16::MAX);
+            let mut dense = vec![u16::MAX; nx * ny];
+            for (i, j, v) in writes {
+                let (i, j) = (i % nx, j % ny);
+                *tiles.get_mut(i, j) = v;
+                dense[j * nx + i] = v;
+            }
+            for j in 0..ny {
+                for i in 0..nx {
+                    prop_assert_eq!(tiles.get(i, j), dense[j * nx + i], "cell {} {}", i, j);
+                }
+            }
+            let mut seen = 0;
+            for (ti, tj, tile) in tiles.written() {
+                for (k, &v) in tile.iter().enumerate() {
+                    let (i, j) = (ti + k % TILE, tj + k / TILE);
+                    if v != u16::MAX {
+                        prop_assert_eq!(v, dense[j * nx + i]);
+                        seen += 1;
+                    }
+                }
+            }
+            prop_assert_eq!(seen, dense.iter().filter(|&&v| v != u16::MAX).count());
+        }
+
+        /// Merging equals the cell-wise minimum of the two grids, read cell by cell.
+        #[test]
+        fn merge_is_the_cellwise_minimum(
+            segs in proptest::collection::vec(
+                (0.0..1500.0f64, 0.0..1500.0f64, 0.0..1500.0f64, 0.0..1500.0f64, 0.0..100.0f32),
+                1..12,
+            ),
+            shift in (0i32..40, 0i32..40),
+        ) {
+            let big = Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 1500.0, y: 1500.0 });
+            let mut a = TimeGrid::covering(big, 10.0);
+            let small = Rect::new(
+                Coord { x: f64::from(shift.0) * 10.0, y: f64::from(shift.1) * 10.0 },
+                Coord { x: f64::from(shift.0) * 10.0 + 900.0, y: f64::from(shift.1) * 10.0 + 700.0 },
+            );
+            let mut b = TimeGrid::covering(small, 10.0);
+            for (k, &(x0, y0, x1, y1, t)) in segs.iter().enumerate() {
+                let seg = TimedSegment { from_start_s: t, ..flat(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }) };
+                if k % 2 == 0 { a.burn(&seg, 30.0) } else { b.burn(&seg, 30.0) }
+            }
+            let before = a.clone();
+            a.merge_min(&b);
+            let (di, dj) = (shift.0 as usize, shift.1 as usize);
+            for j in 0..a.ny {
+                for i in 0..a.nx {
+                    let from_b = if i >= di && j >= dj && i - di < b.nx && j - dj < b.ny {
+                        b.time_s.get(i - di, j - dj)
+                    } else {
+                        f32::INFINITY
+                    };
+                    prop_assert_eq!(a.time_s.get(i, j), before.time_s.get(i, j).min(from_b));
+                }
+            }
+        }
+
+        /// Traced polygons hold exactly the filled cells: valid, of the filled cells' total
+        /// area, containing every filled cell's centre and no empty neighbour's.
+        #[test]
+        fn polygons_hold_exactly_the_filled_cells(
+            cells in proptest::collection::vec((0usize..140, 0usize..140), 1..250),
+            blobs in proptest::collection::vec((0usize..130, 0usize..130, 1usize..12, 1usize..12), 0..6),
+        ) {
+            let extent = Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 1400.0, y: 1400.0 });
+            let mut grid = TimeGrid::covering(extent, 10.0);
+            let mut filled = std::collections::BTreeSet::new();
+            let blob_cells = blobs.iter().flat_map(|&(i, j, w, h)| {
+                (j..(j + h).min(140)).flat_map(move |y| (i..(i + w).min(140)).map(move |x| (x, y)))
+            });
+            for (i, j) in cells.into_iter().chain(blob_cells) {
+                *grid.time_s.get_mut(i, j) = 1.0;
+                grid.touch(i, j, i + 1, j + 1);
+                filled.insert((i, j));
+            }
+            let mp = grid.polygons(1.0, None);
+            prop_assert!(geo::Validation::is_valid(&mp), "{:?}", mp);
+            prop_assert!((mp.unsigned_area() - 100.0 * filled.len() as f64).abs() < 1e-6);
+            let centre = |i: usize, j: usize| geo::Point::new(i as f64 * 10.0 + 5.0, j as f64 * 10.0 + 5.0);
+            for &(i, j) in &filled {
+                prop_assert!(mp.contains(&centre(i, j)), "filled {} {}", i, j);
+                for (ni, nj) in [(i + 1, j), (i, j + 1), (i.wrapping_sub(1), j), (i, j.wrapping_sub(1))] {
+                    if ni < 140 && nj < 140 && !filled.contains(&(ni, nj)) {
+                        prop_assert!(!mp.contains(&centre(ni, nj)), "empty {} {}", ni, nj);
+                    }
+                }
+            }
+        }
     }
 }
