@@ -116,8 +116,9 @@ done
   streets with straight footways. Street patterns are real, the town repeats.
 - **fifteen**: `fifteen coverage IN --category childcare -q`, the whole job: read, graph,
   residents, facilities, snap, nearest-facility routing, service areas (isochrones and
-  served areas traced from 10 m grids), 2SFCA, indicators per unit, and all GeoJSON/CSV
-  outputs written. Wall time and peak RSS from GNU time (`%e`, `%M`); stage times from the
+  served areas traced from 10 m grids), 2SFCA, indicators per unit, all GeoJSON/CSV
+  outputs written, and the planner files (QGIS styles and project, `report.html`, PNG
+  map; the `report` stage). Wall time and peak RSS from GNU time (`%e`, `%M`); stage times from the
   run's `summary.json` (`timings_s`). Medians over the runs; peak is the largest.
 - **Peers**: `scripts/peers/coverage_peer.py` on the same file in the same script run,
   once reading with pyrosm (its walking network, buildings and POIs as GeoDataFrames) and
@@ -140,7 +141,7 @@ NOTES
 import glob, json, math, os, statistics, sys
 
 results, grids, engines = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
-order = ["read", "graph", "residents", "facilities", "index", "snap", "route", "units", "indicators", "write"]
+order = ["read", "compounds", "graph", "residents", "facilities", "index", "snap", "units", "route", "indicators", "write", "report"]
 rows = []
 for g in grids:
     d = f"{results}/{g}"

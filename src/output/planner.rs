@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::error::Result;
@@ -170,35 +171,43 @@ pub fn finish_coverage(
     let place = Path::new(input)
         .file_name()
         .map_or(input.to_string(), |n| n.to_string_lossy().into_owned());
+    // One map per category, drawn and rasterised in parallel: with all six presets the PNGs
+    // were 1.35 s of a 1.85 s Liechtenstein run one after another (2 cores).
+    let drawn: Vec<(MapLayers, String, String, Vec<u8>)> = walks
+        .par_iter()
+        .map(|w| {
+            let category = Value::from(w.category.as_str());
+            let layer = MapLayers {
+                category: w.category.clone(),
+                threshold_min: threshold,
+                blocks: blocks.clone(),
+                served: with(
+                    &with(&served, "category", &category),
+                    "band_min",
+                    &Value::from(threshold),
+                ),
+                gaps: with(&gaps, "category", &category),
+                facilities: with(&facilities, "category", &category),
+                units: units.clone(),
+                sites: Vec::new(),
+            };
+            let svg = coverage_svg(
+                &layer,
+                &format!(
+                    "{}: homes within {threshold} min on foot — {place}",
+                    w.category
+                ),
+            );
+            let png = format!("map_{}.png", w.category);
+            let bytes = svg_to_png(&svg, PNG_SCALE, Path::new(&png))?;
+            Ok((layer, svg, png, bytes))
+        })
+        .collect::<Result<_>>()?;
     let mut maps = Vec::new();
     let mut rendered = Vec::new();
-    for w in walks {
-        let category = Value::from(w.category.as_str());
-        let layer = MapLayers {
-            category: w.category.clone(),
-            threshold_min: threshold,
-            blocks: blocks.clone(),
-            served: with(
-                &with(&served, "category", &category),
-                "band_min",
-                &Value::from(threshold),
-            ),
-            gaps: with(&gaps, "category", &category),
-            facilities: with(&facilities, "category", &category),
-            units: units.clone(),
-            sites: Vec::new(),
-        };
-        let svg = coverage_svg(
-            &layer,
-            &format!(
-                "{}: homes within {threshold} min on foot — {place}",
-                w.category
-            ),
-        );
-        let png = format!("map_{}.png", w.category);
-        let bytes = svg_to_png(&svg, PNG_SCALE, Path::new(&png))?;
+    for (layer, svg, png, bytes) in drawn {
         outputs.write(&format!("{prefix}{png}"), |out| out.write_all(&bytes))?;
-        rendered.push((w.category.clone(), svg, png));
+        rendered.push((layer.category.clone(), svg, png));
         maps.push(layer);
     }
     let html = coverage_report(summary, bands_min, walks, &rendered);
