@@ -25,7 +25,7 @@
 mod common;
 
 use common::map::Map;
-use common::{coverage, read_features, read_json};
+use common::{properties_of, read_features, read_json};
 use serde_json::Value;
 
 /// How the compound is told apart from a plain residential area.
@@ -102,24 +102,10 @@ fn run(enclosure: Enclosure, south: South) -> (Value, [(f64, f64); 3]) {
         format!("way/{id}")
     });
 
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let pbf = dir.path().join("compound.osm.pbf");
-    map.write(&pbf).expect("the map is written");
-    let out = dir.path().join("out");
-    let outcome = coverage([
-        pbf.as_os_str(),
-        "--category".as_ref(),
-        "childcare".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(outcome.code, Some(0), "stderr:\n{}", outcome.stderr);
+    let (_dir, out) = map.run_coverage("compound", &["--category", "childcare"]);
     let buildings = read_features(&out.join("buildings.geojson"));
     let found = houses.map(|house| {
-        let p = &buildings
-            .iter()
-            .find(|b| b["properties"]["osm_id"] == house.as_str())
-            .unwrap_or_else(|| panic!("{house} is a home"))["properties"];
+        let p = properties_of(&buildings, &house);
         (
             p["snap_m"].as_f64().expect("snapped"),
             p["childcare_minutes"].as_f64().expect("reachable"),

@@ -31,7 +31,7 @@
 mod common;
 
 use common::map::Map;
-use common::{coverage, read_features};
+use common::{properties_of, read_features};
 
 /// A 10 m square `building=house` centred at `(x_m, y_m)`, with an `entrance=main` node in
 /// the middle of its south wall when `entrance`; its element, `way/ID`.
@@ -82,18 +82,7 @@ fn minutes_match_the_hand_computation() {
     // = 13.13 min. Were the path walkable: (20 + 385 + 250 + 10) / 75 = 8.87 min.
     let h4 = house(&mut map, 215.0, 170.0, false);
 
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let pbf = dir.path().join("hand.osm.pbf");
-    map.write(&pbf).expect("the map is written");
-    let out = dir.path().join("out");
-    let outcome = coverage([
-        pbf.as_os_str(),
-        "--category".as_ref(),
-        "childcare".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(outcome.code, Some(0), "stderr:\n{}", outcome.stderr);
+    let (_dir, out) = map.run_coverage("hand", &["--category", "childcare"]);
 
     // (house, snap_m, minutes)
     let expected = [
@@ -105,10 +94,7 @@ fn minutes_match_the_hand_computation() {
     let buildings = read_features(&out.join("buildings.geojson"));
     assert_eq!(buildings.len(), expected.len(), "every house is a home");
     for (house, snap_m, minutes) in expected {
-        let p = &buildings
-            .iter()
-            .find(|b| b["properties"]["osm_id"] == house.as_str())
-            .unwrap_or_else(|| panic!("{house} is in buildings.geojson"))["properties"];
+        let p = properties_of(&buildings, &house);
         let actual_snap_m = p["snap_m"].as_f64().expect("snapped");
         assert!((actual_snap_m - snap_m).abs() <= 0.1, "{house} snap_m: {p}");
         let actual_minutes = p["childcare_minutes"].as_f64().expect("reachable");
@@ -154,23 +140,9 @@ fn homes_do_not_snap_into_tunnels() {
     );
     let home = house(&mut map, 100.0, 105.0, false);
 
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let pbf = dir.path().join("tunnel.osm.pbf");
-    map.write(&pbf).expect("the map is written");
-    let out = dir.path().join("out");
-    let outcome = coverage([
-        pbf.as_os_str(),
-        "--category".as_ref(),
-        "childcare".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(outcome.code, Some(0), "stderr:\n{}", outcome.stderr);
+    let (_dir, out) = map.run_coverage("tunnel", &["--category", "childcare"]);
     let buildings = read_features(&out.join("buildings.geojson"));
-    let p = &buildings
-        .iter()
-        .find(|b| b["properties"]["osm_id"] == home.as_str())
-        .expect("the house is a home")["properties"];
+    let p = properties_of(&buildings, &home);
     assert!((p["snap_m"].as_f64().unwrap() - 105.0).abs() <= 0.1, "{p}");
     let minutes = p["childcare_minutes"].as_f64().expect("reachable");
     assert!((minutes - 1015.0 / 75.0).abs() <= 0.01, "{minutes} min");

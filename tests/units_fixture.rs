@@ -22,7 +22,7 @@
 mod common;
 
 use common::map::Map;
-use common::{coverage, read_features};
+use common::read_features;
 
 fn house(map: &mut Map, x_m: f64) {
     map.rectangle(
@@ -80,20 +80,10 @@ fn indicators_roll_up_by_hand() {
     boundary(&mut map, 0.0, 2000.0, "6", "D1");
     boundary(&mut map, 2000.0, 3000.0, "6", "D2");
 
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let pbf = dir.path().join("units.osm.pbf");
-    map.write(&pbf).expect("the map is written");
-    let out = dir.path().join("out");
-    let outcome = coverage([
-        pbf.as_os_str(),
-        "--category".as_ref(),
-        "childcare".as_ref(),
-        "--minutes".as_ref(),
-        "5,10,15".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(outcome.code, Some(0), "stderr:\n{}", outcome.stderr);
+    let (_dir, out) = map.run_coverage(
+        "units",
+        &["--category", "childcare", "--minutes", "5,10,15"],
+    );
 
     let text = std::fs::read_to_string(out.join("indicators.csv")).expect("indicators.csv");
     let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());

@@ -1,7 +1,7 @@
 //! Hand-made maps for fixtures: nodes placed in metres east (x) and north (y) of 10°E 45°N,
 //! written as a PBF with the project's writer.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fifteen::osm::write::{Member, MemberType, PbfWriter};
 
@@ -82,5 +82,20 @@ impl Map {
         }
         writer.finish()?;
         Ok(())
+    }
+
+    /// Writes the map into a fresh temp folder as `NAME.osm.pbf`, runs `fifteen coverage`
+    /// on it with `flags` and insists it succeeds; the folder's guard and the output folder.
+    pub fn run_coverage(&self, name: &str, flags: &[&str]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let pbf = dir.path().join(format!("{name}.osm.pbf"));
+        self.write(&pbf).expect("the map is written");
+        let out = dir.path().join("out");
+        let mut args = vec![pbf.into_os_string()];
+        args.extend(flags.iter().map(Into::into));
+        args.extend(["--out".into(), out.clone().into_os_string()]);
+        let outcome = super::coverage(args);
+        assert_eq!(outcome.code, Some(0), "stderr:\n{}", outcome.stderr);
+        (dir, out)
     }
 }

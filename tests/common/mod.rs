@@ -106,6 +106,14 @@ pub fn read_features(path: &Path) -> Vec<Value> {
     }
 }
 
+/// The properties of the feature whose `osm_id` is `osm_id` (a home in `buildings.geojson`).
+pub fn properties_of<'a>(features: &'a [Value], osm_id: &str) -> &'a Value {
+    &features
+        .iter()
+        .find(|f| f["properties"]["osm_id"] == osm_id)
+        .unwrap_or_else(|| panic!("{osm_id} is in the layer"))["properties"]
+}
+
 /// A path in a fresh temp folder holding `bytes`; the folder lives as long as the guard.
 pub fn file_with(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
