@@ -554,8 +554,9 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Stages `run_coverage` reports for this configuration (for progress bars).
 fn stage_count(config: &CoverageConfig) -> u64 {
-    // read, graph, residents, facilities, index, snap, units; route, indicators, write per profile
-    let mut n = 7 + 3 * config.profiles.len() as u64;
+    // read, compounds, graph, residents, facilities, index, snap, units; then route,
+    // indicators, write and report per profile
+    let mut n = 8 + 4 * config.profiles.len() as u64;
     if config.elevation_dir.is_some() {
         n += 1;
     }

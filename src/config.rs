@@ -125,15 +125,6 @@ impl CoverageConfig {
     pub fn threshold_min(&self) -> f64 {
         *self.bands_min.last().expect("at least one band")
     }
-
-    /// The fastest profile's flat speed, m/s: no walk within the threshold goes farther than
-    /// this speed allows (downhill adds at most Tobler's 6 ÷ 5.04).
-    pub fn fastest_speed_m_s(&self) -> f64 {
-        self.profiles
-            .iter()
-            .map(|p| p.speed_m_s())
-            .fold(0.0, f64::max)
-    }
 }
 
 /// The policy targets indicators are checked against (defaults: the plan's values).

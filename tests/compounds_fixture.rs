@@ -185,3 +185,26 @@ fn gates_on_the_outline_alone_make_a_compound() {
     assert_eq!(gated["counts"]["compounds"]["gated"], 1);
     assert_eq!(gated["counts"]["compounds"]["walled"], 0);
 }
+
+/// A fenced playground drawn as a closed way whose first (and so also last) node lies on the
+/// residential area's outline touches the outline at one node only: the area is no compound.
+#[test]
+fn a_closed_fence_touching_the_outline_once_does_not_wall_an_area() {
+    let mut map = Map::default();
+    let a = map.node(0.0, 0.0, &[]);
+    let b = map.node(1200.0, 0.0, &[]);
+    map.way(vec![a, b], &[("highway", "residential")]);
+    map.node(300.0, -10.0, &[("amenity", "kindergarten")]);
+    map.rectangle(100.0, 20.0, 500.0, 220.0, &[("landuse", "residential")]);
+    let fence = [(300.0, 20.0), (350.0, 80.0), (300.0, 120.0), (250.0, 80.0)]
+        .map(|(x, y)| map.node(x, y, &[]));
+    map.way(
+        vec![fence[0], fence[1], fence[2], fence[3], fence[0]],
+        &[("barrier", "fence"), ("leisure", "playground")],
+    );
+    map.rectangle(145.0, 95.0, 155.0, 105.0, &[("building", "house")]);
+    let (_dir, out) = map.run_coverage("playground", &["--category", "childcare"]);
+    let compounds = &read_json(&out.join("summary.json"))["counts"]["compounds"];
+    assert_eq!(compounds["compounds"], 0, "{compounds}");
+    assert_eq!(compounds["walled"], 0, "{compounds}");
+}

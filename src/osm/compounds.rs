@@ -119,12 +119,14 @@ impl Compounds {
             .map(|a| rules::is_enclosing_barrier(&a.tags))
             .collect();
         for way in &extract.barrier_ways {
-            let mut along: Vec<u32> = way
-                .refs
-                .iter()
-                .filter_map(|&r| xy(r))
-                .flat_map(&near)
-                .collect();
+            // a closed way repeats its first node last: count that node once
+            let refs = match way.refs.as_slice() {
+                [first, rest @ .., last] if first == last && !rest.is_empty() => {
+                    &way.refs[..way.refs.len() - 1]
+                }
+                refs => refs,
+            };
+            let mut along: Vec<u32> = refs.iter().filter_map(|&r| xy(r)).flat_map(&near).collect();
             along.sort_unstable();
             for run in along.chunk_by(|a, b| a == b) {
                 if run.len() >= WALL_NODES_ALONG_OUTLINE {

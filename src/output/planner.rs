@@ -52,6 +52,20 @@ fn geojson_name(stem: &str) -> String {
     format!("{stem}.geojson")
 }
 
+/// `name` as a file-name part: letters, digits, `-` and `_` kept, anything else `_` (a
+/// category named in a register or by `--custom-name` must not reach another folder).
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Reads back a layer this run has written under `prefix` (empty when it was not written).
 fn read_written(outputs: &OutputSet, prefix: &str, stem: &str) -> Result<Vec<MapFeature>> {
     match outputs.written(&format!("{prefix}{}", geojson_name(stem))) {
@@ -198,7 +212,7 @@ pub fn finish_coverage(
                     w.category
                 ),
             );
-            let png = format!("map_{}.png", w.category);
+            let png = format!("map_{}.png", file_safe(&w.category));
             let bytes = svg_to_png(&svg, PNG_SCALE, Path::new(&png))?;
             Ok((layer, svg, png, bytes))
         })
@@ -291,4 +305,17 @@ pub fn finish_site(
         &ctx,
     );
     outputs.write("project.qgs", |w| w.write_all(xml.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_safe;
+
+    #[test]
+    fn category_names_stay_in_their_folder() {
+        assert_eq!(file_safe("childcare"), "childcare");
+        assert_eq!(file_safe("托育"), "托育");
+        assert_eq!(file_safe("../../etc/x"), "______etc_x");
+        assert_eq!(file_safe("day care"), "day_care");
+    }
 }
