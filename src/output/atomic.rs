@@ -8,11 +8,25 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// A set of output files committed together. Dropping it without [`OutputSet::commit`]
-/// removes the temporary files, so a failed run leaves earlier good outputs untouched.
+/// removes the temporary files and the folders it created, so a failed run leaves earlier
+/// good outputs untouched and a fresh output folder absent.
 #[derive(Debug)]
 pub struct OutputSet {
     dir: PathBuf,
     pending: Vec<(PathBuf, PathBuf)>,
+    created_dirs: Vec<PathBuf>,
+}
+
+/// Creates `folder` and its missing parents, noting in `created` each one that was missing.
+fn create_dirs(folder: &Path, created: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let missing: Vec<PathBuf> = folder
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    std::fs::create_dir_all(folder)?;
+    created.extend(missing);
+    Ok(())
 }
 
 impl OutputSet {
@@ -21,13 +35,15 @@ impl OutputSet {
     /// # Errors
     /// [`Error::Io`] when the folder cannot be created or written to.
     pub fn new(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut created_dirs = Vec::new();
+        create_dirs(dir, &mut created_dirs).map_err(|e| Error::io(dir, e))?;
         let probe = dir.join(format!(".fifteen-probe-{}", std::process::id()));
         File::create(&probe).map_err(|e| Error::io(dir, e))?;
         let _ = std::fs::remove_file(&probe);
         Ok(OutputSet {
             dir: dir.to_path_buf(),
             pending: Vec::new(),
+            created_dirs,
         })
     }
 
@@ -40,7 +56,7 @@ impl OutputSet {
     ) -> Result<()> {
         let target = self.dir.join(name);
         let folder = target.parent().unwrap_or(&self.dir).to_path_buf();
-        std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
+        create_dirs(&folder, &mut self.created_dirs).map_err(|e| Error::io(&folder, e))?;
         let file_name = target
             .file_name()
             .map_or_else(|| name.into(), |n| n.to_string_lossy());
@@ -78,6 +94,7 @@ impl OutputSet {
 
     /// Renames every written file into place.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        self.created_dirs.clear();
         let mut done = Vec::new();
         for (temp, target) in std::mem::take(&mut self.pending) {
             std::fs::rename(&temp, &target).map_err(|e| Error::io(&target, e))?;
@@ -91,6 +108,12 @@ impl Drop for OutputSet {
     fn drop(&mut self) {
         for (temp, _) in &self.pending {
             let _ = std::fs::remove_file(temp);
+        }
+        // deepest first; a folder something else wrote into is not empty and stays
+        self.created_dirs
+            .sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for dir in &self.created_dirs {
+            let _ = std::fs::remove_dir(dir);
         }
     }
 }
@@ -128,5 +151,22 @@ mod tests {
             std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
             "new"
         );
+    }
+
+    #[test]
+    fn a_dropped_set_removes_the_folders_it_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("fresh/run");
+        {
+            let mut set = OutputSet::new(&out).unwrap();
+            set.write("adult/a.txt", |w| w.write_all(b"x")).unwrap();
+            assert!(out.join("adult").is_dir());
+        }
+        assert!(!dir.path().join("fresh").exists());
+
+        let mut set = OutputSet::new(&out).unwrap();
+        set.write("adult/a.txt", |w| w.write_all(b"x")).unwrap();
+        set.commit().unwrap();
+        assert_eq!(std::fs::read(out.join("adult/a.txt")).unwrap(), b"x");
     }
 }
