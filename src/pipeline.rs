@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::analysis::coverage::{
     CategoryOutcome, Placement, PointsByEdge, Routing, nearest_facility, place_homes, place_points,
 };
-use crate::analysis::indicators::{indicators, locate_all};
+use crate::analysis::indicators::{UnitPlacement, indicators, locate_all};
 use crate::analysis::population::PopulationLayerCounts;
 use crate::analysis::population::{apply_population_layer, read_population_layer};
 use crate::analysis::residents::{Residents, find_residents};
@@ -505,14 +505,21 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
     let prepared = prepare(config, &mut stages, log)?;
     let (all_costs, hill_report) =
         walk_costs(config, &prepared.graph, &prepared.frame, &mut stages, log)?;
-    let units = stages.run("units", log, || -> Result<_> {
-        Ok(match &config.units {
+    let (units, located) = stages.run("units", log, || -> Result<_> {
+        let units = match &config.units {
             UnitsSource::Osm {
                 district_level,
                 subdistrict_level,
             } => units_from_osm(&prepared.extract, *district_level, *subdistrict_level),
             UnitsSource::File { path, name_field } => units_from_file(path, name_field)?,
-        })
+        };
+        let located = locate_all(
+            &units,
+            &prepared.frame,
+            &prepared.residents,
+            &prepared.categories,
+        );
+        Ok((units, located))
     })?;
     let several = config.profiles.len() > 1;
     let mut categories = Vec::new();
@@ -529,6 +536,7 @@ pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<Cover
             config,
             &prepared,
             &units,
+            &located,
             profile,
             costs,
             &prefix,
@@ -605,6 +613,7 @@ fn analyse_profile(
     config: &CoverageConfig,
     prepared: &Prepared,
     units: &crate::analysis::units::Units,
+    located: &UnitPlacement,
     profile: &WalkProfile,
     costs: &WalkCosts,
     prefix: &str,
@@ -720,17 +729,15 @@ fn analyse_profile(
             })
             .collect()
     });
-    let (located, indicators) = stages.run_named(stage("indicators"), log, || {
-        let located = locate_all(units, frame, residents, &outcomes);
-        let rows = indicators(
+    let indicators = stages.run_named(stage("indicators"), log, || {
+        indicators(
             units,
-            &located,
+            located,
             residents,
             &outcomes,
             &config.bands_min,
             &config.targets,
-        );
-        (located, rows)
+        )
     });
 
     let total_population: f64 = population.iter().sum();
@@ -825,7 +832,7 @@ fn analyse_profile(
                         layers::facility_features(
                             &outcomes,
                             units,
-                            &located,
+                            located,
                             bands_min,
                             &population,
                         ),

@@ -7,6 +7,7 @@ use super::coverage::CategoryOutcome;
 use super::residents::{Residents, point_inside};
 use super::units::{UnitLevel, UnitLocator, Units};
 use crate::config::Targets;
+use crate::facilities::Facility;
 use crate::spatial::LocalFrame;
 
 /// One row of `indicators.csv`: one unit (or the city) and one category.
@@ -66,12 +67,13 @@ pub struct UnitPlacement {
     pub district_of_unit: Vec<Option<u32>>,
 }
 
-/// Locates homes, facilities and sub-districts in units.
+/// Locates homes, facilities (per category, as `categories` lists them) and sub-districts
+/// in units; the same for every walking profile.
 pub fn locate_all(
     units: &Units,
     frame: &LocalFrame,
     residents: &Residents,
-    outcomes: &[CategoryOutcome],
+    categories: &[(String, Vec<Facility>)],
 ) -> UnitPlacement {
     let locator = UnitLocator::new(units, frame);
     let both = |p| {
@@ -86,10 +88,10 @@ pub fn locate_all(
             .par_iter()
             .map(|b| both(b.inside_xy))
             .collect(),
-        facilities: outcomes
+        facilities: categories
             .iter()
-            .map(|c| {
-                c.facilities
+            .map(|(_, facilities)| {
+                facilities
                     .iter()
                     .map(|f| both(frame.to_xy(f.lon, f.lat)))
                     .collect()
