@@ -667,24 +667,11 @@ impl Reporter {
 }
 
 fn result_lines(config: &CoverageConfig, report: &CoverageReport) -> Vec<String> {
+    let several = config.profiles.len() > 1;
     report
         .categories
         .iter()
-        .map(|c| {
-            let label = if config.profiles.len() > 1 {
-                format!("{} ({})", c.category, c.profile)
-            } else {
-                c.category.clone()
-            };
-            format!(
-                "{}: {:.1} % of {:.0} residents within {} min of {} facilities",
-                label,
-                100.0 * c.covered_share,
-                c.population,
-                config.threshold_min(),
-                c.facilities
-            )
-        })
+        .map(|c| c.result_line(config.threshold_min(), several))
         .collect()
 }
 

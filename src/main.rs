@@ -433,18 +433,9 @@ fn coverage(args: &CoverageArgs) -> Result<(), Error> {
     let report = pipeline::run_coverage(&config, &log)?;
     let several = config.profiles.len() > 1;
     for c in &report.categories {
-        let label = if several {
-            format!("{} ({})", c.category, c.profile)
-        } else {
-            c.category.clone()
-        };
         println!(
-            "{}: {:.1} % of {:.0} residents within {} min of {} facilities ({} homes covered)",
-            label,
-            100.0 * c.covered_share,
-            c.population,
-            config.threshold_min(),
-            c.facilities,
+            "{} ({} homes covered)",
+            c.result_line(config.threshold_min(), several),
             c.covered_buildings
         );
     }

@@ -103,6 +103,24 @@ pub struct CategoryCoverage {
     pub covered_buildings: usize,
 }
 
+impl CategoryCoverage {
+    /// The run's result line for this category: `childcare (stroller): 30.8 % of 55780
+    /// residents within 15 min of 8 facilities`, naming the profile when `with_profile`.
+    pub fn result_line(&self, threshold_min: f64, with_profile: bool) -> String {
+        let label = if with_profile {
+            format!("{} ({})", self.category, self.profile)
+        } else {
+            self.category.clone()
+        };
+        format!(
+            "{label}: {:.1} % of {:.0} residents within {threshold_min} min of {} facilities",
+            100.0 * self.covered_share,
+            self.population,
+            self.facilities
+        )
+    }
+}
+
 /// What a finished run reports: the coverage per category and the full `summary.json`.
 #[derive(Debug, Clone)]
 pub struct CoverageReport {
