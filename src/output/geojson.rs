@@ -84,6 +84,54 @@ pub fn write_features(
     writer.finish().map_err(std::io::Error::other)
 }
 
+/// How a FeatureCollection opens (as `geojson::FeatureWriter` writes it).
+const COLLECTION_PREFIX: &[u8] = br#"{ "type": "FeatureCollection", "features": ["#;
+/// Features rendered by one task of [`write_features_parallel`].
+const FEATURES_PER_TASK: usize = 2048;
+
+/// Writes a FeatureCollection of `feature(0)`, …, `feature(count - 1)` to `out`, rendering
+/// the features on every core a batch at a time: the same bytes as [`write_features`].
+/// For the largest layer (`buildings`, over 80 % of a run's bytes), which on one core was the
+/// longest part of the `write` stage at city scale.
+pub fn write_features_parallel(
+    out: &mut impl Write,
+    count: usize,
+    feature: impl Fn(usize) -> (Option<Geometry>, JsonObject) + Sync,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let batch = FEATURES_PER_TASK * 2 * rayon::current_num_threads();
+    out.write_all(COLLECTION_PREFIX)?;
+    for batch_start in (0..count).step_by(batch) {
+        let batch_end = (batch_start + batch).min(count);
+        let tasks: Vec<usize> = (batch_start..batch_end)
+            .step_by(FEATURES_PER_TASK)
+            .collect();
+        let rendered: Vec<std::io::Result<Vec<u8>>> = tasks
+            .into_par_iter()
+            .map(|start| {
+                let mut bytes = Vec::new();
+                for k in start..(start + FEATURES_PER_TASK).min(batch_end) {
+                    if k > 0 {
+                        bytes.push(b',');
+                    }
+                    let (geometry, properties) = feature(k);
+                    let feature = Feature {
+                        geometry,
+                        properties: Some(properties),
+                        ..Feature::default()
+                    };
+                    serde_json::to_writer(&mut bytes, &feature).map_err(std::io::Error::other)?;
+                }
+                Ok(bytes)
+            })
+            .collect();
+        for bytes in rendered {
+            out.write_all(&bytes?)?;
+        }
+    }
+    out.write_all(b"]}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +168,33 @@ mod tests {
                 .iter()
                 .all(|c| c.as_slice().iter().all(|v| (v * 1e7).fract() == 0.0))
         );
+    }
+
+    #[test]
+    fn parallel_writer_writes_the_same_bytes() {
+        let feature = |k: usize| {
+            let mut p = JsonObject::new();
+            p.insert("k".into(), k.into());
+            let geometry = (!k.is_multiple_of(3)).then(|| point_geometry(k as f64 * 1e-3, 47.0));
+            (geometry, p)
+        };
+        for count in [
+            0,
+            1,
+            2,
+            FEATURES_PER_TASK,
+            FEATURES_PER_TASK + 1,
+            3 * FEATURES_PER_TASK + 7,
+        ] {
+            let mut one = Vec::new();
+            write_features(&mut one, (0..count).map(feature)).unwrap();
+            let mut many = Vec::new();
+            write_features_parallel(&mut many, count, feature).unwrap();
+            assert_eq!(
+                String::from_utf8(many).unwrap(),
+                String::from_utf8(one).unwrap(),
+                "{count} features"
+            );
+        }
     }
 }

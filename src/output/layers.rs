@@ -39,15 +39,16 @@ fn within(minutes: Option<f64>, limit_min: f64) -> bool {
     minutes.is_some_and(|m| m <= limit_min)
 }
 
-/// `buildings.geojson`: one footprint per home.
-pub fn building_features<'a>(
+/// `buildings.geojson`: the feature of home `h`, its footprint and walks.
+pub fn building_feature<'a>(
     residents: &'a Residents,
     homes: &'a [Placement],
     outcomes: &'a [CategoryOutcome],
     bands_min: &'a [f64],
-) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
+) -> impl Fn(usize) -> (Option<Geometry>, JsonObject) + Sync + 'a {
     let threshold_min = *bands_min.last().expect("at least one band");
-    residents.buildings.iter().enumerate().map(move |(h, b)| {
+    move |h| {
+        let b = &residents.buildings[h];
         let mut p = JsonObject::new();
         p.insert("osm_id".into(), json!(b.id.to_string()));
         p.insert("building".into(), json!(b.building));
@@ -85,7 +86,7 @@ pub fn building_features<'a>(
             );
         }
         (polygon_geometry(&b.footprint), p)
-    })
+    }
 }
 
 /// One category's roll-up over one block.

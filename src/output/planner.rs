@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::output::OutputSet;
 use crate::output::fgb::write_fgb;
-use crate::output::map::{MapFeature, MapLayers, coverage_svg, read_layer, svg_to_png};
+use crate::output::map::{MapFeature, MapLayers, MapSources, coverage_svg, read_layer, svg_to_png};
 use crate::output::qgis::{LonLatBox, ProjectLayer, StyleContext, layer_kind, project_qgs, qml};
 use crate::output::report::{CategoryWalks, coverage_report, site_report};
 
@@ -151,6 +151,16 @@ fn project_layers(
     out
 }
 
+/// What a coverage run has written: its layers, and the features its maps draw, kept in
+/// memory as the layers were rendered (so the maps need not read them back).
+#[derive(Debug, Default)]
+pub struct LayersWritten {
+    /// The layers written, with their feature counts.
+    pub layers: Vec<WrittenLayer>,
+    /// The features of the layers the maps draw.
+    pub map: MapSources,
+}
+
 /// What a coverage run's planner files were made from, for a `site` run to reuse.
 #[derive(Debug, Clone, Default)]
 pub struct CoverageViews {
@@ -161,26 +171,26 @@ pub struct CoverageViews {
 }
 
 /// Makes a `coverage` run's planner files from the layers it has written under `prefix` (a
-/// profile's folder, or none): styles, `map_C.png` per category, `report.html`, the
-/// FlatGeobuf layers when asked, and `project.qgs`, all under `prefix`.
+/// profile's folder, or none) and the map's layers it kept in memory: styles, `map_C.png`
+/// per category, `report.html`, the FlatGeobuf layers when asked, and `project.qgs`, all
+/// under `prefix`.
 ///
 /// # Errors
 /// [`crate::Error::Io`] when a file cannot be read back or written.
 pub fn finish_coverage(
     outputs: &mut OutputSet,
     prefix: &str,
-    layers: Vec<WrittenLayer>,
+    written: LayersWritten,
     bands_min: &[f64],
     summary: &Value,
     walks: &[CategoryWalks],
     format: LayerFormat,
 ) -> Result<CoverageViews> {
     let threshold = *bands_min.last().expect("at least one band");
-    let blocks = read_written(outputs, prefix, "blocks")?;
-    let served = read_written(outputs, prefix, "served")?;
-    let gaps = read_written(outputs, prefix, "gaps")?;
-    let facilities = read_written(outputs, prefix, "facilities")?;
-    let units = read_written(outputs, prefix, "units")?;
+    let LayersWritten {
+        layers,
+        map: sources,
+    } = written;
     let input = summary["input"]["path"].as_str().unwrap_or("");
     let place = Path::new(input)
         .file_name()
@@ -194,15 +204,15 @@ pub fn finish_coverage(
             let layer = MapLayers {
                 category: w.category.clone(),
                 threshold_min: threshold,
-                blocks: blocks.clone(),
+                blocks: sources.blocks.clone(),
                 served: with(
-                    &with(&served, "category", &category),
+                    &with(&sources.served, "category", &category),
                     "band_min",
                     &Value::from(threshold),
                 ),
-                gaps: with(&gaps, "category", &category),
-                facilities: with(&facilities, "category", &category),
-                units: units.clone(),
+                gaps: with(&sources.gaps, "category", &category),
+                facilities: with(&sources.facilities, "category", &category),
+                units: sources.units.clone(),
                 sites: Vec::new(),
             };
             let svg = coverage_svg(
