@@ -4,6 +4,7 @@
 
 use geo::Coord;
 use petgraph::unionfind::UnionFind;
+use rayon::prelude::*;
 
 use super::profile::EdgeKind;
 use crate::osm::compounds::Compounds;
@@ -12,6 +13,13 @@ use crate::spatial::LocalFrame;
 
 /// Consecutive nodes of one way that are all present: `(OSM id, frame position)`.
 type Run = Vec<(i64, Coord<f64>)>;
+
+/// An edge cut from a run, before it is added to the graph.
+struct RunEdge {
+    ends: [u32; 2],
+    geom: Vec<Coord<f64>>,
+    cum: Vec<f64>,
+}
 
 /// Who may walk an edge: how gated compounds enter the graph.
 ///
@@ -110,25 +118,35 @@ impl WalkGraph {
                         Some((w, EdgeAccess::Private(compounds.private_way_compound(i)?)))
                     }),
             );
-        // Runs of consecutive nodes present in the extract, per way.
-        let mut runs: Vec<(&RawWay, EdgeAccess, Run)> = Vec::new();
-        for (way, access) in ways {
-            let mut run = Vec::new();
-            for &r in &way.refs {
-                match extract.nodes.get(r) {
-                    Some((lon, lat)) => run.push((r, frame.to_xy(lon, lat))),
-                    None => {
-                        counts.way_nodes_missing += 1;
-                        if run.len() >= 2 {
-                            runs.push((way, access, std::mem::take(&mut run)));
+        // Runs of consecutive nodes present in the extract, per way (ways in parallel, in
+        // order), with the number of way nodes missing from the extract.
+        let ways: Vec<(&RawWay, EdgeAccess)> = ways.collect();
+        let per_way: Vec<(Vec<Run>, usize)> = ways
+            .par_iter()
+            .map(|&(way, _)| {
+                let (mut runs, mut missing, mut run) = (Vec::new(), 0, Vec::new());
+                for &r in &way.refs {
+                    match extract.nodes.get(r) {
+                        Some((lon, lat)) => run.push((r, frame.to_xy(lon, lat))),
+                        None => {
+                            missing += 1;
+                            if run.len() >= 2 {
+                                runs.push(std::mem::take(&mut run));
+                            }
+                            run.clear();
                         }
-                        run.clear();
                     }
                 }
-            }
-            if run.len() >= 2 {
-                runs.push((way, access, run));
-            }
+                if run.len() >= 2 {
+                    runs.push(run);
+                }
+                (runs, missing)
+            })
+            .collect();
+        let mut runs: Vec<(&RawWay, EdgeAccess, Run)> = Vec::new();
+        for (&(way, access), (way_runs, missing)) in ways.iter().zip(per_way) {
+            counts.way_nodes_missing += missing;
+            runs.extend(way_runs.into_iter().map(|run| (way, access, run)));
         }
 
         // A node is a vertex where a run ends, where it is used more than once, or where a
@@ -144,41 +162,59 @@ impl WalkGraph {
                     .filter(|&id| compounds.is_locked_gate(id)),
             );
         }
-        uses.sort_unstable();
+        uses.par_sort_unstable();
         let mut vertex_osm_id: Vec<i64> = uses
             .chunk_by(|a, b| a == b)
             .filter(|c| c.len() >= 2)
             .map(|c| c[0])
             .collect();
         vertex_osm_id.dedup();
-        let mut vertex_xy = vec![Coord::zero(); vertex_osm_id.len()];
+        let vertex_xy: Vec<Coord<f64>> = vertex_osm_id
+            .par_iter()
+            .map(|&id| {
+                let (lon, lat) = extract.nodes.get(id).expect("vertices are nodes of runs");
+                frame.to_xy(lon, lat)
+            })
+            .collect();
         let vertex_of = |id: i64| vertex_osm_id.binary_search(&id).ok();
 
-        let mut g = WalkGraph::empty();
-        for (way, access, run) in &runs {
-            let kind = EdgeKind::of_way(&way.tags);
-            let mut from = vertex_of(run[0].0).expect("run ends are vertices");
-            vertex_xy[from] = run[0].1;
-            let mut geom = vec![run[0].1];
-            let mut cum = vec![0.0f64];
-            for &(id, xy) in &run[1..] {
-                let step = frame.distance_m(*geom.last().expect("non-empty"), xy);
-                if step == 0.0 {
-                    // a repeated node: no length, no new geometry point
-                } else {
-                    geom.push(xy);
-                    cum.push(cum.last().expect("non-empty") + step);
-                }
-                if let Some(to) = vertex_of(id) {
-                    vertex_xy[to] = xy;
-                    let length = *cum.last().expect("non-empty");
-                    if length > 0.0 {
-                        g.push_edge([from as u32, to as u32], way.id, kind, *access, &geom, &cum);
+        // Each run cut at its vertices into edges (runs in parallel), then added in order.
+        let run_edges: Vec<(EdgeKind, Vec<RunEdge>)> = runs
+            .par_iter()
+            .map(|(way, _, run)| {
+                let mut edges = Vec::new();
+                let mut from = vertex_of(run[0].0).expect("run ends are vertices");
+                let mut geom = vec![run[0].1];
+                let mut cum = vec![0.0f64];
+                for &(id, xy) in &run[1..] {
+                    let step = frame.distance_m(*geom.last().expect("non-empty"), xy);
+                    if step == 0.0 {
+                        // a repeated node: no length, no new geometry point
+                    } else {
+                        geom.push(xy);
+                        cum.push(cum.last().expect("non-empty") + step);
                     }
-                    from = to;
-                    geom = vec![xy];
-                    cum = vec![0.0];
+                    if let Some(to) = vertex_of(id) {
+                        if *cum.last().expect("non-empty") > 0.0 {
+                            edges.push(RunEdge {
+                                ends: [from as u32, to as u32],
+                                geom: std::mem::replace(&mut geom, vec![xy]),
+                                cum: std::mem::replace(&mut cum, vec![0.0]),
+                            });
+                        } else {
+                            geom = vec![xy];
+                            cum = vec![0.0];
+                        }
+                        from = to;
+                    }
                 }
+                (EdgeKind::of_way(&way.tags), edges)
+            })
+            .collect();
+        let mut g = WalkGraph::empty();
+        for ((way, access, _), (kind, edges)) in runs.iter().zip(run_edges) {
+            for e in edges {
+                g.push_edge(e.ends, way.id, kind, *access, &e.geom, &e.cum);
             }
         }
         g.vertex_osm_id = vertex_osm_id;
