@@ -48,6 +48,7 @@ use crate::analysis::units::UnitsSource;
 use crate::config::{CoverageConfig, FacilityInput};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, CoverageReport};
+use crate::spatial::elevation::tile_files;
 
 /// The run manifest each finished job leaves in its output folder.
 pub const RUN_MANIFEST: &str = "run.json";
@@ -513,7 +514,48 @@ fn fingerprint(config: &CoverageConfig) -> Result<Value> {
     }))
 }
 
-/// Whether `out` holds a finished run with this fingerprint.
+/// The elevation tiles a run read, with their SHA-256, and the tiles it lacked, for
+/// `run.json` (`None` without `--elevation`). Which tiles a run needs is known only once
+/// the extract is read, so they are checked after the run rather than in the fingerprint.
+fn elevation_inputs(summary: &Value) -> Result<Option<Value>> {
+    let elevation = &summary["elevation"];
+    let Some(dir) = elevation["dir"].as_str() else {
+        return Ok(None);
+    };
+    let mut tiles = serde_json::Map::new();
+    for file in elevation["tiles_used"].as_array().into_iter().flatten() {
+        let file = file.as_str().unwrap_or_default();
+        tiles.insert(file.into(), json!(sha256_hex(&Path::new(dir).join(file))?));
+    }
+    Ok(Some(json!({
+        "dir": dir,
+        "tiles": tiles,
+        "missing": elevation["tiles_missing"],
+    })))
+}
+
+/// Whether the elevation tiles recorded by [`elevation_inputs`] are as they were: every
+/// tile read has the same SHA-256, and no tile that was missing has appeared.
+fn elevation_unchanged(recorded: &Value) -> bool {
+    let Some(dir) = recorded["dir"].as_str().map(Path::new) else {
+        return true; // no --elevation
+    };
+    let same_tiles = recorded["tiles"].as_object().is_some_and(|tiles| {
+        tiles.iter().all(|(file, sha)| {
+            sha256_hex(&dir.join(file)).is_ok_and(|now| Some(now.as_str()) == sha.as_str())
+        })
+    });
+    let still_missing = recorded["missing"].as_array().is_some_and(|names| {
+        names.iter().all(|name| {
+            tile_files(name.as_str().unwrap_or_default())
+                .iter()
+                .all(|f| !dir.join(f).is_file())
+        })
+    });
+    same_tiles && still_missing
+}
+
+/// Whether `out` holds a finished run with this fingerprint and the same elevation tiles.
 fn unchanged(out: &Path, print: &Value) -> bool {
     let Ok(text) = std::fs::read_to_string(out.join(RUN_MANIFEST)) else {
         return false;
@@ -521,7 +563,9 @@ fn unchanged(out: &Path, print: &Value) -> bool {
     let Ok(previous) = serde_json::from_str::<Value>(&text) else {
         return false;
     };
-    previous.get("fingerprint") == Some(print) && out.join("summary.json").is_file()
+    previous.get("fingerprint") == Some(print)
+        && elevation_unchanged(&previous["elevation"])
+        && out.join("summary.json").is_file()
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -716,6 +760,7 @@ fn run_job(
         let run = json!({
             "job": job.name,
             "fingerprint": print,
+            "elevation": elevation_inputs(&report.summary)?,
             "options": job.options_json(),
             "parameters": report.summary.get("parameters"),
             "input": report.summary.get("input"),

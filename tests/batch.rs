@@ -207,6 +207,62 @@ categories = ["park", "grocery"]
     assert_eq!(forced.status.code(), Some(1));
 }
 
+/// Elevation tiles are inputs too: a job reruns when a tile it read changes or a tile it
+/// lacked appears, and is skipped otherwise.
+#[test]
+fn changed_or_new_elevation_tiles_rerun_the_job() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tiles = dir.path().join("tiles");
+    std::fs::create_dir(&tiles).expect("mkdir");
+    let manifest = write_manifest(
+        dir.path(),
+        &format!(
+            r#"
+[[job]]
+name = "hills"
+input = "{town}"
+out = "out/hills"
+categories = ["childcare"]
+elevation = "tiles"
+"#,
+            town = sample_town().display()
+        ),
+    );
+    let status = |label: &str| {
+        let out = batch(&manifest, &["--plain"]);
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{label}: {stdout}\n{}",
+            text(&out.stderr)
+        );
+        statuses(&stdout)["hills"].clone()
+    };
+    assert_eq!(status("first run, no tile"), "done");
+    assert_eq!(status("nothing changed"), "skipped");
+    let out = dir.path().join("out/hills");
+    let missing = run_json(&out)["elevation"]["missing"][0]
+        .as_str()
+        .expect("the town's tile is recorded as missing")
+        .to_string();
+
+    // the missing tile appears: a flat 3″ tile (1201 × 1201 heights of 0 m)
+    let tile = tiles.join(format!("{missing}.hgt"));
+    let mut heights = vec![0u8; 2 * 1201 * 1201];
+    std::fs::write(&tile, &heights).expect("write tile");
+    assert_eq!(status("a missing tile appeared"), "done");
+    let recorded = run_json(&out)["elevation"]["tiles"][format!("{missing}.hgt")].clone();
+    assert_eq!(recorded, Value::from(sha256(&tile)));
+    assert_eq!(status("nothing changed"), "skipped");
+
+    // the tile read is changed: one height becomes 1 m
+    heights[1] = 1;
+    std::fs::write(&tile, &heights).expect("write tile");
+    assert_eq!(status("a tile read changed"), "done");
+    assert_eq!(status("nothing changed"), "skipped");
+}
+
 #[test]
 fn jobs_side_by_side_give_the_same_results() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -46,6 +46,17 @@ pub fn tile_name(lat0: i32, lon0: i32) -> String {
     )
 }
 
+/// The file names the tile `name` (see [`tile_name`]) is looked for under, in order.
+pub fn tile_files(name: &str) -> [String; 4] {
+    let lower = name.to_lowercase();
+    [
+        format!("{name}.hgt"),
+        format!("{name}.hgt.zip"),
+        format!("{lower}.hgt"),
+        format!("{lower}.hgt.zip"),
+    ]
+}
+
 /// One SRTM tile in memory.
 #[derive(Debug, Clone)]
 pub struct Tile {
@@ -206,12 +217,8 @@ pub fn hill_factors(dir: &Path, graph: &WalkGraph, frame: &LocalFrame) -> Result
     };
     for (&(lat0, lon0), slot) in needed.iter_mut() {
         let name = tile_name(lat0, lon0);
-        let found = [format!("{name}.hgt"), format!("{name}.hgt.zip")]
+        let found = tile_files(&name)
             .into_iter()
-            .chain([
-                format!("{}.hgt", name.to_lowercase()),
-                format!("{}.hgt.zip", name.to_lowercase()),
-            ])
             .find(|f| dir.join(f).is_file());
         match found {
             Some(file) => {
