@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scaling benchmark: `fifteen coverage` on 1x, 4x, 16x and 64x tiled copies of a real extract,
-# side by side with a peer pipeline (scripts/peers/coverage_peer.py: pyosmium + scipy) and
+# side by side with peer pipelines (scripts/peers/coverage_peer.py: pyrosm or pyosmium reading,
+# scipy or pandana routing) and
 # with osmium reading the same file. Prints a Markdown report; with -o also writes it there.
 #
 #   scripts/bench_scale.sh [-n RUNS] [-p PEER_RUNS] [-g "1x1 2x2 4x4 8x8"] [-o benches/RESULTS.md] [INPUT.osm.pbf]
@@ -10,8 +11,8 @@
 # input is taken in the same run of this script, one after the other:
 #   fifteen   RUNS runs of `fifteen coverage IN --category childcare -q` (median wall, peak RSS
 #             from GNU time, stage times from summary.json);
-#   peers     PEER_RUNS runs of the peer, once with pyrosm and once with pyosmium reading the
-#             file (median; given up where a run passes PEER_TIMEOUT s, default 900, or
+#   peers     PEER_RUNS runs of each peer: pyrosm+scipy, pyosmium+scipy, pyrosm+pandana
+#             (median; given up where a run passes PEER_TIMEOUT s, default 900, or
 #             PEER_MEM_KIB of address space, default 12 GB);
 #   osmium    RUNS runs of `osmium fileinfo -e IN` (decodes every block: the reading floor),
 #             each right before one of fifteen's runs.
@@ -44,11 +45,14 @@ done
 [[ -f $input ]] || { echo "no such file: $input" >&2; exit 2; }
 [[ -x /usr/bin/time ]] || { echo "GNU time is missing: apt-get install -y time" >&2; exit 2; }
 command -v osmium >/dev/null || { echo "osmium is missing: apt-get install -y osmium-tool" >&2; exit 2; }
+# peers by name: the reader, then the router
 peers=""
-python3 -c 'import pyrosm, scipy' 2>/dev/null && peers="$peers pyrosm" ||
-    echo "no pyrosm peer (pip install pyrosm scipy)" >&2
-python3 -c 'import osmium, scipy' 2>/dev/null && peers="$peers pyosmium" ||
-    echo "no pyosmium peer (pip install osmium scipy)" >&2
+python3 -c 'import pyrosm, scipy' 2>/dev/null && peers="$peers pyrosm+scipy" ||
+    echo "no pyrosm+scipy peer (pip install pyrosm scipy)" >&2
+python3 -c 'import osmium, scipy' 2>/dev/null && peers="$peers pyosmium+scipy" ||
+    echo "no pyosmium+scipy peer (pip install osmium scipy)" >&2
+python3 -c 'import pyrosm, pandana' 2>/dev/null && peers="$peers pyrosm+pandana" ||
+    echo "no pyrosm+pandana peer (pip install pyrosm pandana)" >&2
 
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 bin=$root/target/release/fifteen
@@ -88,7 +92,8 @@ for grid in $grids; do
         echo "== $grid: peer ($engine) x$peer_runs" >&2
         for i in $(seq "$peer_runs"); do
             if ! (ulimit -v "$peer_mem_kib"; exec timeout "$peer_timeout" /usr/bin/time -f '%e %M' -o "$dir/peer-$engine-time-$i" \
-                python3 "$root/scripts/peers/coverage_peer.py" --engine "$engine" "$pbf" >"$dir/peer-$engine-$i.json"); then
+                python3 "$root/scripts/peers/coverage_peer.py" --engine "${engine%+*}" --router "${engine#*+}" "$pbf" \
+                >"$dir/peer-$engine-$i.json" 2>"$dir/peer-$engine-$i.log"); then
                 echo "peer ($engine) did not finish on $grid (limit ${peer_timeout}s)" >&2
                 rm -f "$dir/peer-$engine-time-$i" "$dir/peer-$engine-$i.json"
                 break
@@ -121,12 +126,14 @@ done
   map; the `report` stage). Wall time and peak RSS from GNU time (`%e`, `%M`); stage times from the
   run's `summary.json` (`timings_s`). Medians over the runs; peak is the largest.
 - **Peers**: `scripts/peers/coverage_peer.py` on the same file in the same script run,
-  once reading with pyrosm (its walking network, buildings and POIs as GeoDataFrames) and
-  once with pyosmium (libosmium filtering in C++); then numpy/scipy: graph, nearest-node
-  snapping (cKDTree), one bounded Dijkstra (`scipy.sparse.csgraph`) from a virtual source
-  joined to every facility. Only the nearest-facility core of the job: no service areas,
-  2SFCA, indicators or GeoJSON, and Python's start-up (about 1 s of imports) is included.
-  Peers whose run passes the time or memory limit are shown as not finished.
+  named reader+router: reading with pyrosm (its walking network, buildings and POIs as
+  GeoDataFrames) or pyosmium (libosmium filtering in C++); graph and nearest-node snapping
+  (cKDTree) in numpy/scipy; routing with one bounded Dijkstra (`scipy.sparse.csgraph`) from
+  a virtual source joined to every facility, or with pandana (contraction hierarchies in
+  C++: `Network`, `set_pois`, `nearest_pois`, the accessibility workflow pandana is known
+  for). Only the nearest-facility core of the job: no service areas, 2SFCA, indicators or
+  GeoJSON, and Python's start-up (about 1 s of imports) is included. Peers whose run
+  passes the time or memory limit are shown as not finished.
 - **Read vs osmium**: fifteen's `read` stage (one parallel pass over the PBF, which also
   hashes the file with SHA-256 for `summary.json`) against `osmium fileinfo -e` (decodes
   every block and counts; osmium-tool from Debian) on the same file, each osmium run
@@ -157,37 +164,55 @@ for g in grids:
     peer = {}
     for e in engines:
         pt = [open(p).read().split()[-2:] for p in sorted(glob.glob(f"{d}/peer-{e}-time-*"))]
-        pj = [json.load(open(p)) for p in sorted(glob.glob(f"{d}/peer-{e}-*.json"))]
+        pj = [json.load(open(p)) for p in sorted(glob.glob(f"{d}/peer-{e}-[0-9]*.json"))]
         if pt:
             peer[e] = dict(wall=statistics.median(float(t[0]) for t in pt),
                            peak=max(int(t[1]) for t in pt) / 1024,
                            covered=pj[0]["covered_share_population"],
-                           covered_buildings=pj[0]["covered_share_buildings"])
+                           covered_buildings=pj[0]["covered_share_buildings"],
+                           timings={k: statistics.median(x["timings_s"].get(k, 0.0) for x in pj)
+                                    for k in pj[0]["timings_s"]})
     rows.append(dict(grid=g, tiles=c * r, nodes=nodes, size=os.path.getsize(open(f"{d}/input").read().strip()),
                      wall=wall, peak=peak, stages=stages, covered=covered, osmium=osmium, peer=peer))
 
 def fmt(x, digits=2):
     return "—" if x is None else f"{x:.{digits}f}"
 
-print("| input | OSM nodes | file MB | fifteen wall s | fifteen peak MB | growth per doubling | "
-      + " | ".join(f"{e} wall s | {e} peak MB | {e} ÷ fifteen" for e in engines)
-      + " | fifteen read s | osmium s | read ÷ osmium |")
-print("|---|" + "---:|" * (8 + 3 * len(engines)))
+print("| input | OSM nodes | file MB | fifteen wall s | fifteen peak MB | growth per doubling | fifteen read s | osmium s | read ÷ osmium |")
+print("|---|" + "---:|" * 8)
 prev = None
 for row in rows:
     growth = None
     if prev is not None:
         doublings = math.log2(row["tiles"] / prev["tiles"])
         growth = (row["wall"] / prev["wall"]) ** (1 / doublings)
-    cells = []
-    for e in engines:
-        p = row["peer"].get(e)
-        cells += ([f"{p['wall']:.2f}", f"{p['peak']:.0f}", f"{p['wall'] / row['wall']:.1f}×"] if p
-                  else ["did not finish", "—", "—"])
     print(f"| {row['tiles']}× ({row['grid']}) | {row['nodes']:,} | {row['size'] / 1e6:.1f} | {row['wall']:.2f} | {row['peak']:.0f} | "
-          f"{fmt(growth)}{'×' if growth else ''} | " + " | ".join(cells) + " | "
+          f"{fmt(growth)}{'×' if growth else ''} | "
           f"{row['stages']['read']:.3f} | {row['osmium']:.3f} | {row['stages']['read'] / row['osmium']:.2f} |")
     prev = row
+if engines:
+    print("\nPeers on the same inputs, same run (wall s, peak MB, and the peer's wall ÷ fifteen's):\n")
+    print("| input | fifteen wall s | " + " | ".join(f"{e} wall s | {e} peak MB | {e} ÷ fifteen" for e in engines) + " |")
+    print("|---|---:|" + "---:|" * (3 * len(engines)))
+    for row in rows:
+        cells = []
+        for e in engines:
+            p = row["peer"].get(e)
+            cells += ([f"{p['wall']:.2f}", f"{p['peak']:.0f}", f"{p['wall'] / row['wall']:.1f}×"] if p
+                      else ["did not finish", "—", "—"])
+        print(f"| {row['tiles']}× | {row['wall']:.2f} | " + " | ".join(cells) + " |")
+    print("\nWhere the peers spend their time (seconds, from their own timers; `network` is pandana building its contraction hierarchy, part of `route`):\n")
+    peer_stages = ["read", "graph", "snap", "network", "route"]
+    print("| input | peer | " + " | ".join(peer_stages) + " | rest (imports, start-up) |")
+    print("|---|---|" + "---:|" * (len(peer_stages) + 1))
+    for row in rows:
+        for e in engines:
+            p = row["peer"].get(e)
+            if not p:
+                continue
+            t = p["timings"]
+            rest = p["wall"] - t.get("total", 0.0)
+            print(f"| {row['tiles']}× | {e} | " + " | ".join(fmt(t.get(k)) for k in peer_stages) + f" | {rest:.2f} |")
 first, last = rows[0], rows[-1]
 if len(rows) > 2:
     base = rows[1]
@@ -219,6 +244,15 @@ for e in engines:
     if both:
         targets.append(f"- at least 20× faster than the {e} peer on every input both finish: "
                        + ", ".join(f"{t}× {x:.1f}×" for t, x in both) + f" — {verdict(all(x >= 20 for _, x in both))}")
+# What 20× would take: the whole job in a twentieth of the fastest peer's time, against
+# osmium merely decoding the file.
+floor = []
+for r in rows:
+    fastest = min((p["wall"] for p in r["peer"].values()), default=None)
+    if fastest:
+        floor.append(f"{r['tiles']}× {fastest / 20:.2f} s (osmium decodes in {r['osmium']:.2f} s)")
+if floor:
+    targets.append("  20× the fastest peer leaves the whole job: " + "; ".join(floor))
 reads = [(r["tiles"], r["stages"]["read"] / r["osmium"]) for r in rows]
 targets.append("- PBF read within 1.5× of osmium: " + ", ".join(f"{t}× {x:.2f}" for t, x in reads)
                + f" — {verdict(all(x <= 1.5 for _, x in reads))}")

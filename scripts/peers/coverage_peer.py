@@ -3,9 +3,10 @@
 childcare` (the core of it), built from established Python tools.
 
     python3 scripts/peers/coverage_peer.py CITY.osm.pbf [--engine pyrosm|pyosmium]
-        [--minutes 15] [--speed-kmh 4.5]
+        [--router scipy|pandana] [--minutes 15] [--speed-kmh 4.5]
 
-Needs: numpy, scipy, and pyrosm (`pip install pyrosm`) or pyosmium (`pip install osmium`).
+Needs: numpy, scipy, and pyrosm (`pip install pyrosm`) or pyosmium (`pip install osmium`);
+pandana (`pip install pandana`) for --router pandana.
 
 What it does, stage by stage (timed; one JSON object on stdout):
   read     --engine pyrosm (default): pyrosm's walking network (nodes and edges with
@@ -20,9 +21,13 @@ What it does, stage by stage (timed; one JSON object on stdout):
            otherwise) as node indices;
   snap     building centroids and facility points to the nearest graph *node*
            (scipy cKDTree on locally projected coordinates);
-  route    one Dijkstra (scipy.sparse.csgraph) from a virtual source joined to every
-           facility's node by its snap distance, bounded at --search-minutes: minutes to the
-           nearest facility for every building;
+  route    --router scipy (default): one Dijkstra (scipy.sparse.csgraph) from a virtual
+           source joined to every facility's node by its snap distance, bounded at
+           --search-minutes: minutes to the nearest facility for every building;
+           --router pandana: pandana's accessibility workflow (contraction hierarchies in
+           C++): `Network` on the projected nodes, `set_pois` with the facilities,
+           `nearest_pois` within --search-minutes (from the facility's node; its snap
+           distance is not added, pandana has no place for it);
   result   covered share of buildings and of residents (footprint x levels / 30 m2).
 
 Walkable (pyosmium) follows the reference implementation in ../shared/data/reference/README.md: any
@@ -36,6 +41,7 @@ GeoJSON: it is the nearest-facility core of the job only, which favours the peer
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -219,6 +225,36 @@ def read_pyrosm(path, timings):
     return u, v, length, node_lon, node_lat, homes, facilities
 
 
+def pandana_nearest(u, v, length, x, y, f_node, limit, timings):
+    """Metres from every node to its nearest facility node with pandana (inf beyond `limit`);
+    `timings["network"]` gets the time to build the network (its contraction hierarchy)."""
+    import pandas as pd
+    import pandana
+
+    t = time.perf_counter()
+    nodes = pd.DataFrame({"x": x, "y": y})
+    keep = u != v  # pandana rejects loops
+    edges = pd.DataFrame({"from": u[keep], "to": v[keep], "length": length[keep]})
+    # pandana's C++ prints its progress on stdout, where this script's JSON goes
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        net = pandana.Network(nodes["x"], nodes["y"], edges["from"], edges["to"],
+                              edges[["length"]], twoway=True)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    timings["network"] = time.perf_counter() - t
+    if len(f_node) == 0:
+        return np.full(len(x), np.inf)
+    net.set_pois("facility", limit, 1, pd.Series(x[f_node]), pd.Series(y[f_node]))
+    nearest = net.nearest_pois(limit, "facility", num_pois=1)
+    dist = nearest[1].reindex(range(len(x))).to_numpy(dtype=float, copy=True)
+    dist[dist >= limit] = np.inf  # pandana reports `limit` where nothing is within reach
+    return dist
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("input")
@@ -226,6 +262,7 @@ def main():
     ap.add_argument("--speed-kmh", type=float, default=4.5)
     ap.add_argument("--search-minutes", type=float, default=120.0)
     ap.add_argument("--engine", choices=["pyrosm", "pyosmium"], default="pyrosm")
+    ap.add_argument("--router", choices=["scipy", "pandana"], default="scipy")
     args = ap.parse_args()
     timings = {}
     t0_total = time.perf_counter()
@@ -248,16 +285,20 @@ def main():
     f_snap, f_node = tree.query(np.column_stack([facilities[:, 0] * kx, facilities[:, 1] * ky]))
     timings["snap"] = time.perf_counter() - t
 
-    # route: a virtual source (index n) joined to each facility's node by its snap distance
     t = time.perf_counter()
-    rows = np.concatenate([u, np.full(len(f_node), n)])
-    cols = np.concatenate([v, f_node])
-    weights = np.concatenate([length, f_snap]) + 1e-9  # csgraph drops explicit zeros
-    graph = coo_matrix((weights, (rows, cols)), shape=(n + 1, n + 1)).tocsr()
     speed = args.speed_kmh * 1000 / 60  # m/min
     limit = max(args.search_minutes, args.minutes) * speed
-    dist = dijkstra(graph, directed=False, indices=n, limit=limit)
-    minutes = (dist[h_node] + h_snap) / speed
+    if args.router == "scipy":
+        # a virtual source (index n) joined to each facility's node by its snap distance
+        rows = np.concatenate([u, np.full(len(f_node), n)])
+        cols = np.concatenate([v, f_node])
+        weights = np.concatenate([length, f_snap]) + 1e-9  # csgraph drops explicit zeros
+        graph = coo_matrix((weights, (rows, cols)), shape=(n + 1, n + 1)).tocsr()
+        dist = dijkstra(graph, directed=False, indices=n, limit=limit)
+        minutes = (dist[h_node] + h_snap) / speed
+    else:
+        dist = pandana_nearest(u, v, length, node_lon * kx, node_lat * ky, f_node, limit, timings)
+        minutes = (dist[h_node] + h_snap) / speed
     timings["route"] = time.perf_counter() - t
 
     covered = minutes <= args.minutes
@@ -267,6 +308,7 @@ def main():
         {
             "input": args.input,
             "engine": args.engine,
+            "router": args.router,
             "graph_nodes": int(n),
             "graph_edges": int(len(length)),
             "buildings": int(len(homes)),
