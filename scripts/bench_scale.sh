@@ -91,10 +91,17 @@ for grid in $grids; do
     for engine in $peers; do
         echo "== $grid: peer ($engine) x$peer_runs" >&2
         for i in $(seq "$peer_runs"); do
-            if ! (ulimit -v "$peer_mem_kib"; exec timeout "$peer_timeout" /usr/bin/time -f '%e %M' -o "$dir/peer-$engine-time-$i" \
+            rc=0
+            (ulimit -v "$peer_mem_kib"; exec timeout "$peer_timeout" /usr/bin/time -f '%e %M' -o "$dir/peer-$engine-time-$i" \
                 python3 "$root/scripts/peers/coverage_peer.py" --engine "${engine%+*}" --router "${engine#*+}" "$pbf" \
-                >"$dir/peer-$engine-$i.json" 2>"$dir/peer-$engine-$i.log"); then
-                echo "peer ($engine) did not finish on $grid (limit ${peer_timeout}s)" >&2
+                >"$dir/peer-$engine-$i.json" 2>"$dir/peer-$engine-$i.log") || rc=$?
+            if ((rc != 0)); then
+                if ((rc == 124)); then
+                    echo "peer ($engine) did not finish on $grid within ${peer_timeout} s" >&2
+                else
+                    echo "peer ($engine) failed on $grid (exit $rc; a MemoryError means the ${peer_mem_kib} KiB limit):" >&2
+                    tail -n 5 "$dir/peer-$engine-$i.log" >&2
+                fi
                 rm -f "$dir/peer-$engine-time-$i" "$dir/peer-$engine-$i.json"
                 break
             fi

@@ -535,14 +535,28 @@ fn elevation_inputs(summary: &Value) -> Result<Option<Value>> {
 }
 
 /// Whether the elevation tiles recorded by [`elevation_inputs`] are as they were: every
-/// tile read has the same SHA-256, and no tile that was missing has appeared.
-fn elevation_unchanged(recorded: &Value) -> bool {
+/// tile read is still the file a run would pick for its tile (no `.hgt` has appeared
+/// beside a `.hgt.zip` read) and has the same SHA-256, and no tile that was missing has
+/// appeared. A record without elevation passes only when the job has no `--elevation`.
+fn elevation_unchanged(recorded: &Value, with_elevation: bool) -> bool {
     let Some(dir) = recorded["dir"].as_str().map(Path::new) else {
-        return true; // no --elevation
+        return !with_elevation;
+    };
+    let picked = |file: &str| {
+        let lower = file.to_lowercase();
+        let name = lower
+            .strip_suffix(".hgt.zip")
+            .or_else(|| lower.strip_suffix(".hgt"))
+            .unwrap_or(&lower)
+            .to_uppercase();
+        tile_files(&name)
+            .into_iter()
+            .find(|f| dir.join(f).is_file())
     };
     let same_tiles = recorded["tiles"].as_object().is_some_and(|tiles| {
         tiles.iter().all(|(file, sha)| {
-            sha256_hex(&dir.join(file)).is_ok_and(|now| Some(now.as_str()) == sha.as_str())
+            picked(file).as_deref() == Some(file.as_str())
+                && sha256_hex(&dir.join(file)).is_ok_and(|now| Some(now.as_str()) == sha.as_str())
         })
     });
     let still_missing = recorded["missing"].as_array().is_some_and(|names| {
@@ -555,8 +569,9 @@ fn elevation_unchanged(recorded: &Value) -> bool {
     same_tiles && still_missing
 }
 
-/// Whether `out` holds a finished run with this fingerprint and the same elevation tiles.
-fn unchanged(out: &Path, print: &Value) -> bool {
+/// Whether `out` holds a finished run of `config` with this fingerprint and the same
+/// elevation tiles.
+fn unchanged(out: &Path, print: &Value, config: &CoverageConfig) -> bool {
     let Ok(text) = std::fs::read_to_string(out.join(RUN_MANIFEST)) else {
         return false;
     };
@@ -564,7 +579,7 @@ fn unchanged(out: &Path, print: &Value) -> bool {
         return false;
     };
     previous.get("fingerprint") == Some(print)
-        && elevation_unchanged(&previous["elevation"])
+        && elevation_unchanged(&previous["elevation"], config.elevation_dir.is_some())
         && out.join("summary.json").is_file()
 }
 
@@ -733,7 +748,7 @@ fn run_job(
     let attempt = catch_unwind(AssertUnwindSafe(|| -> Result<Status> {
         let config = resolve(job)?;
         let print = fingerprint(&config)?;
-        if !opts.force && unchanged(&config.out_dir, &print) {
+        if !opts.force && unchanged(&config.out_dir, &print, &config) {
             return Ok(Status::Skipped);
         }
         bar = reporter.job_bar(&job.name, stage_count(&config));

@@ -261,6 +261,30 @@ elevation = "tiles"
     std::fs::write(&tile, &heights).expect("write tile");
     assert_eq!(status("a tile read changed"), "done");
     assert_eq!(status("nothing changed"), "skipped");
+
+    // read as .hgt.zip, then a .hgt of the same tile appears, which a run picks first
+    std::fs::remove_file(&tile).expect("remove tile");
+    let zipped = tiles.join(format!("{missing}.hgt.zip"));
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zipped).expect("create zip"));
+    zip.start_file(
+        format!("{missing}.hgt"),
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("zip entry");
+    std::io::Write::write_all(&mut zip, &heights).expect("zip data");
+    zip.finish().expect("zip written");
+    assert_eq!(status("the tile is now zipped"), "done");
+    assert_eq!(status("nothing changed"), "skipped");
+    std::fs::write(&tile, &heights).expect("write tile");
+    assert_eq!(status("a .hgt appeared beside the .hgt.zip read"), "done");
+    assert_eq!(
+        run_json(&out)["elevation"]["tiles"]
+            .as_object()
+            .expect("tiles")
+            .keys()
+            .collect::<Vec<_>>(),
+        [&format!("{missing}.hgt")]
+    );
 }
 
 #[test]

@@ -178,23 +178,33 @@ mod tests {
             let geometry = (!k.is_multiple_of(3)).then(|| point_geometry(k as f64 * 1e-3, 47.0));
             (geometry, p)
         };
-        for count in [
-            0,
-            1,
-            2,
-            FEATURES_PER_TASK,
-            FEATURES_PER_TASK + 1,
-            3 * FEATURES_PER_TASK + 7,
-        ] {
-            let mut one = Vec::new();
-            write_features(&mut one, (0..count).map(feature)).unwrap();
-            let mut many = Vec::new();
-            write_features_parallel(&mut many, count, feature).unwrap();
-            assert_eq!(
-                String::from_utf8(many).unwrap(),
-                String::from_utf8(one).unwrap(),
-                "{count} features"
-            );
+        // A batch holds 2 × FEATURES_PER_TASK × threads features: with one thread and with
+        // two the larger counts cross batch boundaries as well as task boundaries.
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for count in [
+                0,
+                1,
+                2,
+                FEATURES_PER_TASK,
+                FEATURES_PER_TASK + 1,
+                5 * FEATURES_PER_TASK + 7,
+                9 * FEATURES_PER_TASK,
+            ] {
+                let mut one = Vec::new();
+                write_features(&mut one, (0..count).map(feature)).unwrap();
+                let mut many = Vec::new();
+                pool.install(|| write_features_parallel(&mut many, count, feature))
+                    .unwrap();
+                assert_eq!(
+                    String::from_utf8(many).unwrap(),
+                    String::from_utf8(one).unwrap(),
+                    "{count} features, {threads} threads"
+                );
+            }
         }
     }
 }

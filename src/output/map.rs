@@ -95,7 +95,7 @@ impl MapSources {
     }
 }
 
-/// What the map shows, read back from a run's layers.
+/// What one map shows: the features of one category, kept from a run's layers.
 #[derive(Debug, Clone, Default)]
 pub struct MapLayers {
     /// The category shown.
@@ -169,20 +169,39 @@ const LEGEND_H: f64 = 120.0;
 /// Narrowest picture: room for two legend columns and the title.
 const MIN_W: f64 = 760.0;
 
+/// Twice the signed area of a ring of screen points (y down): positive when it runs
+/// clockwise on screen, as RFC 7946 exteriors do once north is up; negative for holes.
+fn screen_winding(ring: &[(f64, f64)]) -> f64 {
+    let n = ring.len();
+    (0..n)
+        .map(|k| {
+            let ((x0, y0), (x1, y1)) = (ring[k], ring[(k + 1) % n]);
+            x0 * y1 - x1 * y0
+        })
+        .sum()
+}
+
 /// The SVG path data of `rings`, placed by `xy` and drawn at half-pixel precision: vertices
-/// that fall on the same half pixel as the one before are dropped, and a ring that shrinks
-/// below three distinct vertices becomes a half-pixel square, so that it still shows. A city
-/// drawn 1,000 pixels wide then carries a few vertices per block instead of every one: on
-/// 64× tiled liechtenstein-2015 the SVG went from 24 MB to 11.8 MB (and to 6.5 MB with one
-/// path per style).
+/// that fall on the same half pixel as the one before are dropped. A ring that rounding
+/// shrinks below three vertices, or flattens or turns over, has collapsed: an exterior
+/// becomes a half-pixel square wound like one, so that it still shows; a hole is left out
+/// (it could not be seen). A city drawn 1,000 pixels wide then carries a few vertices per
+/// block instead of every one: on 64× tiled liechtenstein-2015 the SVG went from 24 MB to
+/// 11.8 MB (and to 6.5 MB with one path per style).
 fn svg_path(rings: &[Vec<[f64; 2]>], xy: impl Fn(&[f64; 2]) -> (f64, f64)) -> String {
     let half_px = |v: f64| (v * 2.0).round() / 2.0;
     let mut d = String::new();
+    let mut screen: Vec<(f64, f64)> = Vec::new();
     let mut kept: Vec<(f64, f64)> = Vec::new();
     for ring in rings {
+        screen.clear();
+        screen.extend(ring.iter().map(&xy));
+        let winding = screen_winding(&screen);
+        if winding == 0.0 {
+            continue; // no area at any scale
+        }
         kept.clear();
-        for p in ring {
-            let (x, y) = xy(p);
+        for &(x, y) in &screen {
             let q = (half_px(x), half_px(y));
             if kept.last() != Some(&q) {
                 kept.push(q);
@@ -191,17 +210,15 @@ fn svg_path(rings: &[Vec<[f64; 2]>], xy: impl Fn(&[f64; 2]) -> (f64, f64)) -> St
         while kept.len() > 1 && kept.last() == kept.first() {
             kept.pop();
         }
-        match kept.as_slice() {
-            [] => {}
-            [(x, y)] | [(x, y), _] => {
-                let _ = write!(d, "M{x},{y}h0.5v0.5h-0.5Z");
+        let rounded = screen_winding(&kept);
+        if kept.len() >= 3 && rounded != 0.0 && rounded.signum() == winding.signum() {
+            for (i, (x, y)) in kept.iter().enumerate() {
+                let _ = write!(d, "{}{x},{y}", if i == 0 { "M" } else { "L" });
             }
-            _ => {
-                for (i, (x, y)) in kept.iter().enumerate() {
-                    let _ = write!(d, "{}{x},{y}", if i == 0 { "M" } else { "L" });
-                }
-                d.push('Z');
-            }
+            d.push('Z');
+        } else if winding > 0.0 {
+            let (x, y) = kept[0];
+            let _ = write!(d, "M{x},{y}h0.5v0.5h-0.5Z"); // clockwise on screen, as exteriors
         }
     }
     d
@@ -422,12 +439,39 @@ mod tests {
     }
 
     #[test]
-    fn sub_pixel_rings_become_half_pixel_squares() {
+    fn collapsed_exteriors_become_squares_and_collapsed_holes_go() {
+        // clockwise on screen (y down): exteriors
         let speck = vec![[3.1, 4.1], [3.2, 4.1], [3.2, 4.2], [3.1, 4.1]];
         let sliver = vec![[8.0, 1.0], [8.1, 1.0], [9.0, 1.0], [9.0, 1.1], [8.0, 1.0]];
+        // three distinct half pixels, but rounding flattens this thin ring to no area
+        let flattened = vec![[0.0, 0.0], [3.0, 0.1], [6.0, 0.0], [3.0, 0.2], [0.0, 0.0]];
+        assert!(screen_winding(&[(0.0, 0.0), (3.0, 0.1), (6.0, 0.0), (3.0, 0.2)]) > 0.0);
+        let hole_speck: Vec<[f64; 2]> = speck.iter().rev().copied().collect();
+        let nothing = vec![[1.0, 1.0], [2.0, 2.0], [1.0, 1.0]];
         assert_eq!(
-            svg_path(&[speck, sliver, Vec::new()], px),
-            "M3,4h0.5v0.5h-0.5ZM8,1h0.5v0.5h-0.5Z"
+            svg_path(
+                &[speck, sliver, flattened, hole_speck, nothing, Vec::new()],
+                px
+            ),
+            "M3,4h0.5v0.5h-0.5ZM8,1h0.5v0.5h-0.5ZM0,0h0.5v0.5h-0.5Z"
+        );
+        // the square winds like an exterior
+        assert!(screen_winding(&[(0.0, 0.0), (0.5, 0.0), (0.5, 0.5), (0.0, 0.5)]) > 0.0);
+    }
+
+    #[test]
+    fn holes_keep_their_winding() {
+        let exterior = vec![
+            [0.0, 0.0],
+            [10.0, 0.0],
+            [10.0, 10.0],
+            [0.0, 10.0],
+            [0.0, 0.0],
+        ];
+        let hole = vec![[2.0, 2.0], [2.0, 4.0], [4.0, 4.0], [4.0, 2.0], [2.0, 2.0]];
+        assert_eq!(
+            svg_path(&[exterior, hole], px),
+            "M0,0L10,0L10,10L0,10ZM2,2L2,4L4,4L4,2Z"
         );
     }
 }
