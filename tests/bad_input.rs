@@ -5,6 +5,8 @@
 //! Run with `-- --nocapture` to see each case's exact stderr.
 
 mod common;
+#[path = "corpus/pbf.rs"]
+mod pbf;
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -57,51 +59,6 @@ fn liechtenstein() -> Vec<u8> {
     std::fs::read(osm("liechtenstein-2015.osm.pbf")).expect("shared extract")
 }
 
-/// A protobuf varint at `*i`, advancing `*i`.
-fn varint(bytes: &[u8], i: &mut usize) -> u64 {
-    let mut value = 0;
-    for shift in (0..64).step_by(7) {
-        let byte = bytes[*i];
-        *i += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            break;
-        }
-    }
-    value
-}
-
-/// `(offset, length)` of every blob body of a PBF file: each blob is a 4-byte big-endian
-/// header length, a `BlobHeader` whose field 3 is the body's length, then the body.
-fn blob_bodies(pbf: &[u8]) -> Vec<(usize, usize)> {
-    let mut bodies = Vec::new();
-    let mut pos = 0;
-    while pos + 4 <= pbf.len() {
-        let header_len = u32::from_be_bytes(pbf[pos..pos + 4].try_into().unwrap()) as usize;
-        let header = &pbf[pos + 4..pos + 4 + header_len];
-        let (mut i, mut body_len) = (0, None);
-        while i < header.len() {
-            let key = varint(header, &mut i);
-            match key & 7 {
-                0 => {
-                    let v = varint(header, &mut i);
-                    if key >> 3 == 3 {
-                        body_len = Some(v as usize);
-                    }
-                }
-                2 => i += varint(header, &mut i) as usize,
-                wire => panic!("unexpected wire type {wire} in a BlobHeader"),
-            }
-        }
-        let start = pos + 4 + header_len;
-        let len = body_len.expect("BlobHeader.datasize");
-        bodies.push((start, len));
-        pos = start + len;
-    }
-    assert_eq!(pos, pbf.len(), "blobs end at the end of the file");
-    bodies
-}
-
 /// A text file named like an extract.
 #[test]
 fn text_file_is_not_a_pbf() {
@@ -143,7 +100,7 @@ fn truncated_pbf() {
 #[test]
 fn corrupted_blob() {
     let mut bytes = liechtenstein();
-    let bodies = blob_bodies(&bytes);
+    let bodies = pbf::blob_bodies(&bytes);
     assert!(bodies.len() >= 3, "{} blobs", bodies.len());
     let (start, len) = bodies[bodies.len() / 2];
     for b in &mut bytes[start + len / 2..start + len / 2 + 8] {

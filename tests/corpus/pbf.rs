@@ -502,6 +502,37 @@ fn read_varint(bytes: &[u8], i: &mut usize) -> u64 {
     value
 }
 
+/// `(offset, length)` of every blob body of a PBF file: each blob is a 4-byte big-endian
+/// header length, a `BlobHeader` whose field 3 is the body's length, then the body.
+pub fn blob_bodies(pbf: &[u8]) -> Vec<(usize, usize)> {
+    let mut bodies = Vec::new();
+    let mut pos = 0;
+    while pos + 4 <= pbf.len() {
+        let header_len = u32::from_be_bytes(pbf[pos..pos + 4].try_into().unwrap()) as usize;
+        let header = &pbf[pos + 4..pos + 4 + header_len];
+        let (mut i, mut body_len) = (0, None);
+        while i < header.len() {
+            let key = read_varint(header, &mut i);
+            match key & 7 {
+                0 => {
+                    let v = read_varint(header, &mut i);
+                    if key >> 3 == 3 {
+                        body_len = Some(v as usize);
+                    }
+                }
+                2 => i += read_varint(header, &mut i) as usize,
+                wire => panic!("unexpected wire type {wire} in a BlobHeader"),
+            }
+        }
+        let start = pos + 4 + header_len;
+        let len = body_len.expect("BlobHeader.datasize");
+        bodies.push((start, len));
+        pos = start + len;
+    }
+    assert_eq!(pos, pbf.len(), "blobs end at the end of the file");
+    bodies
+}
+
 /// The length-delimited fields of a trusted message: `(field, bytes)`; varints are skipped.
 fn read_fields(msg: &[u8]) -> Vec<(u64, &[u8])> {
     let (mut i, mut out) = (0, Vec::new());
