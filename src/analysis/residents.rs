@@ -9,6 +9,7 @@
 use geo::{
     Area as _, BoundingRect, Centroid, Contains, Coord, InteriorPoint, MultiPolygon, Point, Rect,
 };
+use rayon::prelude::*;
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, RTree};
 
@@ -132,6 +133,25 @@ pub fn point_inside(polygon: &MultiPolygon<f64>) -> Option<Coord<f64>> {
     polygon.interior_point().map(|p| p.0)
 }
 
+/// What one building area turned out to be.
+enum BuildingLook {
+    /// Its tags say it is no home.
+    NotResidential,
+    /// Its footprint has no inside point.
+    Degenerate,
+    /// A plain `building=yes` inside a non-residential landuse area.
+    RuledOut,
+    /// A home: how it was judged, a point inside it (frame metres), its footprint (m²) and
+    /// levels, and the residential landuse area holding it (index), if any.
+    Home {
+        judged: Judged,
+        inside: Coord<f64>,
+        footprint_m2: f64,
+        levels: f64,
+        block_area: Option<usize>,
+    },
+}
+
 /// Finds the homes in `extract` and groups them into blocks.
 pub fn find_residents(
     extract: &OsmExtract,
@@ -186,43 +206,74 @@ pub fn find_residents(
         hits
     };
 
+    // What each building area is, worked out on every core; numbered below in file order.
+    let looks: Vec<BuildingLook> = building_areas
+        .par_iter()
+        .map(|area| {
+            let Some(judged) = rules::residential_by_tags(&area.tags) else {
+                return BuildingLook::NotResidential;
+            };
+            let projected = frame.project(&area.polygon);
+            let Some(inside) = point_inside(&projected) else {
+                return BuildingLook::Degenerate;
+            };
+            if judged == Judged::Assumed && !containing(&excluding_index, inside).is_empty() {
+                return BuildingLook::RuledOut;
+            }
+            // The most specific residential area holds the building: smallest area, then
+            // lowest index.
+            let block_area = containing(&residential_index, inside)
+                .into_iter()
+                .min_by(|&a, &b| {
+                    landuse[a]
+                        .1
+                        .area_m2
+                        .total_cmp(&landuse[b].1.area_m2)
+                        .then(a.cmp(&b))
+                });
+            BuildingLook::Home {
+                judged,
+                inside,
+                footprint_m2: projected.unsigned_area(),
+                levels: rules::levels(&area.tags),
+                block_area,
+            }
+        })
+        .collect();
+
     let mut residents = Residents::default();
     let mut landuse_block: Vec<Option<u32>> = vec![None; landuse.len()];
     let mut grid_cells: Vec<((i64, i64), usize)> = Vec::new();
-    for area in building_areas {
+    for (area, look) in building_areas.into_iter().zip(looks) {
         counts.buildings_read += 1;
-        let Some(judged) = rules::residential_by_tags(&area.tags) else {
-            counts.non_residential += 1;
-            continue;
+        let (judged, inside, footprint_m2, levels, block_area) = match look {
+            BuildingLook::NotResidential => {
+                counts.non_residential += 1;
+                continue;
+            }
+            BuildingLook::Degenerate => {
+                counts
+                    .broken_areas
+                    .skipped
+                    .push(format!("{}: degenerate footprint", area.id));
+                continue;
+            }
+            BuildingLook::RuledOut => {
+                counts.ruled_out_by_landuse += 1;
+                continue;
+            }
+            BuildingLook::Home {
+                judged,
+                inside,
+                footprint_m2,
+                levels,
+                block_area,
+            } => (judged, inside, footprint_m2, levels, block_area),
         };
-        let projected = frame.project(&area.polygon);
-        let Some(inside) = point_inside(&projected) else {
-            counts
-                .broken_areas
-                .skipped
-                .push(format!("{}: degenerate footprint", area.id));
-            continue;
-        };
-        if judged == Judged::Assumed && !containing(&excluding_index, inside).is_empty() {
-            counts.ruled_out_by_landuse += 1;
-            continue;
-        }
         match judged {
             Judged::Tagged => counts.residential_tagged += 1,
             Judged::Assumed => counts.residential_assumed += 1,
         }
-        let footprint_m2 = projected.unsigned_area();
-        let levels = rules::levels(&area.tags);
-        // The most specific residential area holds the building: smallest area, then lowest index.
-        let block_area = containing(&residential_index, inside)
-            .into_iter()
-            .min_by(|&a, &b| {
-                landuse[a]
-                    .1
-                    .area_m2
-                    .total_cmp(&landuse[b].1.area_m2)
-                    .then(a.cmp(&b))
-            });
         let block = match block_area {
             Some(i) => *landuse_block[i].get_or_insert_with(|| {
                 residents.blocks.push(Block {

@@ -1,6 +1,7 @@
 //! Polygons from closed ways and multipolygon relations, in lon/lat degrees.
 
 use geo::{Contains, Coord, LineString, MultiPolygon, Polygon};
+use rayon::prelude::*;
 
 use super::read::{OsmExtract, RawWay};
 use super::{ElementId, ElementKind, Tags};
@@ -29,26 +30,38 @@ pub struct BrokenAreas {
 /// Builds every area of the extract whose tags pass `keep`: closed ways, and multipolygon
 /// relations whose member ways join into closed rings. Areas with missing nodes or rings
 /// that do not close are skipped and listed in the returned [`BrokenAreas`].
-pub fn build_areas(extract: &OsmExtract, keep: impl Fn(&Tags) -> bool) -> (Vec<Area>, BrokenAreas) {
+pub fn build_areas(
+    extract: &OsmExtract,
+    keep: impl Fn(&Tags) -> bool + Sync,
+) -> (Vec<Area>, BrokenAreas) {
     let mut areas = Vec::new();
     let mut broken = BrokenAreas::default();
     let entrance_of = |refs: &[i64]| entrance_on(extract, refs);
 
-    for way in extract.area_ways.iter().filter(|w| keep(&w.tags)) {
-        let id = ElementId::way(way.id);
-        if way.refs.len() < 4 || way.refs.first() != way.refs.last() {
-            continue; // an open way is no area (facility points handle their own open ways)
-        }
-        match ring(extract, &way.refs) {
-            Some(exterior) => areas.push(Area {
-                id,
-                tags: way.tags.clone(),
-                polygon: MultiPolygon(vec![Polygon::new(exterior, vec![])]),
-                entrance: entrance_of(&way.refs),
-            }),
-            None => broken
-                .skipped
-                .push(format!("{id}: a node is missing from the extract")),
+    // Closed ways on every core, kept in file order.
+    let closed: Vec<Result<Area, String>> = extract
+        .area_ways
+        .par_iter()
+        .filter(|w| keep(&w.tags))
+        // an open way is no area (facility points handle their own open ways)
+        .filter(|w| w.refs.len() >= 4 && w.refs.first() == w.refs.last())
+        .map(|way| {
+            let id = ElementId::way(way.id);
+            match ring(extract, &way.refs) {
+                Some(exterior) => Ok(Area {
+                    id,
+                    tags: way.tags.clone(),
+                    polygon: MultiPolygon(vec![Polygon::new(exterior, vec![])]),
+                    entrance: entrance_of(&way.refs),
+                }),
+                None => Err(format!("{id}: a node is missing from the extract")),
+            }
+        })
+        .collect();
+    for area in closed {
+        match area {
+            Ok(area) => areas.push(area),
+            Err(why) => broken.skipped.push(why),
         }
     }
 
