@@ -33,7 +33,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -42,7 +42,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::analysis::units::UnitsSource;
 use crate::config::{CoverageConfig, FacilityInput};
@@ -469,21 +468,7 @@ pub struct Outcome {
 pub type Resolver = dyn Fn(&Job) -> Result<CoverageConfig> + Sync;
 
 fn sha256_hex(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    pipeline::sha256_of(path).map(|(_, hex)| hex)
 }
 
 /// What decides whether a job must run again: tool version, every input file's SHA-256 and

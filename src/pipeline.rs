@@ -38,7 +38,7 @@ use crate::osm::read::read_extract;
 use crate::output::OutputSet;
 use crate::output::geojson::{write_features, write_features_parallel};
 use crate::output::layers;
-use crate::output::map::MapFeature;
+use crate::output::map::{MapFeature, MapSources};
 use crate::output::planner::{CoverageViews, LayersWritten, WrittenLayer, finish_coverage};
 use crate::output::report::CategoryWalks;
 use crate::spatial::elevation::{HillReport, hill_factors, tobler_kmh};
@@ -166,7 +166,8 @@ pub fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-fn sha256_of(path: &Path) -> Result<(u64, String)> {
+/// The length in bytes and hex SHA-256 of the file at `path`, read in 1 MiB pieces.
+pub(crate) fn sha256_of(path: &Path) -> Result<(u64, String)> {
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -215,12 +216,12 @@ struct RenderedLayer {
     map: Vec<MapFeature>,
 }
 
-/// Renders a GeoJSON layer in memory, keeping its features for the map when `for_map`.
+/// Renders a GeoJSON layer in memory, keeping its features when the map draws the layer.
 fn render_layer(
     stem: &'static str,
     features: impl Iterator<Item = (Option<geojson::Geometry>, geojson::JsonObject)>,
-    for_map: bool,
 ) -> std::io::Result<RenderedLayer> {
+    let for_map = MapSources::draws(stem);
     let mut count = 0;
     let mut bytes = Vec::new();
     let mut map = Vec::new();
@@ -888,7 +889,6 @@ fn analyse_profile(
                     render_layer(
                         "blocks",
                         layers::block_features(residents, &stats, &outcomes, bands_min),
-                        true,
                     )
                     .map_err(io("blocks"))?,
                     render_layer(
@@ -900,19 +900,16 @@ fn analyse_profile(
                             bands_min,
                             &population,
                         ),
-                        true,
                     )
                     .map_err(io("facilities"))?,
                     render_layer(
                         "isochrones",
                         layers::isochrone_features(&outcomes, frame, bands_min, &population),
-                        false,
                     )
                     .map_err(io("isochrones"))?,
                     render_layer(
                         "served",
                         layers::served_features(&served, &outcomes, frame, bands_min, &population),
-                        true,
                     )
                     .map_err(io("served"))?,
                     render_layer(
@@ -924,13 +921,11 @@ fn analyse_profile(
                             frame,
                             config.threshold_min(),
                         ),
-                        true,
                     )
                     .map_err(io("gaps"))?,
                     render_layer(
                         "units",
                         layers::unit_features(units, &indicators, bands_min),
-                        true,
                     )
                     .map_err(io("units"))?,
                 ])

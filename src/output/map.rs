@@ -81,6 +81,11 @@ pub struct MapSources {
 }
 
 impl MapSources {
+    /// Whether the map draws the layer `stem`.
+    pub fn draws(stem: &str) -> bool {
+        matches!(stem, "blocks" | "served" | "gaps" | "facilities" | "units")
+    }
+
     /// Keeps the features of the layer `stem` when the map draws it.
     pub fn keep(&mut self, stem: &str, features: Vec<MapFeature>) {
         let kept = match stem {
