@@ -163,49 +163,64 @@ fn level_name(level: UnitLevel) -> &'static str {
 
 /// The scopes of every row: the city, each unit, and "outside" per level when anyone is.
 fn scopes(units: &Units, located: &UnitPlacement) -> Vec<Scope> {
-    let homes_in = |extent: Extent| -> Vec<usize> {
-        (0..located.homes.len())
-            .filter(|&h| extent.holds(located.homes[h]))
-            .collect()
-    };
-    let subdistricts_where = |keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
-        (0..units.units.len())
-            .filter(|&u| units.units[u].level == UnitLevel::Subdistrict && keep(u))
-            .collect()
-    };
+    // One pass over the homes and sub-districts: scanning all homes per unit was quadratic
+    // (1.2 s of 64× Liechtenstein's 704 units and 576k homes went into it).
+    let mut homes_of_unit = vec![Vec::new(); units.units.len()];
+    let mut outside = [Vec::new(), Vec::new()];
+    for (h, &(district, subdistrict)) in located.homes.iter().enumerate() {
+        for (level, unit) in [district, subdistrict].into_iter().enumerate() {
+            match unit {
+                Some(u) => homes_of_unit[u as usize].push(h),
+                None => outside[level].push(h),
+            }
+        }
+    }
+    let mut subdistricts_of_unit = vec![Vec::new(); units.units.len()];
+    let mut all_subdistricts = Vec::new();
+    for (s, unit) in units.units.iter().enumerate() {
+        if unit.level == UnitLevel::Subdistrict {
+            all_subdistricts.push(s);
+            if let Some(d) = located.district_of_unit[s] {
+                subdistricts_of_unit[d as usize].push(s);
+            }
+        }
+    }
     let mut out = vec![Scope {
         unit_id: "city".into(),
         unit_name: "(whole extract)".into(),
         level: "city",
         extent: Extent::City,
-        homes: homes_in(Extent::City),
-        subdistricts: subdistricts_where(&|_| true),
+        homes: (0..located.homes.len()).collect(),
+        subdistricts: all_subdistricts,
     }];
-    for (u, unit) in units.units.iter().enumerate() {
-        let extent = Extent::Unit(unit.level, u as u32);
+    for ((u, unit), (homes, subdistricts)) in units
+        .units
+        .iter()
+        .enumerate()
+        .zip(homes_of_unit.into_iter().zip(subdistricts_of_unit))
+    {
         out.push(Scope {
             unit_id: unit.id.clone(),
             unit_name: unit.name.clone(),
             level: level_name(unit.level),
-            extent,
-            homes: homes_in(extent),
+            extent: Extent::Unit(unit.level, u as u32),
+            homes,
             subdistricts: match unit.level {
-                UnitLevel::District => {
-                    subdistricts_where(&|s| located.district_of_unit[s] == Some(u as u32))
-                }
+                UnitLevel::District => subdistricts,
                 UnitLevel::Subdistrict => Vec::new(),
             },
         });
     }
-    for level in [UnitLevel::District, UnitLevel::Subdistrict] {
-        let extent = Extent::Outside(level);
-        let homes = homes_in(extent);
+    for (level, homes) in [UnitLevel::District, UnitLevel::Subdistrict]
+        .into_iter()
+        .zip(outside)
+    {
         if units.units.iter().any(|u| u.level == level) && !homes.is_empty() {
             out.push(Scope {
                 unit_id: "outside".into(),
                 unit_name: format!("(outside every {})", level_name(level)),
                 level: level_name(level),
-                extent,
+                extent: Extent::Outside(level),
                 homes,
                 subdistricts: Vec::new(),
             });
