@@ -18,6 +18,12 @@ use fifteen::graph::{Profile, WalkProfile};
 use fifteen::output::planner::LayerFormat;
 use fifteen::{Error, pipeline};
 
+/// mimalloc instead of glibc's malloc: allocation and freeing were about a sixth of the CPU
+/// of a 16× tiled Liechtenstein run (features, rings and GeoJSON properties are built and
+/// dropped by the million on every core).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "fifteen",
