@@ -87,6 +87,9 @@ pub struct CoverageConfig {
     pub population_layer: Option<(PathBuf, String)>,
     /// File format of the layers (`--format`).
     pub layer_format: crate::output::planner::LayerFormat,
+    /// Run even when a category has no facility (every home then counts as uncovered), as
+    /// `site` does to place a category's first facilities; otherwise that is a data error.
+    pub allow_empty_category: bool,
 }
 
 impl CoverageConfig {
@@ -108,6 +111,7 @@ impl CoverageConfig {
             population_layer: None,
             layer_format: crate::output::planner::LayerFormat::Geojson,
             extra_facilities: Vec::new(),
+            allow_empty_category: false,
             facility_crs: crate::facilities::crs::FacilityCrs::Wgs84,
             area_buffer_m: crate::analysis::service_area::DEFAULT_AREA_BUFFER_M,
             area_cell_m: crate::analysis::service_area::DEFAULT_AREA_CELL_M,

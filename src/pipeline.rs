@@ -262,7 +262,8 @@ fn extent_around(points: &[Coord<f64>], pad_m: f64) -> Rect<f64> {
     Rect::new(lo - pad, hi + pad)
 }
 
-/// Facilities of each category, from OSM or from the register.
+/// Facilities of each category, from OSM or from the register: every category the
+/// configuration names, empty ones included ([`check_no_empty_category`] decides on those).
 fn gather_facilities(
     config: &CoverageConfig,
     register: Option<Vec<Facility>>,
@@ -271,38 +272,15 @@ fn gather_facilities(
     match (&config.facilities, register) {
         (FacilityInput::Osm(categories), _) => {
             let found = facilities_from_osm(extract, categories);
-            let named: Vec<(String, Vec<Facility>)> = categories
+            Ok(categories
                 .iter()
                 .map(|c| c.name.clone())
                 .zip(found)
-                .collect();
-            if let Some((name, _)) = named.iter().find(|(_, f)| f.is_empty()) {
-                let category = categories
-                    .iter()
-                    .find(|c| &c.name == name)
-                    .expect("named above");
-                let tags: Vec<String> = category
-                    .tags
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                return Err(Error::data(
-                    &config.input,
-                    format!(
-                        "no facility of category {name:?} ({}) in the extract",
-                        tags.join(", ")
-                    ),
-                ));
-            }
-            Ok(named)
+                .collect())
         }
-        (
-            FacilityInput::Register {
-                path, categories, ..
-            },
-            Some(rows),
-        ) => {
-            let mut named: Vec<(String, Vec<Facility>)> = Vec::new();
+        (FacilityInput::Register { categories, .. }, Some(rows)) => {
+            let mut named: Vec<(String, Vec<Facility>)> =
+                categories.iter().map(|c| (c.clone(), Vec::new())).collect();
             for f in rows {
                 if !categories.is_empty() && !categories.contains(&f.category) {
                     continue;
@@ -312,21 +290,43 @@ fn gather_facilities(
                     None => named.push((f.category.clone(), vec![f])),
                 }
             }
-            if let Some(missing) = categories
-                .iter()
-                .find(|c| !named.iter().any(|(n, _)| n == *c))
-            {
-                return Err(Error::data(
-                    path,
-                    format!("no facility of category {missing:?} in the register"),
-                ));
-            }
             Ok(named)
         }
         (FacilityInput::Register { .. }, None) => {
             unreachable!("the register is read before the extract")
         }
     }
+}
+
+/// A category with no facility is a data error (most often a mistyped tag or category),
+/// unless the configuration allows it (siting the first facilities of a category).
+fn check_no_empty_category(
+    config: &CoverageConfig,
+    categories: &[(String, Vec<Facility>)],
+) -> Result<()> {
+    let Some((name, _)) = categories.iter().find(|(_, f)| f.is_empty()) else {
+        return Ok(());
+    };
+    Err(match &config.facilities {
+        FacilityInput::Osm(osm) => {
+            let tags: Vec<String> = osm
+                .iter()
+                .filter(|c| &c.name == name)
+                .flat_map(|c| c.tags.iter().map(|(k, v)| format!("{k}={v}")))
+                .collect();
+            Error::data(
+                &config.input,
+                format!(
+                    "no facility of category {name:?} ({}) in the extract",
+                    tags.join(", ")
+                ),
+            )
+        }
+        FacilityInput::Register { path, .. } => Error::data(
+            path,
+            format!("no facility of category {name:?} in the register"),
+        ),
+    })
 }
 
 /// What every job builds before it analyses: the network, the homes and the facilities,
@@ -457,6 +457,9 @@ pub fn prepare(
             Some((_, list)) => list.push(extra.clone()),
             None => categories.push((extra.category.clone(), vec![extra.clone()])),
         }
+    }
+    if !config.allow_empty_category {
+        check_no_empty_category(config, &categories)?;
     }
     let mut compound_counts = compounds.counts;
     let island_max_m = ISLAND_MAX_M;
@@ -837,10 +840,12 @@ fn analyse_profile(
                     .bands_min
                     .iter()
                     .map(|&b| {
+                        // + 0.0: an empty f64 sum is -0.0
                         let within: f64 = (0..homes.len())
                             .filter(|&h| c.minutes(h).is_some_and(|m| m <= b))
                             .map(|h| population[h])
-                            .sum();
+                            .sum::<f64>()
+                            + 0.0;
                         let share = if total_population > 0.0 {
                             within / total_population
                         } else {
@@ -1000,7 +1005,7 @@ fn analyse_profile(
             "blocks": residents.blocks.len(),
             "population": (total_population * 10.0).round() / 10.0,
             "buildings_unsnapped": unsnapped_homes.len(),
-            "population_unsnapped": (unsnapped_homes.iter().map(|&h| population[h]).sum::<f64>() * 10.0).round() / 10.0,
+            "population_unsnapped": (unsnapped_homes.iter().map(|&h| population[h]).sum::<f64>() * 10.0).round() / 10.0 + 0.0,
             "buildings_on_islands": island_homes,
             "population_layer": population_counts,
         },

@@ -288,6 +288,78 @@ fn greedy_trap_picks_by_hand_and_exact_finds_the_optimum() {
     assert_eq!(p["tags"]["building"], "public");
 }
 
+/// The trap's map with a category none of its elements carries (no school): every house
+/// starts uncovered. By hand: M reaches the inner eight, L and R the six of their group,
+/// nothing the houses at 300 and 500 m. Greedy takes M, then L (tie with R, lower id),
+/// then R: 0 → 8 → 10 → 12 of 14. `coverage` refuses the same category (bad data).
+#[test]
+fn a_category_without_facilities_is_sited_from_scratch() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trap(dir.path());
+    let out = dir.path().join("out");
+    let flags = [
+        "--category",
+        "school",
+        "--candidates",
+        "public-buildings",
+        "--add",
+        "3",
+        "--exact",
+    ];
+    site_ok(&t.pbf, &out, &flags);
+    assert_eq!(site_ids(&out), [t.m.clone(), t.l.clone(), t.r.clone()]);
+    let rows = curve(&out);
+    let hp = t.house_population;
+    assert_eq!(num(&rows[0], "covered_population"), 0.0);
+    assert_eq!(num(&rows[0], "covered_share"), 0.0);
+    for (row, houses) in rows[1..].iter().zip([8.0, 2.0, 2.0]) {
+        assert!(near(num(row, "marginal_residents"), houses * hp), "{row:?}");
+    }
+    assert!(near(num(&rows[3], "covered_share"), 12.0 / 14.0));
+    check_consistency(&out, "school");
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["counts"]["existing_facilities"], 0);
+    let two = &summary["exact"][1];
+    assert!(near(two["optimum"].as_f64().unwrap(), 12.0 * hp));
+    assert_eq!(two["optimal_sites"], serde_json::json!([t.l, t.r]));
+
+    // a target of 0 is met before any site: after/ is a coverage run with no facility
+    let none = dir.path().join("none");
+    site_ok(
+        &t.pbf,
+        &none,
+        &["--category", "school", "--target-share", "0"],
+    );
+    assert!(site_ids(&none).is_empty());
+    check_consistency(&none, "school");
+    let after = read_json(&none.join("after/summary.json"));
+    assert_eq!(after["coverage"]["school"]["facilities"], 0);
+    let text = std::fs::read_to_string(none.join("after/summary.json")).unwrap();
+    let negative_zeros: Vec<&str> = text.lines().filter(|l| l.contains("-0.0")).collect();
+    assert!(
+        negative_zeros.is_empty(),
+        "empty sums print as -0.0: {negative_zeros:?}"
+    );
+    assert!(read_features(&none.join("after/facilities.geojson")).is_empty());
+    assert_eq!(
+        read_features(&none.join("after/buildings.geojson")).len(),
+        14
+    );
+
+    let refused = common::run(
+        "coverage",
+        vec![
+            OsString::from(&t.pbf),
+            "--category".into(),
+            "school".into(),
+            "--out".into(),
+            dir.path().join("cov").into(),
+        ],
+    );
+    assert_eq!(refused.code, Some(1), "stderr:\n{}", refused.stderr);
+    assert!(refused.stderr.contains("no facility"), "{}", refused.stderr);
+}
+
 #[test]
 fn target_share_stops_as_soon_as_it_is_reached() {
     let dir = tempfile::tempdir().unwrap();

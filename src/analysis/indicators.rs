@@ -111,6 +111,11 @@ pub fn locate_all(
     }
 }
 
+/// Σ `values`, in order; 0.0 when empty (an empty `f64` sum is -0.0, which JSON keeps).
+fn sum(values: impl Iterator<Item = f64>) -> f64 {
+    values.sum::<f64>() + 0.0
+}
+
 /// Lower and upper bounds decide a target: met, missed, or `None` when unknowns straddle it.
 fn verdict(lower: f64, upper: f64, target: f64) -> Option<bool> {
     if lower >= target {
@@ -258,16 +263,15 @@ pub fn indicators(
             if unknown { None } else { Some(false) }
         };
         for scope in &scopes {
-            let total: f64 = scope.homes.iter().map(|&h| pop(h)).sum();
+            let total = sum(scope.homes.iter().map(|&h| pop(h)));
             let covered_share: Vec<f64> = bands_min
                 .iter()
                 .map(|&b| {
-                    let covered: f64 = scope
+                    let covered = sum(scope
                         .homes
                         .iter()
                         .filter(|&&h| outcome.minutes(h).is_some_and(|m| m <= b))
-                        .map(|&h| pop(h))
-                        .sum();
+                        .map(|&h| pop(h)));
                     if total > 0.0 { covered / total } else { 0.0 }
                 })
                 .collect();
@@ -275,21 +279,16 @@ pub fn indicators(
                 .filter(|&f| scope.extent.holds(located.facilities[c][f]))
                 .collect();
             let places_where = |want: Option<bool>| -> f64 {
-                inside
+                sum(inside
                     .iter()
                     .filter(|&&f| outcome.facilities[f].affordable == want)
-                    .map(|&f| outcome.places[f])
-                    .sum()
+                    .map(|&f| outcome.places[f]))
             };
-            let places: f64 = inside.iter().map(|&f| outcome.places[f]).sum();
+            let places = sum(inside.iter().map(|&f| outcome.places[f]));
             let (affordable_places, unknown_places) =
                 (places_where(Some(true)), places_where(None));
             let per_1000 = |v: f64| (total > 0.0).then(|| v / total * 1000.0);
-            let access_total: f64 = scope
-                .homes
-                .iter()
-                .map(|&h| pop(h) * outcome.access[h])
-                .sum();
+            let access_total = sum(scope.homes.iter().map(|&h| pop(h) * outcome.access[h]));
             let sub_share = (!scope.subdistricts.is_empty()).then(|| {
                 let verdicts: Vec<Option<bool>> = scope
                     .subdistricts

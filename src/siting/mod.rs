@@ -323,7 +323,7 @@ fn reduce_by_membership(sets: &CoverSets, elements: usize) -> (CoverSets, Vec<Ve
 
 fn round_to(v: f64, decimals: i32) -> f64 {
     let f = 10f64.powi(decimals);
-    (v * f).round() / f
+    (v * f).round() / f + 0.0 // + 0.0 turns the -0.0 of an empty sum into 0
 }
 
 /// Runs the whole `site` job and writes its outputs into `config.coverage.out_dir`, the
@@ -351,7 +351,12 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
             "site places sites for one walking profile: give --profile once".into(),
         ));
     }
-    let cov = &config.coverage;
+    // A category with no facility yet is where siting matters most: every home starts
+    // uncovered and the first sites are chosen from the candidates alone.
+    let cov = &CoverageConfig {
+        allow_empty_category: true,
+        ..config.coverage.clone()
+    };
     let mut stages = Stages::default();
     let mut outputs = OutputSet::new(&cov.out_dir)?;
     let prepared = prepare(cov, &mut stages, log)?;
