@@ -90,6 +90,9 @@ pub struct CoverageConfig {
     /// Run even when a category has no facility (every home then counts as uncovered), as
     /// `site` does to place a category's first facilities; otherwise that is a data error.
     pub allow_empty_category: bool,
+    /// Elements the reader keeps besides the facility categories' (the tags of `site`'s
+    /// candidates); they are not facilities.
+    pub read_also: Vec<crate::facilities::categories::Category>,
 }
 
 impl CoverageConfig {
@@ -112,6 +115,7 @@ impl CoverageConfig {
             layer_format: crate::output::planner::LayerFormat::Geojson,
             extra_facilities: Vec::new(),
             allow_empty_category: false,
+            read_also: Vec::new(),
             facility_crs: crate::facilities::crs::FacilityCrs::Wgs84,
             area_buffer_m: crate::analysis::service_area::DEFAULT_AREA_BUFFER_M,
             area_cell_m: crate::analysis::service_area::DEFAULT_AREA_CELL_M,

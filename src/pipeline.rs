@@ -402,10 +402,11 @@ pub fn prepare(
         })?),
         None => None,
     };
-    let osm_categories = match &config.facilities {
+    let mut osm_categories = match &config.facilities {
         FacilityInput::Osm(c) => c.clone(),
         FacilityInput::Register { .. } => Vec::new(),
     };
+    osm_categories.extend(config.read_also.iter().cloned());
 
     let (extract, input_hash) = stages.run("read", log, || {
         std::thread::scope(|s| {

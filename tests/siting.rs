@@ -206,6 +206,12 @@ struct Trap {
 }
 
 fn trap(dir: &Path) -> Trap {
+    trap_with(dir, false)
+}
+
+/// The trap with L mapped as a node (`amenity=community_centre`) and R as an area without
+/// `building=*` (`amenity=townhall`), at the same places: the same walks, the same answers.
+fn trap_with(dir: &Path, l_node_r_area: bool) -> Trap {
     let mut map = Map::default();
     let k = map.node(0.0, 10.0, &[("amenity", "kindergarten")]);
     let _ = k;
@@ -219,9 +225,24 @@ fn trap(dir: &Path) -> Trap {
     ] {
         map.square(x, -20.0, 10.0, &[("building", "house")]);
     }
-    let l = map.square(2150.0, 30.0, 20.0, &[("building", "public"), ("name", "L")]);
+    // created in the order L, M, R: their ids sort the same way
+    let l = if l_node_r_area {
+        let l = map.node(
+            2150.0,
+            30.0,
+            &[("amenity", "community_centre"), ("name", "L")],
+        );
+        format!("node/{l}")
+    } else {
+        map.square(2150.0, 30.0, 20.0, &[("building", "public"), ("name", "L")])
+    };
     let m = map.square(3200.0, 30.0, 20.0, &[("building", "public"), ("name", "M")]);
-    let r = map.square(4250.0, 30.0, 20.0, &[("building", "public"), ("name", "R")]);
+    let r_tags = if l_node_r_area {
+        [("amenity", "townhall"), ("name", "R")]
+    } else {
+        [("building", "public"), ("name", "R")]
+    };
+    let r = map.square(4250.0, 30.0, 20.0, &r_tags);
     let pbf = dir.join("trap.osm.pbf");
     map.write(&pbf);
     Trap {
@@ -358,6 +379,45 @@ fn a_category_without_facilities_is_sited_from_scratch() {
     );
     assert_eq!(refused.code, Some(1), "stderr:\n{}", refused.stderr);
     assert!(refused.stderr.contains("no facility"), "{}", refused.stderr);
+}
+
+/// Candidates mapped as a node and as an area without `building=*` are placed as
+/// facilities are and chosen exactly as the buildings were: M, then L (`node/…` sorts
+/// before `way/…`, as the tie-break on ids wants).
+#[test]
+fn tagged_nodes_and_areas_are_candidates() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trap_with(dir.path(), true);
+    assert!(t.l.starts_with("node/") && t.r.starts_with("way/"));
+    let out = dir.path().join("out");
+    let flags = [
+        "--category",
+        "childcare",
+        "--candidates",
+        "public-buildings",
+        "--add",
+        "2",
+        "--exact",
+    ];
+    site_ok(&t.pbf, &out, &flags);
+    assert_eq!(site_ids(&out), [t.m.clone(), t.l.clone()]);
+    let rows = curve(&out);
+    let hp = t.house_population;
+    assert!(near(num(&rows[1], "marginal_residents"), 8.0 * hp));
+    assert!(near(num(&rows[2], "marginal_residents"), 2.0 * hp));
+    check_consistency(&out, "childcare");
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["candidates"]["kept"], 3);
+    assert_eq!(
+        summary["exact"][1]["optimal_sites"],
+        serde_json::json!([t.l, t.r])
+    );
+    let sites = read_features(&out.join("sites.geojson"));
+    assert_eq!(sites[1]["properties"]["name"], "L");
+    assert_eq!(
+        sites[1]["properties"]["tags"]["amenity"],
+        "community_centre"
+    );
 }
 
 #[test]

@@ -7,23 +7,18 @@ use crate::osm::areas::build_areas;
 use crate::osm::read::OsmExtract;
 use crate::osm::{ElementId, Tags, tag};
 
-fn facility(
-    id: ElementId,
-    tags: &Tags,
-    category: &Category,
-    (lon, lat): (f64, f64),
-) -> (ElementId, Facility) {
-    let facility = Facility {
-        id: id.to_string(),
+fn facility(element: TaggedElement, category: &Category) -> Facility {
+    let tags = &element.tags;
+    Facility {
+        id: element.id.to_string(),
         name: tag(tags, "name").map(str::to_string),
         category: category.name.clone(),
-        lon,
-        lat,
+        lon: element.lon,
+        lat: element.lat,
         source: FacilitySource::Osm,
         capacity: tag(tags, "capacity").and_then(|c| c.trim().parse().ok()),
         affordable: affordable_proxy(tags),
-    };
-    (id, facility)
+    }
 }
 
 /// `operator:type` values taken as the affordable (public, subsidised) tier.
@@ -44,11 +39,31 @@ pub fn affordable_proxy(tags: &Tags) -> Option<bool> {
     }
 }
 
-/// The facilities of each category (same order as `categories`): tagged nodes; closed ways
-/// and multipolygons at a point inside them; open ways at their middle node. Within a
-/// category: nodes, then ways, then relations, each by id.
-pub fn facilities_from_osm(extract: &OsmExtract, categories: &[Category]) -> Vec<Vec<Facility>> {
+/// An OSM element carrying a category's tags, placed at one point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaggedElement {
+    /// `node/…`, `way/…` or `relation/…`.
+    pub id: ElementId,
+    /// Its tags.
+    pub tags: Tags,
+    /// Longitude of its point, degrees.
+    pub lon: f64,
+    /// Latitude of its point, degrees.
+    pub lat: f64,
+}
+
+/// The elements of each category (same order as `categories`) the reader kept: tagged
+/// nodes where they are; closed ways and multipolygons at a point inside them; open ways at
+/// their middle node. Within a category: nodes, then ways, then relations, each by id.
+/// The reader keeps only the elements of the categories it was given.
+pub fn tagged_elements(extract: &OsmExtract, categories: &[Category]) -> Vec<Vec<TaggedElement>> {
     let (areas, _) = build_areas(extract, |tags| categories.iter().any(|c| c.matches(tags)));
+    let element = |id, tags: &Tags, (lon, lat)| TaggedElement {
+        id,
+        tags: tags.clone(),
+        lon,
+        lat,
+    };
     categories
         .iter()
         .map(|category| {
@@ -56,27 +71,41 @@ pub fn facilities_from_osm(extract: &OsmExtract, categories: &[Category]) -> Vec
                 .facility_nodes
                 .iter()
                 .filter(|n| category.matches(&n.tags))
-                .map(|n| facility(ElementId::node(n.id), &n.tags, category, (n.lon, n.lat)));
+                .map(|n| element(ElementId::node(n.id), &n.tags, (n.lon, n.lat)));
             let open_ways = extract
                 .area_ways
                 .iter()
                 .filter(|w| w.refs.first() != w.refs.last() && category.matches(&w.tags))
                 .filter_map(|w| {
                     let middle = extract.nodes.get(w.refs[w.refs.len() / 2])?;
-                    Some(facility(ElementId::way(w.id), &w.tags, category, middle))
+                    Some(element(ElementId::way(w.id), &w.tags, middle))
                 });
-            let mut found: Vec<(ElementId, Facility)> = nodes.chain(open_ways).collect();
+            let mut found: Vec<TaggedElement> = nodes.chain(open_ways).collect();
             found.extend(
                 areas
                     .iter()
                     .filter(|a| category.matches(&a.tags))
                     .filter_map(|a| {
                         let p = point_inside(&a.polygon)?;
-                        Some(facility(a.id, &a.tags, category, (p.x, p.y)))
+                        Some(element(a.id, &a.tags, (p.x, p.y)))
                     }),
             );
-            found.sort_by_key(|(id, _)| *id);
-            found.into_iter().map(|(_, f)| f).collect()
+            found.sort_by_key(|e| e.id);
+            found
+        })
+        .collect()
+}
+
+/// The facilities of each category (same order as `categories`): its [`tagged_elements`].
+pub fn facilities_from_osm(extract: &OsmExtract, categories: &[Category]) -> Vec<Vec<Facility>> {
+    tagged_elements(extract, categories)
+        .into_iter()
+        .zip(categories)
+        .map(|(elements, category)| {
+            elements
+                .into_iter()
+                .map(|e| facility(e, category))
+                .collect()
         })
         .collect()
 }

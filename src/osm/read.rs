@@ -196,7 +196,8 @@ fn wanted_area(tags: &[(String, String)], categories: &[Category]) -> bool {
 }
 
 /// Reads the extract at `path`, keeping walkable ways, residents' buildings and landuse, and
-/// facilities of `categories` (pass none when facilities come from a register).
+/// the elements tagged as one of `categories` (facilities, and `site`'s tagged candidates;
+/// none when facilities come from a register and no candidates are tagged).
 ///
 /// Elements may come in any order (the result is the same as for the sorted file); an id that
 /// occurs twice for the same kind of element is an error.

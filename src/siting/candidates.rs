@@ -1,19 +1,20 @@
-//! Candidate sites: network points on a lattice over where people live, buildings whose tags
-//! the planner names, or the planner's own file of points.
+//! Candidate sites: network points on a lattice over where people live, OSM elements whose
+//! tags the planner names (buildings, nodes, areas), or the planner's own file of points.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use geo::{BoundingRect, Contains, Coord};
 
-use crate::analysis::residents::{BlockSource, Residents, point_inside};
+use crate::analysis::residents::{BlockSource, Residents};
 use crate::analysis::service_area::point_along;
 use crate::config::ISLAND_MAX_M;
 use crate::error::Result;
+use crate::facilities::categories::Category;
+use crate::facilities::osm::tagged_elements;
 use crate::facilities::register::read_register;
 use crate::graph::{EdgeAccess, WalkGraph};
 use crate::osm::Tags;
-use crate::osm::areas::build_areas;
 use crate::osm::read::OsmExtract;
 use crate::spatial::{EdgeIndex, LocalFrame};
 
@@ -62,6 +63,17 @@ impl CandidateSource {
         }
     }
 
+    /// The tags the reader must keep elements of for this source (`None`: it reads none).
+    pub fn read_as(&self) -> Option<Category> {
+        match self {
+            CandidateSource::Tags { name, tags } => Some(Category {
+                name: name.clone(),
+                tags: tags.clone(),
+            }),
+            CandidateSource::Grid | CandidateSource::File(_) => None,
+        }
+    }
+
     /// The label of this source in outputs: `grid`, the tag set's name, or `file`.
     pub fn label(&self) -> String {
         match self {
@@ -75,7 +87,7 @@ impl CandidateSource {
 /// One candidate site, before snapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    /// Stable id: `grid100m/X_Y` (lattice cell), `way/1` / `relation/2` (OSM building), or
+    /// Stable id: `grid100m/X_Y` (lattice cell), `node/1` / `way/2` / `relation/3` (OSM), or
     /// the file's id (`row/N` when it has no id column).
     pub id: String,
     /// Label of the source it came from ([`CandidateSource::label`]).
@@ -188,31 +200,28 @@ pub fn grid_candidates(
     (out, counts)
 }
 
-/// Candidates from building outlines (closed ways and multipolygons the reader kept: those
-/// tagged `building=*`) carrying any of `tags`, at a point inside each, by element id.
+/// Candidates from the elements carrying any of `tags`, placed as facilities are (nodes
+/// where they are, areas at a point inside, open ways at their middle node), by element id.
+/// The reader must have kept them: [`CandidateSource::read_as`] names what to ask it for.
 pub fn tagged_candidates(
     extract: &OsmExtract,
     label: &str,
     tags: &[(String, String)],
 ) -> Vec<Candidate> {
-    let wanted = |t: &Tags| {
-        t.iter()
-            .any(|(k, v)| tags.iter().any(|(wk, wv)| wk == k && wv == v))
+    let category = Category {
+        name: label.to_string(),
+        tags: tags.to_vec(),
     };
-    let (mut areas, _) = build_areas(extract, wanted);
-    areas.sort_by_key(|a| a.id);
-    areas
+    tagged_elements(extract, &[category])
         .into_iter()
-        .filter_map(|a| {
-            let p = point_inside(&a.polygon)?;
-            Some(Candidate {
-                id: a.id.to_string(),
-                source: label.to_string(),
-                name: crate::osm::tag(&a.tags, "name").map(str::to_string),
-                lon: p.x,
-                lat: p.y,
-                tags: a.tags,
-            })
+        .flatten()
+        .map(|e| Candidate {
+            id: e.id.to_string(),
+            source: label.to_string(),
+            name: crate::osm::tag(&e.tags, "name").map(str::to_string),
+            lon: e.lon,
+            lat: e.lat,
+            tags: e.tags,
         })
         .collect()
 }

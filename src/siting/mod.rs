@@ -353,8 +353,14 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
     }
     // A category with no facility yet is where siting matters most: every home starts
     // uncovered and the first sites are chosen from the candidates alone.
+    // Tagged candidates are read with the extract.
     let cov = &CoverageConfig {
         allow_empty_category: true,
+        read_also: config
+            .candidates
+            .iter()
+            .filter_map(CandidateSource::read_as)
+            .collect(),
         ..config.coverage.clone()
     };
     let mut stages = Stages::default();
