@@ -91,7 +91,8 @@ pub struct CoverageConfig {
     /// `site` does to place a category's first facilities; otherwise that is a data error.
     pub allow_empty_category: bool,
     /// Elements the reader keeps besides the facility categories' (the tags of `site`'s
-    /// candidates); they are not facilities.
+    /// candidates); they are not facilities. Like facilities' areas, their ways count
+    /// towards the extract's bounds (the local frame) and are not read as walls.
     pub read_also: Vec<crate::facilities::categories::Category>,
 }
 

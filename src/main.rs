@@ -21,6 +21,7 @@ use fifteen::{Error, pipeline};
 /// mimalloc instead of glibc's malloc: allocation and freeing were about a sixth of the CPU
 /// of a 16× tiled Liechtenstein run (features, rings and GeoJSON properties are built and
 /// dropped by the million on every core).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -220,7 +221,8 @@ struct SiteArgs {
     /// repeatable. Default: grid (unless --candidate-tags is given).
     #[arg(long = "candidates", value_name = "grid|public-buildings|FILE")]
     candidates: Vec<String>,
-    /// Candidate buildings by OSM tags, 'key=value,key=value' (any one matches).
+    /// Candidate OSM elements (nodes, buildings, other areas) by tags, 'key=value,key=value'
+    /// (any one matches).
     #[arg(long, value_name = "k=v,...")]
     candidate_tags: Option<String>,
     /// Lattice spacing of grid candidates, metres.

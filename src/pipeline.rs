@@ -279,8 +279,12 @@ fn gather_facilities(
                 .collect())
         }
         (FacilityInput::Register { categories, .. }, Some(rows)) => {
-            let mut named: Vec<(String, Vec<Facility>)> =
-                categories.iter().map(|c| (c.clone(), Vec::new())).collect();
+            let mut named: Vec<(String, Vec<Facility>)> = Vec::new();
+            for c in categories {
+                if !named.iter().any(|(n, _)| n == c) {
+                    named.push((c.clone(), Vec::new()));
+                }
+            }
             for f in rows {
                 if !categories.is_empty() && !categories.contains(&f.category) {
                     continue;
@@ -564,7 +568,8 @@ fn profile_json(profile: &WalkProfile, costs: &WalkCosts) -> serde_json::Value {
 ///
 /// # Errors
 /// [`Error::Data`] for unusable input (corrupt extract, no walkable way, no facility of a
-/// category, a bad register row); [`Error::Io`] when the output folder cannot be written.
+/// category unless [`CoverageConfig::allow_empty_category`], a bad register row);
+/// [`Error::Io`] when the output folder cannot be written.
 pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<CoverageReport> {
     let mut stages = Stages::default();
     let mut outputs = OutputSet::new(&config.out_dir)?;
@@ -806,7 +811,7 @@ fn analyse_profile(
         )
     });
 
-    let total_population: f64 = population.iter().sum();
+    let total_population: f64 = population.iter().sum::<f64>() + 0.0; // not -0.0 when empty
     let coverage: Vec<CategoryCoverage> = outcomes
         .iter()
         .map(|c| {

@@ -205,6 +205,20 @@ fn register_with_a_bad_row() {
     );
 }
 
+/// A register with no row of the asked category: the message names the register.
+#[test]
+fn register_without_the_category() {
+    let csv = "id,name,lon,lat,category\na,Pharmacy A,103.853,1.283,pharmacy\n";
+    let (_dir, register) = file_with("register.csv", csv.as_bytes());
+    let flags = ["--facilities", &display(&register), "--category", "grocery"];
+    assert_fails_cleanly(
+        "register without the category",
+        &args(osm("bayfront_singapore.osm.pbf"), &flags),
+        BAD_DATA,
+        &[&display(&register), "no facility", "grocery"],
+    );
+}
+
 /// A register path that does not exist is an environment problem (exit 2).
 #[test]
 fn nonexistent_register() {

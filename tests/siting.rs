@@ -331,8 +331,8 @@ fn a_category_without_facilities_is_sited_from_scratch() {
     assert_eq!(site_ids(&out), [t.m.clone(), t.l.clone(), t.r.clone()]);
     let rows = curve(&out);
     let hp = t.house_population;
-    assert_eq!(num(&rows[0], "covered_population"), 0.0);
-    assert_eq!(num(&rows[0], "covered_share"), 0.0);
+    assert_eq!(rows[0]["covered_population"], "0");
+    assert_eq!(rows[0]["covered_share"], "0");
     for (row, houses) in rows[1..].iter().zip([8.0, 2.0, 2.0]) {
         assert!(near(num(row, "marginal_residents"), houses * hp), "{row:?}");
     }
@@ -361,6 +361,8 @@ fn a_category_without_facilities_is_sited_from_scratch() {
         negative_zeros.is_empty(),
         "empty sums print as -0.0: {negative_zeros:?}"
     );
+    let indicators = std::fs::read_to_string(none.join("after/indicators.csv")).unwrap();
+    assert!(!indicators.contains(",-0"), "{indicators}");
     assert!(read_features(&none.join("after/facilities.geojson")).is_empty());
     assert_eq!(
         read_features(&none.join("after/buildings.geojson")).len(),

@@ -39,7 +39,8 @@ pub const DEFAULT_SPACING_M: f64 = 100.0;
 pub enum CandidateSource {
     /// One network point per lattice cell over where people live.
     Grid,
-    /// Building outlines carrying any of `tags`; `name` is the source's label in outputs
+    /// OSM elements (nodes, buildings, other areas) carrying any of `tags`, placed as
+    /// facilities are; `name` is the source's label in outputs
     /// (`public-buildings` for the preset, `tags` for `--candidate-tags`).
     Tags {
         /// Label in outputs.

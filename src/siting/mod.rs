@@ -1,10 +1,11 @@
 //! The `site` job: where the next facilities should go, and how many are needed.
 //!
 //! 1. [`crate::pipeline::prepare`] reads the extract, builds the network, finds the homes and
-//!    the existing facilities of the one category, all snapped; the existing facilities stay.
+//!    the existing facilities of the one category (there may be none), all snapped; the
+//!    existing facilities stay.
 //! 2. One multi-source search finds the homes already within the threshold; they are left out
 //!    of every gain.
-//! 3. Candidates come from a lattice of network points, tagged buildings and/or a file
+//! 3. Candidates come from a lattice of network points, tagged OSM elements and/or a file
 //!    ([`candidates`]); those that cannot be snapped or land on an island are reported and
 //!    left out.
 //! 4. Each candidate's coverage set (the homes within the threshold of it) comes from one
@@ -65,7 +66,8 @@ pub struct CapacityModel {
 pub struct SiteConfig {
     /// The coverage run it builds on: input, output folder, the one category's existing
     /// facilities, threshold, speed, snapping, population model. Its `extra_facilities`
-    /// count as existing facilities.
+    /// count as existing facilities. `site` runs it with `allow_empty_category` (there may
+    /// be no facility yet) and adds its tagged candidates' tags to `read_also`.
     pub coverage: CoverageConfig,
     /// Candidate sources, in order (ids must be unique across them).
     pub candidates: Vec<CandidateSource>,
@@ -352,14 +354,17 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
         ));
     }
     // A category with no facility yet is where siting matters most: every home starts
-    // uncovered and the first sites are chosen from the candidates alone.
-    // Tagged candidates are read with the extract.
+    // uncovered and the first sites are chosen from the candidates alone. Tagged candidates
+    // are read with the extract.
     let cov = &CoverageConfig {
         allow_empty_category: true,
-        read_also: config
-            .candidates
-            .iter()
-            .filter_map(CandidateSource::read_as)
+        read_also: (config.coverage.read_also.iter().cloned())
+            .chain(
+                config
+                    .candidates
+                    .iter()
+                    .filter_map(CandidateSource::read_as),
+            )
             .collect(),
         ..config.coverage.clone()
     };
@@ -372,6 +377,12 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
         .position(|(name, _)| *name == category)
         .expect("prepare gathers the configured category");
     let existing = &prepared.categories[position].1;
+    if existing.is_empty() {
+        // not an error here, but a mistyped tag or category also ends up here
+        log(&format!(
+            "warning: no facility of category {category:?} yet: every home starts uncovered"
+        ));
+    }
     let existing_placements = &prepared.facility_placements[position];
     let routing = Routing {
         threshold_s: cov.threshold_min() * 60.0,
@@ -384,7 +395,7 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
     let profile = cov.profiles[0];
     let costs = all_costs.swap_remove(0);
     let population: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
-    let total_population: f64 = population.iter().sum();
+    let total_population: f64 = population.iter().sum::<f64>() + 0.0; // not -0.0 when empty
     let share_of = |p: f64| {
         if total_population > 0.0 {
             p / total_population
