@@ -126,6 +126,8 @@ fn sample_town_layers_styles_and_projects_open_in_qgis() {
     );
 }
 
+/// Liechtenstein with bands 10 and 20, and with three categories (a legend group each,
+/// filtered and styled per category).
 #[test]
 fn liechtenstein_with_its_own_bands_opens_in_qgis() {
     if skip_without_qgis() {
@@ -148,5 +150,31 @@ fn liechtenstein_with_its_own_bands_opens_in_qgis() {
     );
     let style = std::fs::read_to_string(out.join("buildings.qml")).unwrap();
     assert!(style.contains("label=\"≤ 20 min\"") && !style.contains("≤ 15 min"));
-    check_in_qgis(&[&out], &[], dir.path());
+    // several categories: one legend group each, the first checked
+    let several = dir.path().join("several");
+    run_ok(
+        "coverage",
+        &[
+            input.to_str().unwrap(),
+            "--category",
+            "childcare",
+            "--category",
+            "school",
+            "--category",
+            "pharmacy",
+            "--out",
+            several.to_str().unwrap(),
+        ],
+    );
+    let project = std::fs::read_to_string(several.join("project.qgs")).unwrap();
+    for (category, checked) in [
+        ("childcare", "Qt::Checked"),
+        ("school", "Qt::Unchecked"),
+        ("pharmacy", "Qt::Unchecked"),
+    ] {
+        let group = format!("<layer-tree-group name=\"{category}\" checked=\"{checked}\"");
+        assert!(project.contains(&group), "{group}");
+        assert!(project.contains(&format!("name=\"{category}: buildings\"")));
+    }
+    check_in_qgis(&[&out, &several], &[], dir.path());
 }

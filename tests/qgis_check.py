@@ -8,7 +8,8 @@ For each run folder: every layer (.geojson or .fgb) opens valid, holds features 
 stems given with --may-be-empty) and only valid geometries; QGIS applies the .qml beside it
 when opening it (renderer type and class count as in the .qml, labels when it labels) and
 every feature falls in one of its classes; project.qgs opens with every non-empty layer,
-valid, styled the same, through relative paths, also after the folder is copied elsewhere;
+valid, styled the same, through relative paths, also after the folder is copied elsewhere
+(with several categories, a category's copy of a shared layer holds only its features);
 and the project renders to a PNG that is not blank. Prints one line per check and exits
 with 1 when any failed. tests/qgis.rs runs it on the sample town and Liechtenstein.
 """
@@ -164,14 +165,20 @@ def check_project(run, nonempty, render_dir):
         project.clear()
         check(project.read(os.path.join(copy, "project.qgs")), "project.qgs opens from a copy")
         layers = list(project.mapLayers().values())
-        stems = [s[2:].rsplit(".", 1)[0] for s in sources]
-        own = [s for s in stems if "/" not in s]
-        check(sorted(own) == sorted(nonempty), f"project holds every non-empty layer: {stems}")
+        stems = [s[2:].split("|")[0].rsplit(".", 1)[0] for s in sources]
+        own = {s for s in stems if "/" not in s}
+        check(own == set(nonempty), f"project holds every non-empty layer: {stems}")
         for layer in layers:
             where = f"project layer {layer.name()}"
             if not check(layer.isValid() and layer.featureCount() > 0, f"{where}: valid, {layer.featureCount()} features"):
                 continue
-            source = layer.source().split("|")[0]
+            source, _, subset = layer.source().partition("|subset=")
+            if subset:
+                # a category's copy of a layer holding every category's features
+                wanted = subset.split("'")[1]
+                found = {f["category"] for f in layer.getFeatures()}
+                check(layer.subsetString() != "" and found == {wanted}, f"{where}: only {wanted!r} ({found})")
+            source = source.split("|")[0]
             check(os.path.realpath(source).startswith(os.path.realpath(copy)), f"{where}: read from the copy")
             qml = os.path.splitext(source)[0] + ".qml"
             check_style(layer, qml_expectation(qml), where)

@@ -12,7 +12,9 @@ use crate::error::Result;
 use crate::output::OutputSet;
 use crate::output::fgb::write_fgb;
 use crate::output::map::{MapFeature, MapLayers, MapSources, coverage_svg, read_layer, svg_to_png};
-use crate::output::qgis::{LonLatBox, ProjectLayer, StyleContext, layer_kind, project_qgs, qml};
+use crate::output::qgis::{
+    LayerCategory, LonLatBox, ProjectLayer, StyleContext, layer_kind, project_qgs, qml,
+};
 use crate::output::report::{CategoryWalks, coverage_report, site_report};
 
 /// The file format of the layers.
@@ -140,6 +142,7 @@ fn project_layers(
                 name: format!("{label}{}", l.stem),
                 path: format!("{prefix}{}.{}", l.stem, format.extension()),
                 kind: layer_kind(l.stem)?,
+                category: None,
             })
         })
         .collect();
@@ -148,6 +151,60 @@ fn project_layers(
             .iter()
             .position(|k| k.stem == p.kind.stem)
     });
+    out
+}
+
+/// How a layer is shown in a project with several categories.
+enum PerCategory {
+    /// One copy per category, filtered to its features (the file holds every category's);
+    /// the count of those features.
+    Filtered(usize),
+    /// One copy per category, styled by its fields.
+    Styled,
+    /// One layer for all categories.
+    Shared,
+}
+
+fn per_category(stem: &str, map: &MapLayers) -> PerCategory {
+    match stem {
+        "facilities" => PerCategory::Filtered(map.facilities.len()),
+        "gaps" => PerCategory::Filtered(map.gaps.len()),
+        "served" => PerCategory::Filtered(map.served.len()),
+        "buildings" | "blocks" | "units" => PerCategory::Styled,
+        _ => PerCategory::Shared,
+    }
+}
+
+/// With several categories, the layers each category reads (see [`PerCategory`]) once per
+/// category, in legend groups of which the first opens checked; a filtered layer is left out
+/// of a category without features in it. Shared layers (`isochrones`, off by default) follow
+/// the groups. With one category the layers are returned as they are.
+fn by_category(layers: Vec<ProjectLayer>, maps: &[MapLayers]) -> Vec<ProjectLayer> {
+    if maps.len() < 2 {
+        return layers;
+    }
+    let mut out = Vec::new();
+    for (i, map) in maps.iter().enumerate() {
+        for layer in &layers {
+            let filtered = match per_category(layer.kind.stem, map) {
+                PerCategory::Filtered(0) | PerCategory::Shared => continue,
+                PerCategory::Filtered(_) => true,
+                PerCategory::Styled => false,
+            };
+            out.push(ProjectLayer {
+                name: format!("{}: {}", map.category, layer.name),
+                category: Some(LayerCategory {
+                    name: map.category.clone(),
+                    shown: i == 0,
+                    filtered,
+                }),
+                ..layer.clone()
+            });
+        }
+    }
+    let shared =
+        |l: &ProjectLayer| matches!(per_category(l.kind.stem, &maps[0]), PerCategory::Shared);
+    out.extend(layers.into_iter().filter(shared));
     out
 }
 
@@ -252,9 +309,17 @@ pub fn finish_coverage(
         .map(MapLayers::extent)
         .fold(None, union)
         .unwrap_or([-180.0, -85.0, 180.0, 85.0]);
+    let title = match walks {
+        [one] => one.category.clone(),
+        _ => walks
+            .iter()
+            .map(|w| w.category.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
     let project = project_qgs(
-        &format!("{}: {threshold} min on foot — {place}", ctx.category),
-        &project_layers(&layers, format, "", ""),
+        &format!("{title}: {threshold} min on foot — {place}"),
+        &by_category(project_layers(&layers, format, "", ""), &maps),
         extent,
         &ctx,
     );

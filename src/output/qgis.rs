@@ -487,6 +487,37 @@ pub struct ProjectLayer {
     pub path: String,
     /// File stem that chooses the style (`blocks`).
     pub kind: LayerKind,
+    /// In a run with several categories, the one this copy of the layer shows; `None` in a
+    /// run with one.
+    pub category: Option<LayerCategory>,
+}
+
+/// The category a project layer shows, in a run with several: each category gets a legend
+/// group of its own, styled by its fields, of which the first opens checked.
+#[derive(Debug, Clone)]
+pub struct LayerCategory {
+    /// Category name: the legend group, and the fields the style reads (`school_minutes`).
+    pub name: String,
+    /// Whether its group opens checked.
+    pub shown: bool,
+    /// Whether the file holds every category's features (`facilities`, `gaps`, `served`),
+    /// so that the layer keeps only this category's through an OGR subset filter.
+    pub filtered: bool,
+}
+
+impl ProjectLayer {
+    /// The layer's source as QGIS's OGR provider reads it: the path, and the filter on the
+    /// category when the file holds every category's features.
+    fn source(&self) -> String {
+        match &self.category {
+            Some(c) if c.filtered => format!(
+                "./{}|subset=\"category\" = '{}'",
+                self.path,
+                c.name.replace('\'', "''")
+            ),
+            _ => format!("./{}", self.path),
+        }
+    }
 }
 
 /// A lon/lat box, degrees: west, south, east, north.
@@ -502,9 +533,14 @@ fn web_mercator(lon: f64, lat: f64) -> (f64, f64) {
     )
 }
 
+/// A legend entry's check state as a project writes it.
+fn checked(on: bool) -> &'static str {
+    if on { "Qt::Checked" } else { "Qt::Unchecked" }
+}
+
 /// A QGIS project (`project.qgs`) opening `layers` (top of the legend first) styled, in
 /// Web Mercator, zoomed to `extent`; paths stay relative, so the folder can be zipped and
-/// sent.
+/// sent. Consecutive layers of one [`LayerCategory`] form that category's legend group.
 pub fn project_qgs(
     title: &str,
     layers: &[ProjectLayer],
@@ -520,22 +556,50 @@ pub fn project_qgs(
         t = xml_escape(title),
         crs = crs("EPSG:3857"),
     );
+    let mut group: Option<&str> = None;
     for (i, l) in layers.iter().enumerate() {
+        let wanted = l.category.as_ref().map(|c| c.name.as_str());
+        if wanted != group {
+            if group.is_some() {
+                s.push_str("    </layer-tree-group>\n");
+            }
+            if let Some(c) = &l.category {
+                let _ = writeln!(
+                    s,
+                    "    <layer-tree-group name=\"{}\" checked=\"{}\" expanded=\"{}\">",
+                    xml_escape(&c.name),
+                    checked(c.shown),
+                    u8::from(c.shown),
+                );
+            }
+            group = wanted;
+        }
         let _ = writeln!(
             s,
-            "    <layer-tree-layer id=\"{}\" name=\"{}\" source=\"./{}\" providerKey=\"ogr\" checked=\"{}\" expanded=\"1\"/>",
+            "    {}<layer-tree-layer id=\"{}\" name=\"{}\" source=\"{}\" providerKey=\"ogr\" checked=\"{}\" expanded=\"1\"/>",
+            if group.is_some() { "  " } else { "" },
             id(i, l),
             xml_escape(&l.name),
-            xml_escape(&l.path),
-            if l.kind.visible {
-                "Qt::Checked"
-            } else {
-                "Qt::Unchecked"
-            },
+            xml_escape(&l.source()),
+            checked(l.kind.visible),
         );
+    }
+    if group.is_some() {
+        s.push_str("    </layer-tree-group>\n");
     }
     s.push_str("  </layer-tree-group>\n  <projectlayers>\n");
     for (i, l) in layers.iter().enumerate() {
+        let own;
+        let ctx = match &l.category {
+            Some(c) => {
+                own = StyleContext {
+                    category: c.name.clone(),
+                    ..ctx.clone()
+                };
+                &own
+            }
+            None => ctx,
+        };
         let (body, labelled) = style_body(l.kind.stem, ctx).expect("a known layer");
         let geometry = match l.kind.geometry {
             LayerGeometry::Point => "Point",
@@ -543,10 +607,10 @@ pub fn project_qgs(
         };
         let _ = write!(
             s,
-            "  <maplayer type=\"vector\" geometry=\"{geometry}\" labelsEnabled=\"{}\">\n  <id>{}</id>\n  <datasource>./{}</datasource>\n  <layername>{}</layername>\n  <srs>{}</srs>\n  <provider encoding=\"UTF-8\">ogr</provider>\n{body}  </maplayer>\n",
+            "  <maplayer type=\"vector\" geometry=\"{geometry}\" labelsEnabled=\"{}\">\n  <id>{}</id>\n  <datasource>{}</datasource>\n  <layername>{}</layername>\n  <srs>{}</srs>\n  <provider encoding=\"UTF-8\">ogr</provider>\n{body}  </maplayer>\n",
             u8::from(labelled),
             id(i, l),
-            xml_escape(&l.path),
+            xml_escape(&l.source()),
             xml_escape(&l.name),
             crs("EPSG:4326"),
         );
