@@ -150,31 +150,40 @@ fn liechtenstein_with_its_own_bands_opens_in_qgis() {
     );
     let style = std::fs::read_to_string(out.join("buildings.qml")).unwrap();
     assert!(style.contains("label=\"≤ 20 min\"") && !style.contains("≤ 15 min"));
-    // several categories: one legend group each, the first checked
+    // several categories: one legend group each, the first checked; as GeoJSON and as
+    // FlatGeobuf (the subset filter on either)
     let several = dir.path().join("several");
-    run_ok(
-        "coverage",
-        &[
-            input.to_str().unwrap(),
-            "--category",
-            "childcare",
-            "--category",
-            "school",
-            "--category",
-            "pharmacy",
-            "--out",
-            several.to_str().unwrap(),
-        ],
-    );
-    let project = std::fs::read_to_string(several.join("project.qgs")).unwrap();
-    for (category, checked) in [
-        ("childcare", "Qt::Checked"),
-        ("school", "Qt::Unchecked"),
-        ("pharmacy", "Qt::Unchecked"),
-    ] {
-        let group = format!("<layer-tree-group name=\"{category}\" checked=\"{checked}\"");
-        assert!(project.contains(&group), "{group}");
-        assert!(project.contains(&format!("name=\"{category}: buildings\"")));
+    let several_fgb = dir.path().join("several-fgb");
+    for (folder, format) in [(&several, "geojson"), (&several_fgb, "fgb")] {
+        run_ok(
+            "coverage",
+            &[
+                input.to_str().unwrap(),
+                "--category",
+                "childcare",
+                "--category",
+                "school",
+                "--category",
+                "pharmacy",
+                "--format",
+                format,
+                "--out",
+                folder.to_str().unwrap(),
+            ],
+        );
+        let project = std::fs::read_to_string(folder.join("project.qgs")).unwrap();
+        for (category, checked) in [
+            ("childcare", "Qt::Checked"),
+            ("school", "Qt::Unchecked"),
+            ("pharmacy", "Qt::Unchecked"),
+        ] {
+            let group = format!("<layer-tree-group name=\"{category}\" checked=\"{checked}\"");
+            assert!(project.contains(&group), "{group}");
+            let filtered =
+                format!("served.{format}|subset=&quot;category&quot; = &apos;{category}&apos;");
+            assert!(project.contains(&filtered), "{filtered}");
+            assert!(project.contains(&format!("&quot;{category}_minutes&quot;")));
+        }
     }
-    check_in_qgis(&[&out, &several], &[], dir.path());
+    check_in_qgis(&[&out, &several, &several_fgb], &[], dir.path());
 }

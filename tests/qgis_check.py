@@ -165,6 +165,7 @@ def check_project(run, nonempty, render_dir):
         project.clear()
         check(project.read(os.path.join(copy, "project.qgs")), "project.qgs opens from a copy")
         layers = list(project.mapLayers().values())
+        check(len(layers) == len(sources), f"project: {len(layers)} layers loaded of {len(sources)}")
         stems = [s[2:].split("|")[0].rsplit(".", 1)[0] for s in sources]
         own = {s for s in stems if "/" not in s}
         check(own == set(nonempty), f"project holds every non-empty layer: {stems}")

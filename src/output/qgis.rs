@@ -51,7 +51,8 @@ pub fn band_colors(bands: usize) -> Vec<Rgba> {
 /// What a layer's style depends on: the category it shows and the run's bands.
 #[derive(Debug, Clone)]
 pub struct StyleContext {
-    /// The category whose fields the styles show (a run's first category).
+    /// The category whose fields the styles show (in the `.qml` files: a run's first
+    /// category; in `project.qgs`: each layer's).
     pub category: String,
     /// The run's bands, minutes, ascending; the last is the threshold.
     pub bands_min: Vec<f64>,
@@ -371,8 +372,8 @@ fn band_classes(bands_min: &[f64], alpha: u8) -> Vec<(String, String, Symbol)> {
 /// The renderer, labels and opacity of a layer (the body shared by its `.qml` and by a
 /// project's `<maplayer>`); `None` for a layer the tool does not write.
 fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
-    let c = &ctx.category;
-    let field = |name: &str| format!("\"{c}_{name}\"");
+    // a field name quoted for an expression (a category may hold any character)
+    let field = |name: &str| format!("\"{}_{name}\"", ctx.category.replace('"', "\"\""));
     let (renderer, labels) = match stem {
         "buildings" => (
             Renderer::Graduated {
@@ -387,7 +388,7 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
         ),
         "blocks" => (
             Renderer::Categorized {
-                expression: format!("{c}_status"),
+                expression: field("status"),
                 classes: vec![
                     ("covered".into(), "every resident within reach".into(), Symbol::fill(with_alpha(GREEN, 130))),
                     ("partly".into(), "some residents beyond".into(), Symbol::fill(with_alpha(YELLOW, 150))),
@@ -477,8 +478,8 @@ pub fn qml(stem: &str, ctx: &StyleContext) -> Option<String> {
     ))
 }
 
-/// A layer of a project: its name in the legend, its path relative to the project, and its
-/// kind.
+/// A layer of a project: its name in the legend, its path relative to the project, its
+/// kind, and the category it shows when the run has several.
 #[derive(Debug, Clone)]
 pub struct ProjectLayer {
     /// Name shown in the layer list.
@@ -644,5 +645,56 @@ mod tests {
         assert!(q.contains("lower=\"20\" upper=\"1000000000\" label=\"&gt; 20 min\""));
         assert!(!q.contains("≤ 15 min"));
         assert!(qml("nonsense", &ctx).is_none());
+    }
+
+    #[test]
+    fn several_categories_get_a_group_each() {
+        let layer = |stem: &str, category: Option<(&str, bool, bool)>| ProjectLayer {
+            name: stem.into(),
+            path: format!("{stem}.geojson"),
+            kind: layer_kind(stem).unwrap(),
+            category: category.map(|(name, shown, filtered)| LayerCategory {
+                name: name.into(),
+                shown,
+                filtered,
+            }),
+        };
+        let layers = [
+            layer("served", Some(("child care", true, true))),
+            layer("buildings", Some(("child care", true, false))),
+            layer("served", Some(("o'clock \"x\"", false, true))),
+            layer("isochrones", None),
+        ];
+        let ctx = StyleContext {
+            category: "child care".into(),
+            bands_min: vec![15.0],
+        };
+        let xml = project_qgs("t", &layers, [0.0, 0.0, 1.0, 1.0], &ctx);
+        let tree = &xml[..xml.find("<projectlayers>").unwrap()];
+        assert_eq!(tree.matches("<layer-tree-group").count(), 3);
+        assert_eq!(tree.matches("</layer-tree-group>").count(), 3);
+        assert!(tree.contains("<layer-tree-group name=\"child care\" checked=\"Qt::Checked\""));
+        assert!(tree.contains("name=\"o&apos;clock &quot;x&quot;\" checked=\"Qt::Unchecked\""));
+        // the isochrones after both groups, at the top level
+        let last_group_end = tree.rfind("</layer-tree-group>\n    <layer-tree-layer");
+        assert!(last_group_end.is_some_and(|i| tree[i..].contains("isochrones")));
+        // the subset filter (SQL quotes doubled) and each category's fields, quoted
+        assert!(xml.contains(
+            "<datasource>./served.geojson|subset=&quot;category&quot; = &apos;o&apos;&apos;clock &quot;x&quot;&apos;</datasource>"
+        ));
+        assert!(xml.contains("<datasource>./buildings.geojson</datasource>"));
+        assert!(xml.contains("coalesce(&quot;child care_minutes&quot;, -1)"));
+        let blocks = qml(
+            "blocks",
+            &StyleContext {
+                category: "a\"b".into(),
+                bands_min: vec![15.0],
+            },
+        )
+        .unwrap();
+        assert!(
+            blocks.contains("attr=\"&quot;a&quot;&quot;b_status&quot;\""),
+            "{blocks}"
+        );
     }
 }
