@@ -261,52 +261,65 @@ fn site_ids(out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The trap, with L, M and R mapped as buildings and again with L mapped as a node and R as
+/// an area without `building=*` (placed as facilities are: the same walks, the same answers;
+/// `node/…` sorts before `way/…` as the tie-break on ids wants).
 #[test]
 fn greedy_trap_picks_by_hand_and_exact_finds_the_optimum() {
-    let dir = tempfile::tempdir().unwrap();
-    let t = trap(dir.path());
-    // way ids: L < M < R by creation, and as strings too (all two digits)
-    assert!(t.l < t.m && t.m < t.r, "{} {} {}", t.l, t.m, t.r);
-    let out = dir.path().join("out");
-    site_ok(
-        &t.pbf,
-        &out,
-        &[
-            "--category",
-            "childcare",
-            "--candidates",
-            "public-buildings",
-            "--add",
-            "2",
-            "--exact",
-        ],
-    );
-    assert_eq!(site_ids(&out), [t.m.clone(), t.l.clone()]);
-    let rows = curve(&out);
-    let hp = t.house_population;
-    assert!(near(num(&rows[0], "covered_population"), 2.0 * hp));
-    assert!(near(num(&rows[1], "marginal_residents"), 8.0 * hp));
-    assert!(near(num(&rows[2], "marginal_residents"), 2.0 * hp));
-    assert!(near(num(&rows[2], "covered_share"), 12.0 / 14.0));
-    check_consistency(&out, "childcare");
+    for l_node_r_area in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let t = trap_with(dir.path(), l_node_r_area);
+        // ids: L < M < R by creation, and as strings too (all two digits, or node/ first)
+        assert!(t.l < t.m && t.m < t.r, "{} {} {}", t.l, t.m, t.r);
+        let out = dir.path().join("out");
+        site_ok(
+            &t.pbf,
+            &out,
+            &[
+                "--category",
+                "childcare",
+                "--candidates",
+                "public-buildings",
+                "--add",
+                "2",
+                "--exact",
+            ],
+        );
+        assert_eq!(site_ids(&out), [t.m.clone(), t.l.clone()]);
+        let rows = curve(&out);
+        let hp = t.house_population;
+        assert!(near(num(&rows[0], "covered_population"), 2.0 * hp));
+        assert!(near(num(&rows[1], "marginal_residents"), 8.0 * hp));
+        assert!(near(num(&rows[2], "marginal_residents"), 2.0 * hp));
+        assert!(near(num(&rows[2], "covered_share"), 12.0 / 14.0));
+        check_consistency(&out, "childcare");
 
-    let summary = read_json(&out.join("summary.json"));
-    let exact = summary["exact"].as_array().expect("--exact rows");
-    assert_eq!(exact.len(), 2);
-    let two = &exact[1];
-    assert!(near(two["greedy"].as_f64().unwrap(), 10.0 * hp));
-    assert!(near(two["optimum"].as_f64().unwrap(), 12.0 * hp));
-    assert_eq!(two["optimal_sites"], serde_json::json!([t.l, t.r]));
-    assert!(two["ratio"].as_f64().unwrap() >= ONE_MINUS_1_OVER_E);
-    assert_eq!(summary["candidates"]["kept"], 3);
+        let summary = read_json(&out.join("summary.json"));
+        let exact = summary["exact"].as_array().expect("--exact rows");
+        assert_eq!(exact.len(), 2);
+        let two = &exact[1];
+        assert!(near(two["greedy"].as_f64().unwrap(), 10.0 * hp));
+        assert!(near(two["optimum"].as_f64().unwrap(), 12.0 * hp));
+        assert_eq!(two["optimal_sites"], serde_json::json!([t.l, t.r]));
+        assert!(two["ratio"].as_f64().unwrap() >= ONE_MINUS_1_OVER_E);
+        assert_eq!(summary["candidates"]["kept"], 3);
 
-    // sites.geojson explains the choice: M serves both groups' inner blocks
-    let sites = read_features(&out.join("sites.geojson"));
-    let p = &sites[0]["properties"];
-    assert_eq!(p["rank"], 1);
-    assert_eq!(p["source"], "public-buildings");
-    assert_eq!(p["name"], "M");
-    assert_eq!(p["tags"]["building"], "public");
+        // sites.geojson explains the choice: M serves both groups' inner blocks
+        let sites = read_features(&out.join("sites.geojson"));
+        let p = &sites[0]["properties"];
+        assert_eq!(p["rank"], 1);
+        assert_eq!(p["source"], "public-buildings");
+        assert_eq!(p["name"], "M");
+        assert_eq!(p["tags"]["building"], "public");
+        let second = &sites[1]["properties"];
+        assert_eq!(second["name"], "L");
+        let l_tag = if l_node_r_area {
+            ("amenity", "community_centre")
+        } else {
+            ("building", "public")
+        };
+        assert_eq!(second["tags"][l_tag.0], l_tag.1);
+    }
 }
 
 /// The trap's map with a category none of its elements carries (no school): every house
@@ -381,45 +394,6 @@ fn a_category_without_facilities_is_sited_from_scratch() {
     );
     assert_eq!(refused.code, Some(1), "stderr:\n{}", refused.stderr);
     assert!(refused.stderr.contains("no facility"), "{}", refused.stderr);
-}
-
-/// Candidates mapped as a node and as an area without `building=*` are placed as
-/// facilities are and chosen exactly as the buildings were: M, then L (`node/…` sorts
-/// before `way/…`, as the tie-break on ids wants).
-#[test]
-fn tagged_nodes_and_areas_are_candidates() {
-    let dir = tempfile::tempdir().unwrap();
-    let t = trap_with(dir.path(), true);
-    assert!(t.l.starts_with("node/") && t.r.starts_with("way/"));
-    let out = dir.path().join("out");
-    let flags = [
-        "--category",
-        "childcare",
-        "--candidates",
-        "public-buildings",
-        "--add",
-        "2",
-        "--exact",
-    ];
-    site_ok(&t.pbf, &out, &flags);
-    assert_eq!(site_ids(&out), [t.m.clone(), t.l.clone()]);
-    let rows = curve(&out);
-    let hp = t.house_population;
-    assert!(near(num(&rows[1], "marginal_residents"), 8.0 * hp));
-    assert!(near(num(&rows[2], "marginal_residents"), 2.0 * hp));
-    check_consistency(&out, "childcare");
-    let summary = read_json(&out.join("summary.json"));
-    assert_eq!(summary["candidates"]["kept"], 3);
-    assert_eq!(
-        summary["exact"][1]["optimal_sites"],
-        serde_json::json!([t.l, t.r])
-    );
-    let sites = read_features(&out.join("sites.geojson"));
-    assert_eq!(sites[1]["properties"]["name"], "L");
-    assert_eq!(
-        sites[1]["properties"]["tags"]["amenity"],
-        "community_centre"
-    );
 }
 
 #[test]
