@@ -22,6 +22,7 @@ use crate::analysis::population::PopulationLayerCounts;
 use crate::analysis::population::{apply_population_layer, read_population_layer};
 use crate::analysis::residents::{Residents, find_residents};
 use crate::analysis::service_area::{AreaInputs, ReachInputs, facility_reach};
+use crate::analysis::sum;
 use crate::analysis::supply::{Decay, default_capacity, two_step_fca};
 use crate::analysis::units::{UnitLevel, UnitsSource, units_from_file, units_from_osm};
 use crate::config::ISLAND_MAX_M;
@@ -811,15 +812,14 @@ fn analyse_profile(
         )
     });
 
-    let total_population: f64 = population.iter().sum::<f64>() + 0.0; // not -0.0 when empty
+    let total_population = sum(population.iter().copied());
     let coverage: Vec<CategoryCoverage> = outcomes
         .iter()
         .map(|c| {
             let covered: Vec<usize> = (0..homes.len())
                 .filter(|&h| c.home_times[h].is_some_and(|(t, _)| t <= routing.threshold_s))
                 .collect();
-            // + 0.0: an empty f64 sum is -0.0
-            let covered_population: f64 = covered.iter().map(|&h| population[h]).sum::<f64>() + 0.0;
+            let covered_population = sum(covered.iter().map(|&h| population[h]));
             let ids_where = |pred: &dyn Fn(&Placement) -> bool| -> Vec<String> {
                 c.placements
                     .iter()
@@ -846,12 +846,9 @@ fn analyse_profile(
                     .bands_min
                     .iter()
                     .map(|&b| {
-                        // + 0.0: an empty f64 sum is -0.0
-                        let within: f64 = (0..homes.len())
+                        let within = sum((0..homes.len())
                             .filter(|&h| c.minutes(h).is_some_and(|m| m <= b))
-                            .map(|h| population[h])
-                            .sum::<f64>()
-                            + 0.0;
+                            .map(|h| population[h]));
                         let share = if total_population > 0.0 {
                             within / total_population
                         } else {
@@ -1011,7 +1008,7 @@ fn analyse_profile(
             "blocks": residents.blocks.len(),
             "population": (total_population * 10.0).round() / 10.0,
             "buildings_unsnapped": unsnapped_homes.len(),
-            "population_unsnapped": (unsnapped_homes.iter().map(|&h| population[h]).sum::<f64>() * 10.0).round() / 10.0 + 0.0,
+            "population_unsnapped": (sum(unsnapped_homes.iter().map(|&h| population[h])) * 10.0).round() / 10.0,
             "buildings_on_islands": island_homes,
             "population_layer": population_counts,
         },

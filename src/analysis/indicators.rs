@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::coverage::CategoryOutcome;
 use super::residents::{Residents, point_inside};
+use super::sum;
 use super::units::{UnitLevel, UnitLocator, Units};
 use crate::config::Targets;
 use crate::facilities::Facility;
@@ -109,11 +110,6 @@ pub fn locate_all(
             })
             .collect(),
     }
-}
-
-/// Σ `values`, in order; 0.0 when empty (an empty `f64` sum is -0.0, which JSON keeps).
-fn sum(values: impl Iterator<Item = f64>) -> f64 {
-    values.sum::<f64>() + 0.0
 }
 
 /// Lower and upper bounds decide a target: met, missed, or `None` when unknowns straddle it.

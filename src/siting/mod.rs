@@ -29,6 +29,7 @@ use serde_json::{Value, json};
 
 use crate::analysis::coverage::{Placement, PointsByEdge, Routing, nearest_facility, place_points};
 use crate::analysis::service_area::{ReachInputs, facility_reach};
+use crate::analysis::sum;
 use crate::config::{CoverageConfig, FacilityInput, ISLAND_MAX_M};
 use crate::error::{Error, Result};
 use crate::facilities::{Facility, FacilitySource};
@@ -395,7 +396,7 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
     let profile = cov.profiles[0];
     let costs = all_costs.swap_remove(0);
     let population: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
-    let total_population: f64 = population.iter().sum::<f64>() + 0.0; // not -0.0 when empty
+    let total_population = sum(population.iter().copied());
     let share_of = |p: f64| {
         if total_population > 0.0 {
             p / total_population
@@ -412,11 +413,9 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
     });
     // the same sum, in the same order, as coverage's summary
     let covered_population_of = |covered: &[bool]| -> f64 {
-        (0..homes.len())
+        sum((0..homes.len())
             .filter(|&h| covered[h])
-            .map(|h| population[h])
-            .sum::<f64>()
-            + 0.0
+            .map(|h| population[h]))
     };
 
     let Gathered {
