@@ -499,24 +499,18 @@ fn fingerprint(config: &CoverageConfig) -> Result<Value> {
     }))
 }
 
-/// The elevation tiles a run read, with their SHA-256, and the tiles it lacked, for
-/// `run.json` (`None` without `--elevation`). Which tiles a run needs is known only once
-/// the extract is read, so they are checked after the run rather than in the fingerprint.
-fn elevation_inputs(summary: &Value) -> Result<Option<Value>> {
+/// The elevation tiles a run read, with the SHA-256 of the bytes it read, and the tiles it
+/// lacked, for `run.json` (`None` without `--elevation`). Which tiles a run needs is known
+/// only once the extract is read, so they are checked after the run rather than in the
+/// fingerprint.
+fn elevation_inputs(summary: &Value) -> Option<Value> {
     let elevation = &summary["elevation"];
-    let Some(dir) = elevation["dir"].as_str() else {
-        return Ok(None);
-    };
-    let mut tiles = serde_json::Map::new();
-    for file in elevation["tiles_used"].as_array().into_iter().flatten() {
-        let file = file.as_str().unwrap_or_default();
-        tiles.insert(file.into(), json!(sha256_hex(&Path::new(dir).join(file))?));
-    }
-    Ok(Some(json!({
+    let dir = elevation["dir"].as_str()?;
+    Some(json!({
         "dir": dir,
-        "tiles": tiles,
+        "tiles": elevation["tiles_sha256"],
         "missing": elevation["tiles_missing"],
-    })))
+    }))
 }
 
 /// Whether the elevation tiles recorded by [`elevation_inputs`] are as they were: every
@@ -760,7 +754,7 @@ fn run_job(
         let run = json!({
             "job": job.name,
             "fingerprint": print,
-            "elevation": elevation_inputs(&report.summary)?,
+            "elevation": elevation_inputs(&report.summary),
             "options": job.options_json(),
             "parameters": report.summary.get("parameters"),
             "input": report.summary.get("input"),

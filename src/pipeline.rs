@@ -181,12 +181,16 @@ pub(crate) fn sha256_of(path: &Path) -> Result<(u64, String)> {
         bytes += n as u64;
         hasher.update(&buf[..n]);
     }
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((bytes, hex))
+    Ok((bytes, hex(&hasher.finalize())))
+}
+
+/// SHA-256 of `bytes` in hex (a file already read, as [`sha256_of`] would hash it).
+pub(crate) fn sha256_of_bytes(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes the GeoJSON layer `PREFIXSTEM.geojson` of the output set from `count` features,

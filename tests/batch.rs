@@ -254,6 +254,15 @@ elevation = "tiles"
     assert_eq!(status("a missing tile appeared"), "done");
     let recorded = run_json(&out)["elevation"]["tiles"][format!("{missing}.hgt")].clone();
     assert_eq!(recorded, Value::from(sha256(&tile)));
+    // recorded as the run read it (summary.json), not hashed again after the run
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("summary.json")).expect("summary.json"),
+    )
+    .expect("summary parses");
+    assert_eq!(
+        summary["elevation"]["tiles_sha256"],
+        run_json(&out)["elevation"]["tiles"]
+    );
     assert_eq!(status("nothing changed"), "skipped");
 
     // the tile read is changed: one height becomes 1 m

@@ -100,14 +100,16 @@ impl Tile {
         })
     }
 
-    /// Reads `NAME.hgt` or `NAME.hgt.zip`.
+    /// Reads `NAME.hgt` or `NAME.hgt.zip`; also returns the SHA-256 of the file's bytes as
+    /// read (what a batch records, so a tile replaced later is not taken for the one read).
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be read, [`Error::Data`] when it is no tile.
-    pub fn read(path: &Path, lat0: i32, lon0: i32) -> Result<Tile> {
+    pub fn read(path: &Path, lat0: i32, lon0: i32) -> Result<(Tile, String)> {
+        let file = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let sha256 = crate::pipeline::sha256_of_bytes(&file);
         let bytes = if path.extension().is_some_and(|e| e == "zip") {
-            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            let mut archive = zip::ZipArchive::new(file)
+            let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&file))
                 .map_err(|e| Error::data(path, format!("not a readable zip file: {e}")))?;
             let index = (0..archive.len())
                 .find(|&i| {
@@ -126,9 +128,9 @@ impl Tile {
                 .map_err(|e| Error::data(path, format!("cannot inflate the .hgt inside: {e}")))?;
             bytes
         } else {
-            std::fs::read(path).map_err(|e| Error::io(path, e))?
+            file
         };
-        Tile::from_bytes(path, lat0, lon0, &bytes)
+        Ok((Tile::from_bytes(path, lat0, lon0, &bytes)?, sha256))
     }
 
     /// Height at (`lon`, `lat`) inside the tile, metres, interpolated bilinearly between the
@@ -161,6 +163,8 @@ pub struct HillReport {
     pub dir: PathBuf,
     /// Tiles read (file names).
     pub tiles_used: Vec<String>,
+    /// SHA-256 of each tile read, by file name, of the bytes as read.
+    pub tiles_sha256: BTreeMap<String, String>,
     /// Tiles the network needs that the folder lacks (names without extension).
     pub tiles_missing: Vec<String>,
     /// Edges given slopes.
@@ -222,7 +226,9 @@ pub fn hill_factors(dir: &Path, graph: &WalkGraph, frame: &LocalFrame) -> Result
             .find(|f| dir.join(f).is_file());
         match found {
             Some(file) => {
-                *slot = Some(Tile::read(&dir.join(&file), lat0, lon0)?);
+                let (tile, sha256) = Tile::read(&dir.join(&file), lat0, lon0)?;
+                *slot = Some(tile);
+                report.tiles_sha256.insert(file.clone(), sha256);
                 report.tiles_used.push(file);
             }
             None => report.tiles_missing.push(name),
