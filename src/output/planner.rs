@@ -165,6 +165,7 @@ enum PerCategory {
     Shared,
 }
 
+/// How the layer `stem` is shown for the category drawn in `map`.
 fn per_category(stem: &str, map: &MapLayers) -> PerCategory {
     match stem {
         "facilities" => PerCategory::Filtered(map.facilities.len()),
@@ -309,14 +310,11 @@ pub fn finish_coverage(
         .map(MapLayers::extent)
         .fold(None, union)
         .unwrap_or([-180.0, -85.0, 180.0, 85.0]);
-    let title = match walks {
-        [one] => one.category.clone(),
-        _ => walks
-            .iter()
-            .map(|w| w.category.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-    };
+    let title = walks
+        .iter()
+        .map(|w| w.category.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let project = project_qgs(
         &format!("{title}: {threshold} min on foot — {place}"),
         &by_category(project_layers(&layers, format, "", ""), &maps),
