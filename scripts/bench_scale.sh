@@ -58,22 +58,14 @@ cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 bin=$root/target/release/fifteen
 work=${BENCH_WORK:-$root/target/bench-scale}
 mkdir -p "$work"
+source "$root/scripts/tiled_input.sh"
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
-name=$(basename "$input" .osm.pbf)
 
 median_of() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 for grid in $grids; do
-    if [[ $grid == 1x1 ]]; then
-        pbf=$input
-    else
-        pbf=$work/$name-$grid.osm.pbf
-        if [[ ! $pbf -nt $bin ]]; then
-            echo "building $pbf" >&2
-            "$bin" tile "$input" --grid "$grid" -o "$pbf" >&2
-        fi
-    fi
+    pbf=$(tiled_input "$bin" "$input" "$grid" "$work")
     dir=$results/$grid
     mkdir -p "$dir"
     echo "$pbf" >"$dir/input"

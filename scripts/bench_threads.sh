@@ -41,16 +41,8 @@ cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 bin=$root/target/release/fifteen
 work=${BENCH_WORK:-$root/target/bench-scale}
 mkdir -p "$work"
-name=$(basename "$input" .osm.pbf)
-if [[ $grid == 1x1 ]]; then
-    pbf=$input
-else
-    pbf=$work/$name-$grid.osm.pbf
-    if [[ ! $pbf -nt $bin ]]; then
-        echo "building $pbf" >&2
-        "$bin" tile "$input" --grid "$grid" -o "$pbf" >&2
-    fi
-fi
+source "$root/scripts/tiled_input.sh"
+pbf=$(tiled_input "$bin" "$input" "$grid" "$work")
 cores=$(nproc)
 counts=""
 for t in $threads; do
