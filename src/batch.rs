@@ -113,6 +113,11 @@ pub const OPTIONS: &[(&str, &str, OptionKind)] = &[
         "target-covered-share",
         OptionKind::Number,
     ),
+    (
+        "target_toddler_class_share",
+        "target-toddler-class-share",
+        OptionKind::Number,
+    ),
     ("district_level", "district-level", OptionKind::Number),
     ("subdistrict_level", "subdistrict-level", OptionKind::Number),
     ("units", "units", OptionKind::Path),

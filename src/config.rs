@@ -14,6 +14,9 @@ pub const DEFAULT_TARGET_PLACES_PER_1000: f64 = 4.5;
 pub const DEFAULT_TARGET_AFFORDABLE_SHARE: f64 = 0.6;
 /// The plan's target: share of sub-districts with at least one affordable facility.
 pub const DEFAULT_TARGET_SUBDISTRICT_SHARE: f64 = 0.9;
+/// The plan's target: share of kindergartens offering toddler classes (30 % in its first
+/// year, then 35 % and 40 %).
+pub const DEFAULT_TARGET_TODDLER_CLASS_SHARE: f64 = 0.3;
 /// Share of residents within the threshold for a unit to meet the service-circle target.
 /// The plan names no share; this default is the tool's.
 pub const DEFAULT_TARGET_COVERED_SHARE: f64 = 0.9;
@@ -147,6 +150,8 @@ pub struct Targets {
     pub subdistricts_with_affordable_share: f64,
     /// Share of residents within the threshold.
     pub covered_share: f64,
+    /// Share of kindergartens offering toddler classes.
+    pub toddler_class_share: f64,
 }
 
 impl Default for Targets {
@@ -156,6 +161,7 @@ impl Default for Targets {
             affordable_share: DEFAULT_TARGET_AFFORDABLE_SHARE,
             subdistricts_with_affordable_share: DEFAULT_TARGET_SUBDISTRICT_SHARE,
             covered_share: DEFAULT_TARGET_COVERED_SHARE,
+            toddler_class_share: DEFAULT_TARGET_TODDLER_CLASS_SHARE,
         }
     }
 }

@@ -10,7 +10,7 @@ use fifteen::analysis::units::{DEFAULT_DISTRICT_LEVEL, DEFAULT_SUBDISTRICT_LEVEL
 use fifteen::config::{
     CoverageConfig, DEFAULT_MAX_SNAP_M, DEFAULT_SEARCH_MINUTES, DEFAULT_TARGET_AFFORDABLE_SHARE,
     DEFAULT_TARGET_COVERED_SHARE, DEFAULT_TARGET_PLACES_PER_1000, DEFAULT_TARGET_SUBDISTRICT_SHARE,
-    FacilityInput, Targets,
+    DEFAULT_TARGET_TODDLER_CLASS_SHARE, FacilityInput, Targets,
 };
 use fifteen::facilities::categories::Category;
 use fifteen::facilities::crs::FacilityCrs;
@@ -136,6 +136,10 @@ struct CoverageArgs {
     /// Target: share of residents within the threshold (the plan names none; 0.9 is ours).
     #[arg(long, default_value_t = DEFAULT_TARGET_COVERED_SHARE)]
     target_covered_share: f64,
+    /// Target: share of kindergartens offering toddler classes (the plan's 30 %, then 35 %
+    /// and 40 %).
+    #[arg(long, default_value_t = DEFAULT_TARGET_TODDLER_CLASS_SHARE)]
+    target_toddler_class_share: f64,
     /// OSM admin_level of districts.
     #[arg(long, default_value_t = DEFAULT_DISTRICT_LEVEL)]
     district_level: u8,
@@ -373,6 +377,10 @@ fn resolve(args: &CoverageArgs) -> Result<CoverageConfig, Error> {
             args.target_subdistrict_share,
         )?,
         covered_share: share("target-covered-share", args.target_covered_share)?,
+        toddler_class_share: share(
+            "target-toddler-class-share",
+            args.target_toddler_class_share,
+        )?,
     };
     config.units = match &args.units {
         Some(path) => UnitsSource::File {

@@ -21,8 +21,9 @@
 
 mod common;
 
-use common::map::Map;
+use common::map::{METRES_PER_DEGREE_LAT, Map};
 use common::read_features;
+use std::path::Path;
 
 fn house(map: &mut Map, x_m: f64) {
     map.rectangle(
@@ -47,30 +48,34 @@ fn boundary(map: &mut Map, x0: f64, x1: f64, level: &str, name: &str) {
     );
 }
 
-#[test]
-fn indicators_roll_up_by_hand() {
+/// The streets, houses and units of the fixture; kindergartens K1 and K2 as OSM nodes
+/// when `osm_kindergartens` (K1 tagged `min_age=1`, so taking children under 3).
+fn fixture(osm_kindergartens: bool) -> Map {
     let mut map = Map::default();
     let a = map.node(0.0, 0.0, &[]);
     let b = map.node(3000.0, 0.0, &[]);
     map.way(vec![a, b], &[("highway", "residential")]);
-    map.node(
-        500.0,
-        -15.0,
-        &[
-            ("amenity", "kindergarten"),
-            ("capacity", "30"),
-            ("operator:type", "public"),
-        ],
-    );
-    map.node(
-        2500.0,
-        -15.0,
-        &[
-            ("amenity", "kindergarten"),
-            ("capacity", "20"),
-            ("operator:type", "private"),
-        ],
-    );
+    if osm_kindergartens {
+        map.node(
+            500.0,
+            -15.0,
+            &[
+                ("amenity", "kindergarten"),
+                ("capacity", "30"),
+                ("operator:type", "public"),
+                ("min_age", "1"),
+            ],
+        );
+        map.node(
+            2500.0,
+            -15.0,
+            &[
+                ("amenity", "kindergarten"),
+                ("capacity", "20"),
+                ("operator:type", "private"),
+            ],
+        );
+    }
     for x in [250.0, 750.0, 1250.0, 1750.0, 2250.0, 2750.0] {
         house(&mut map, x);
     }
@@ -79,28 +84,48 @@ fn indicators_roll_up_by_hand() {
     boundary(&mut map, 2000.0, 3000.0, "8", "S3");
     boundary(&mut map, 0.0, 2000.0, "6", "D1");
     boundary(&mut map, 2000.0, 3000.0, "6", "D2");
+    map
+}
 
-    let (_dir, out) = map.run_coverage(
-        "units",
-        &["--category", "childcare", "--minutes", "5,10,15"],
-    );
+/// `indicators.csv` of a run, looked up by unit name and column.
+struct Indicators {
+    header: csv::StringRecord,
+    rows: Vec<csv::StringRecord>,
+}
 
-    let text = std::fs::read_to_string(out.join("indicators.csv")).expect("indicators.csv");
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header = reader.headers().expect("a header").clone();
-    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
-    let row = |name: &str| {
-        rows.iter()
+impl Indicators {
+    fn read(out: &Path) -> Self {
+        let text = std::fs::read_to_string(out.join("indicators.csv")).expect("indicators.csv");
+        let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let header = reader.headers().expect("a header").clone();
+        let rows = reader.records().map(|r| r.expect("a row")).collect();
+        Indicators { header, rows }
+    }
+
+    fn get(&self, name: &str, field: &str) -> String {
+        let row = self
+            .rows
+            .iter()
             .find(|r| &r[1] == name)
-            .unwrap_or_else(|| panic!("a row for {name}"))
-    };
-    let get = |name: &str, field: &str| -> String {
-        let i = header
+            .unwrap_or_else(|| panic!("a row for {name}"));
+        let i = self
+            .header
             .iter()
             .position(|h| h == field)
             .unwrap_or_else(|| panic!("column {field}"));
-        row(name)[i].to_string()
-    };
+        row[i].to_string()
+    }
+}
+
+#[test]
+fn indicators_roll_up_by_hand() {
+    let (_dir, out) = fixture(true).run_coverage(
+        "units",
+        &["--category", "childcare", "--minutes", "5,10,15"],
+    );
+    let table = Indicators::read(&out);
+    let rows = &table.rows;
+    let get = |name: &str, field: &str| table.get(name, field);
     let num = |name: &str, field: &str| -> f64 {
         get(name, field)
             .parse()
@@ -151,6 +176,27 @@ fn indicators_roll_up_by_hand() {
     close("S2", "covered_share_5min", 0.0);
     close("S2", "covered_share_15min", 1.0);
     assert_eq!(get("S3", "has_affordable_facility"), "false");
+
+    // Toddler classes from OSM's min_age: K1 (D1) takes under-3s, K2's (D2) is unknown.
+    // City: 1 of 2 known, 1 unknown → share 0.5 counting the unknown as without, and the
+    // 30 % target is met whatever K2 does; D2: 0 of 1, undecided (0 or 1 against 0.3).
+    assert_eq!(get("(whole extract)", "kindergartens"), "2");
+    assert_eq!(get("(whole extract)", "toddler_class_kindergartens"), "1");
+    close("(whole extract)", "toddler_class_share", 0.5);
+    assert_eq!(get("(whole extract)", "toddler_class_target_met"), "true");
+    assert_eq!(get("D1", "toddler_class_target_met"), "true");
+    close("D2", "toddler_class_share", 0.0);
+    assert_eq!(get("D2", "toddler_class_target_met"), "");
+    assert_eq!(
+        get("S2", "toddler_class_share"),
+        "",
+        "no kindergarten in S2"
+    );
+    // OSM has no tag for a guidance centre: a district with a facility is undecided.
+    for unit in ["(whole extract)", "D1", "D2"] {
+        assert_eq!(get(unit, "guidance_centres"), "0", "{unit}");
+        assert_eq!(get(unit, "guidance_target_met"), "", "{unit}");
+    }
     assert!(
         rows.iter().all(|r| &r[0] != "outside"),
         "every home is in a unit"
@@ -167,4 +213,58 @@ fn indicators_roll_up_by_hand() {
     assert_eq!(k1["properties"]["district"], "D1");
     assert_eq!(k1["properties"]["affordable_source"], "osm_proxy");
     assert!((k1["properties"]["ratio_per_1000"].as_f64().unwrap() - 1000.0).abs() < 1.0);
+    assert_eq!(k1["properties"]["type"], "kindergarten");
+    assert_eq!(k1["properties"]["toddler_classes"], true);
+}
+
+/// The register's `type` and `toddler_classes` decide the two targets that count kinds:
+/// K1 (S1, D1) a kindergarten with toddler classes, K2 (S3, D2) one without, G (S2, D1) a
+/// guidance centre, N (S2, D1) a nursery; in the second run U (S3, D2), of no stated type.
+#[test]
+fn register_types_decide_toddler_and_guidance_targets() {
+    let lonlat = |x_m: f64, y_m: f64| {
+        let metres_per_degree_lon = METRES_PER_DEGREE_LAT * 45f64.to_radians().cos();
+        format!(
+            "{:.7},{:.7}",
+            10.0 + x_m / metres_per_degree_lon,
+            45.0 + y_m / METRES_PER_DEGREE_LAT
+        )
+    };
+    let register = format!(
+        "id,lon,lat,type,toddler_classes\n\
+         K1,{},Kindergarten,yes\n\
+         K2,{},kindergarten,no\n\
+         G,{},Guidance Centre,\n\
+         N,{},nursery,\n",
+        lonlat(500.0, -15.0),
+        lonlat(2500.0, -15.0),
+        lonlat(1500.0, -15.0),
+        lonlat(1250.0, -15.0),
+    );
+    let with_untyped = format!("{register}U,{},,\n", lonlat(2250.0, -15.0));
+    for (csv, d2_and_city) in [(register, "false"), (with_untyped, "")] {
+        let (dir, path) = common::file_with("register.csv", csv.as_bytes());
+        let (_run, out) = fixture(false)
+            .run_coverage("units-register", &["--facilities", path.to_str().unwrap()]);
+        drop(dir);
+        let table = Indicators::read(&out);
+        let get = |name: &str, field: &str| table.get(name, field);
+        // 1 of 2 kindergartens (0.5 ≥ 0.3); D1 1 of 1; D2 0 of 1 (0 < 0.3).
+        assert_eq!(get("(whole extract)", "kindergartens"), "2");
+        assert_eq!(get("(whole extract)", "toddler_class_share"), "0.5000");
+        assert_eq!(get("(whole extract)", "toddler_class_target_met"), "true");
+        assert_eq!(get("D1", "toddler_class_share"), "1.0000");
+        assert_eq!(get("D2", "toddler_class_share"), "0.0000");
+        assert_eq!(get("D2", "toddler_class_target_met"), "false");
+        // G is D1's guidance centre; D2 has none (K2 is a kindergarten), or, with U of no
+        // stated type, may have one: the city's target (every district) follows D2.
+        assert_eq!(get("(whole extract)", "guidance_centres"), "1");
+        assert_eq!(get("D1", "guidance_centres"), "1");
+        assert_eq!(get("D1", "guidance_target_met"), "true");
+        assert_eq!(get("S2", "guidance_centres"), "1");
+        assert_eq!(get("S2", "guidance_target_met"), "", "not a district");
+        assert_eq!(get("D2", "guidance_centres"), "0");
+        assert_eq!(get("D2", "guidance_target_met"), d2_and_city);
+        assert_eq!(get("(whole extract)", "guidance_target_met"), d2_and_city);
+    }
 }

@@ -56,6 +56,20 @@ pub struct Indicator {
     pub has_affordable_facility: Option<bool>,
     /// (City, districts) sub-district share target met.
     pub subdistricts_target_met: Option<bool>,
+    /// Kindergartens (facilities whose kind names one).
+    pub kindergartens: usize,
+    /// Kindergartens known to offer toddler classes.
+    pub toddler_class_kindergartens: usize,
+    /// Kindergartens with toddler classes ÷ kindergartens, counting unknown as without
+    /// (`None` without kindergartens).
+    pub toddler_class_share: Option<f64>,
+    /// Toddler-class share ≥ target; `None` when unknowns could decide either way.
+    pub toddler_class_target_met: Option<bool>,
+    /// Guidance centres (known from a register's `type`).
+    pub guidance_centres: usize,
+    /// (Districts) at least one guidance centre; (city) every district has one. `None` when
+    /// facilities of unknown kind could decide it, and for other rows.
+    pub guidance_target_met: Option<bool>,
 }
 
 /// Where every home and facility lies: unit index per level.
@@ -120,6 +134,18 @@ fn verdict(lower: f64, upper: f64, target: f64) -> Option<bool> {
         Some(false)
     } else {
         None
+    }
+}
+
+/// Whether every verdict holds: `Some(false)` when one fails, `None` when none fails but
+/// one is unknown.
+fn every(verdicts: &[Option<bool>]) -> Option<bool> {
+    if verdicts.contains(&Some(false)) {
+        Some(false)
+    } else if verdicts.contains(&None) {
+        None
+    } else {
+        Some(true)
     }
 }
 
@@ -241,6 +267,9 @@ pub fn indicators(
     targets: &Targets,
 ) -> Vec<Indicator> {
     let scopes = scopes(units, located);
+    let districts: Vec<usize> = (0..units.units.len())
+        .filter(|&u| units.units[u].level == UnitLevel::District)
+        .collect();
     let pop = |h: usize| residents.buildings[h].population;
     let mut rows = Vec::new();
     for (c, outcome) in outcomes.iter().enumerate() {
@@ -258,6 +287,22 @@ pub fn indicators(
             }
             if unknown { None } else { Some(false) }
         };
+        // Per district: holds a guidance centre (Some(true)), only unknown kinds (None).
+        let guidance_in = |u: usize| -> Option<bool> {
+            let mut unknown = false;
+            for (f, facility) in outcome.facilities.iter().enumerate() {
+                if located.facilities[c][f].0 == Some(u as u32) {
+                    match facility.is_guidance_centre() {
+                        Some(true) => return Some(true),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+            }
+            if unknown { None } else { Some(false) }
+        };
+        let district_verdicts: Vec<Option<bool>> =
+            districts.iter().map(|&u| guidance_in(u)).collect();
         for scope in &scopes {
             let total = sum(scope.homes.iter().map(|&h| pop(h)));
             let covered_share: Vec<f64> = bands_min
@@ -285,6 +330,19 @@ pub fn indicators(
                 (places_where(Some(true)), places_where(None));
             let per_1000 = |v: f64| (total > 0.0).then(|| v / total * 1000.0);
             let access_total = sum(scope.homes.iter().map(|&h| pop(h) * outcome.access[h]));
+            let kindergartens: Vec<&Facility> = inside
+                .iter()
+                .map(|&f| &outcome.facilities[f])
+                .filter(|f| f.is_kindergarten())
+                .collect();
+            let with_toddlers = |want: Option<bool>| {
+                kindergartens
+                    .iter()
+                    .filter(|k| k.toddler_classes == want)
+                    .count()
+            };
+            let (toddler_yes, toddler_unknown) = (with_toddlers(Some(true)), with_toddlers(None));
+            let toddler_share = |n: usize| n as f64 / kindergartens.len() as f64;
             let sub_share = (!scope.subdistricts.is_empty()).then(|| {
                 let verdicts: Vec<Option<bool>> = scope
                     .subdistricts
@@ -338,6 +396,28 @@ pub fn indicators(
                 subdistricts_target_met: sub_share.and_then(|(lo, hi)| {
                     verdict(lo, hi, targets.subdistricts_with_affordable_share)
                 }),
+                kindergartens: kindergartens.len(),
+                toddler_class_kindergartens: toddler_yes,
+                toddler_class_share: (!kindergartens.is_empty())
+                    .then(|| toddler_share(toddler_yes)),
+                toddler_class_target_met: (!kindergartens.is_empty())
+                    .then(|| {
+                        verdict(
+                            toddler_share(toddler_yes),
+                            toddler_share(toddler_yes + toddler_unknown),
+                            targets.toddler_class_share,
+                        )
+                    })
+                    .flatten(),
+                guidance_centres: inside
+                    .iter()
+                    .filter(|&&f| outcome.facilities[f].is_guidance_centre() == Some(true))
+                    .count(),
+                guidance_target_met: match scope.extent {
+                    Extent::Unit(UnitLevel::District, u) => guidance_in(u as usize),
+                    Extent::City if !districts.is_empty() => every(&district_verdicts),
+                    _ => None,
+                },
             });
         }
     }

@@ -18,7 +18,16 @@ fn facility(element: TaggedElement, category: &Category) -> Facility {
         source: FacilitySource::Osm,
         capacity: tag(tags, "capacity").and_then(|c| c.trim().parse().ok()),
         affordable: affordable_proxy(tags),
+        kind: tag(tags, "amenity").map(str::to_string),
+        toddler_classes: toddler_proxy(tags),
     }
+}
+
+/// The OSM proxy for toddler classes: `min_age` (years) below 3 says the facility takes
+/// children under 3, 3 or more says it does not; `None` (unknown) without a numeric `min_age`.
+pub fn toddler_proxy(tags: &Tags) -> Option<bool> {
+    let years: f64 = tag(tags, "min_age")?.trim().parse().ok()?;
+    (years >= 0.0).then_some(years < 3.0)
 }
 
 /// `operator:type` values taken as the affordable (public, subsidised) tier.
@@ -108,4 +117,20 @@ pub fn facilities_from_osm(extract: &OsmExtract, categories: &[Category]) -> Vec
                 .collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toddler_proxy_reads_min_age() {
+        let tags = |v: &str| -> Tags { vec![("min_age".into(), v.into())] };
+        assert_eq!(toddler_proxy(&tags("0")), Some(true));
+        assert_eq!(toddler_proxy(&tags("2.5")), Some(true));
+        assert_eq!(toddler_proxy(&tags("3")), Some(false));
+        assert_eq!(toddler_proxy(&tags("three")), None);
+        assert_eq!(toddler_proxy(&tags("-1")), None);
+        assert_eq!(toddler_proxy(&Tags::new()), None);
+    }
 }

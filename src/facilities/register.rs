@@ -27,6 +27,8 @@ struct Row {
     lat: Option<String>,
     capacity: Option<String>,
     affordable: Option<String>,
+    kind: Option<String>,
+    toddler_classes: Option<String>,
 }
 
 /// Reads a planner's register (CSV or GeoJSON, chosen by extension `.csv` / `.geojson` / `.json`,
@@ -35,7 +37,8 @@ struct Row {
 ///
 /// CSV files need a header row with a longitude (`lon`, `lng`, `long`, `longitude`, `x`) and
 /// a latitude (`lat`, `latitude`, `y`) column, and may have `id`, `name`, `category`,
-/// `capacity` and `affordable`; the delimiter is `,`, or `;` / tab when the header has no comma.
+/// `capacity`, `affordable`, `type` (see [`crate::facilities::TargetKind`]) and
+/// `toddler_classes`; the delimiter is `,`, or `;` / tab when the header has no comma.
 /// Text that is not valid UTF-8 is read as GBK. GeoJSON files hold a `FeatureCollection` (or
 /// one `Feature`) of points with those properties. Bad values are [`Error::Data`] naming the
 /// row (`row N`, header = row 1) or feature (`feature N`, 0-based), the field and the value;
@@ -147,8 +150,24 @@ fn csv_rows(text: &str) -> Result<Vec<Row>, String> {
             found.join(", ")
         ));
     }
-    let [id, name, category, capacity, affordable] =
-        ["id", "name", "category", "capacity", "affordable"].map(|c| column(&[c]));
+    let [
+        id,
+        name,
+        category,
+        capacity,
+        affordable,
+        kind,
+        toddler_classes,
+    ] = [
+        "id",
+        "name",
+        "category",
+        "capacity",
+        "affordable",
+        "type",
+        "toddler_classes",
+    ]
+    .map(|c| column(&[c]));
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let label = format!("row {}", i + 2);
@@ -170,6 +189,8 @@ fn csv_rows(text: &str) -> Result<Vec<Row>, String> {
             lat: get(lat),
             capacity: get(capacity),
             affordable: get(affordable),
+            kind: get(kind),
+            toddler_classes: get(toddler_classes),
             label,
         });
     }
@@ -215,6 +236,8 @@ fn geojson_rows(text: &str) -> Result<Vec<Row>, String> {
             lat: Some(lat),
             capacity: field("capacity", &props["capacity"])?,
             affordable: field("affordable", &props["affordable"])?,
+            kind: field("type", &props["type"])?,
+            toddler_classes: field("toddler_classes", &props["toddler_classes"])?,
             label,
         });
     }
@@ -293,21 +316,20 @@ fn facility(row: Row, default_category: &str) -> Result<Facility, String> {
         Some(_) => Err(bad("capacity", v, "is not a whole number")),
         None => Err(bad("capacity", v, "is not a number")),
     });
-    let affordable = row
-        .affordable
-        .as_deref()
-        .map(|v| match v.to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" | "y" => Ok(true),
-            "0" | "false" | "no" | "n" => Ok(false),
-            _ => Err(bad(
-                "affordable",
-                v,
-                "is not one of 1/0, true/false, yes/no, y/n",
-            )),
-        });
+    let flag = |field: &str, value: Option<&str>| {
+        value
+            .map(|v| match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "y" => Ok(true),
+                "0" | "false" | "no" | "n" => Ok(false),
+                _ => Err(bad(field, v, "is not one of 1/0, true/false, yes/no, y/n")),
+            })
+            .transpose()
+    };
     Ok(Facility {
         capacity: capacity.transpose()?,
-        affordable: affordable.transpose()?,
+        affordable: flag("affordable", row.affordable.as_deref())?,
+        toddler_classes: flag("toddler_classes", row.toddler_classes.as_deref())?,
+        kind: row.kind,
         id: row.id.unwrap_or_else(|| format!("row/{}", row.number)),
         name: row.name,
         category: row.category.unwrap_or_else(|| default_category.to_owned()),
@@ -365,6 +387,8 @@ mod tests {
                 source: FacilitySource::File,
                 capacity: Some(40),
                 affordable: Some(true),
+                kind: None,
+                toddler_classes: None,
             }
         );
         assert_eq!(facilities[1].name.as_deref(), Some("Kita, Mond"));
@@ -462,6 +486,31 @@ mod tests {
     fn bad_affordable() {
         let message = data_error("csv", "lon,lat,affordable\n1,2,TRUE\n1,2,maybe\n");
         assert!(message.starts_with(r#"row 3, field "affordable": "maybe" is not one of"#));
+    }
+
+    #[test]
+    fn type_and_toddler_classes_columns() {
+        let text = "lon,lat,Type,Toddler_Classes\n1,2,幼儿园,1\n1,2,,\n1,2,guidance centre,no\n";
+        let facilities = read("csv", text).unwrap();
+        let kinds: Vec<(Option<&str>, Option<bool>)> = facilities
+            .iter()
+            .map(|f| (f.kind.as_deref(), f.toddler_classes))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (Some("幼儿园"), Some(true)),
+                (None, None),
+                (Some("guidance centre"), Some(false))
+            ]
+        );
+        let message = data_error("csv", "lon,lat,toddler_classes\n1,2,some\n");
+        assert!(message.starts_with(r#"row 2, field "toddler_classes": "some" is not one of"#));
+        let geojson = r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},
+            "properties":{"type":"kindergarten","toddler_classes":true}}"#;
+        let facilities = read("geojson", geojson).unwrap();
+        assert_eq!(facilities[0].kind.as_deref(), Some("kindergarten"));
+        assert_eq!(facilities[0].toddler_classes, Some(true));
     }
 
     #[test]

@@ -294,6 +294,8 @@ pub fn facility_features<'a>(
                 (Some(_), FacilitySource::File) => "register",
             };
             p.insert("affordable_source".into(), json!(affordable_source));
+            p.insert("type".into(), json!(f.kind));
+            p.insert("toddler_classes".into(), json!(f.toddler_classes));
             let (district, subdistrict) = located.facilities[ci][i];
             p.insert("district".into(), json!(unit_name(district)));
             p.insert("subdistrict".into(), json!(unit_name(subdistrict)));
@@ -484,6 +486,16 @@ pub fn unit_features<'a>(
                 format!("{c}_has_affordable"),
                 json!(row.has_affordable_facility),
             );
+            p.insert(
+                format!("{c}_toddler_class_share"),
+                opt_round(row.toddler_class_share, 4),
+            );
+            p.insert(
+                format!("{c}_toddler_class_met"),
+                json!(row.toddler_class_target_met),
+            );
+            p.insert(format!("{c}_guidance_centres"), json!(row.guidance_centres));
+            p.insert(format!("{c}_guidance_met"), json!(row.guidance_target_met));
         }
         (polygon_geometry(&u.outline), p)
     })
@@ -524,6 +536,12 @@ pub fn write_indicators_csv(
             "affordable_target_met",
             "has_affordable_facility",
             "subdistricts_target_met",
+            "kindergartens",
+            "toddler_class_kindergartens",
+            "toddler_class_share",
+            "toddler_class_target_met",
+            "guidance_centres",
+            "guidance_target_met",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -557,6 +575,12 @@ pub fn write_indicators_csv(
             flag(r.affordable_target_met),
             flag(r.has_affordable_facility),
             flag(r.subdistricts_target_met),
+            r.kindergartens.to_string(),
+            r.toddler_class_kindergartens.to_string(),
+            opt(r.toddler_class_share, 4),
+            flag(r.toddler_class_target_met),
+            r.guidance_centres.to_string(),
+            flag(r.guidance_target_met),
         ]);
         w.write_record(&record)?;
     }

@@ -267,11 +267,12 @@ fn indicators_section(summary: &Value, bands_min: &[f64]) -> String {
     let threshold = bands_min.last().copied().unwrap_or(15.0);
     let t = |k: &str| targets[k].as_f64().unwrap_or(f64::NAN);
     let mut s = format!(
-        "<h2>Targets</h2>\n<p>Targets: at least {} of residents within {threshold} min; {} places per 1,000 residents; {} of places affordable; an affordable facility in {} of sub-districts. <em>Undecided</em>: affordability unknown for some places.</p>\n",
+        "<h2>Targets</h2>\n<p>Targets: at least {} of residents within {threshold} min; {} places per 1,000 residents; {} of places affordable; an affordable facility in {} of sub-districts; {} of kindergartens offering toddler classes; a guidance centre in every district. <em>Undecided</em>: affordability, toddler classes or facility types unknown for some facilities.</p>\n",
         percent(Some(t("covered_share"))),
         t("places_per_1000"),
         percent(Some(t("affordable_share"))),
         percent(Some(t("subdistricts_with_affordable_share"))),
+        percent(Some(t("toddler_class_share"))),
     );
     let rows = summary["indicators"]
         .as_array()
@@ -299,7 +300,7 @@ fn indicators_section(summary: &Value, bands_min: &[f64]) -> String {
             "<h3>{}</h3>\n<table>\n<tr><th>unit</th><th>level</th><th>residents</th><th>within {threshold} min</th><th></th><th>places / 1,000</th><th></th><th>affordable share</th><th></th><th>affordable facility</th><th>sub-districts with one</th><th></th></tr>",
             escape(&category)
         );
-        for r in of {
+        for r in &of {
             let share = r["covered_share"]
                 .as_array()
                 .and_then(|a| a.last())
@@ -332,7 +333,69 @@ fn indicators_section(summary: &Value, bands_min: &[f64]) -> String {
             );
         }
         s.push_str("</table>\n");
+        s.push_str(&kinds_paragraph(&of));
     }
+    s
+}
+
+/// The two targets that count kinds of facility, for one category's rows (city first):
+/// kindergartens with toddler classes, and districts with a guidance centre. Empty when the
+/// category has no kindergarten and no facility whose type is known.
+fn kinds_paragraph(rows: &[&Value]) -> String {
+    let Some(city) = rows.iter().find(|r| r["level"] == "city") else {
+        return String::new();
+    };
+    let districts: Vec<&&Value> = rows
+        .iter()
+        .filter(|r| r["level"] == "district" && r["unit_id"] != "outside")
+        .collect();
+    let kindergartens = city["kindergartens"].as_u64().unwrap_or(0);
+    let typed = districts
+        .iter()
+        .any(|r| !r["guidance_target_met"].is_null());
+    if kindergartens == 0 && !typed {
+        return String::new();
+    }
+    let mut s = String::from("<p>");
+    if kindergartens > 0 {
+        let _ = write!(
+            s,
+            "Kindergartens offering toddler classes: {} of {kindergartens} ({}) {}. ",
+            city["toddler_class_kindergartens"],
+            percent(city["toddler_class_share"].as_f64()),
+            badge(&city["toddler_class_target_met"]),
+        );
+    }
+    if districts.is_empty() {
+        s.push_str("Guidance centres: no districts in this run.");
+    } else {
+        let named = |want: Option<bool>| -> String {
+            let names: Vec<String> = districts
+                .iter()
+                .filter(|r| r["guidance_target_met"].as_bool() == want)
+                .map(|r| escape(r["unit_name"].as_str().unwrap_or("")))
+                .collect();
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            }
+        };
+        let unknown = named(None);
+        let _ = write!(
+            s,
+            "Districts with a guidance centre: {}; without: {}{} {}.",
+            named(Some(true)),
+            named(Some(false)),
+            if unknown == "none" {
+                String::new()
+            } else {
+                format!("; unknown (facility types not in a register): {unknown}")
+            },
+            badge(&city["guidance_target_met"]),
+        );
+    }
+    s.push_str("</p>\n");
     s
 }
 
@@ -569,6 +632,7 @@ pub fn site_report(summary: &Value, map: &(String, String)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn thousands_groups_digits() {
@@ -597,5 +661,37 @@ mod tests {
         ] {
             assert!(svg.contains(n), "{n} missing");
         }
+    }
+
+    #[test]
+    fn kinds_paragraph_names_districts_with_and_without_a_guidance_centre() {
+        let rows = [
+            json!({"level": "city", "unit_id": "city", "kindergartens": 4,
+                   "toddler_class_kindergartens": 1, "toddler_class_share": 0.25,
+                   "toddler_class_target_met": false, "guidance_target_met": null}),
+            json!({"level": "district", "unit_id": "d1", "unit_name": "North",
+                   "guidance_target_met": true}),
+            json!({"level": "district", "unit_id": "d2", "unit_name": "South & Port",
+                   "guidance_target_met": false}),
+            json!({"level": "district", "unit_id": "d3", "unit_name": "East",
+                   "guidance_target_met": null}),
+            json!({"level": "district", "unit_id": "outside",
+                   "unit_name": "(outside every district)", "guidance_target_met": null}),
+        ];
+        let refs: Vec<&Value> = rows.iter().collect();
+        let text = kinds_paragraph(&refs);
+        assert!(
+            text.contains("1 of 4 (25.0 %) <span class=\"not\">"),
+            "{text}"
+        );
+        assert!(text.contains("with a guidance centre: North; without: South &amp; Port;"));
+        assert!(
+            text.contains("register): East <span class=\"und\">"),
+            "{text}"
+        );
+        assert!(!text.contains("outside"), "{text}");
+        // A category with no kindergarten and no typed facility gets no paragraph.
+        let plain = [json!({"level": "city", "unit_id": "city", "kindergartens": 0})];
+        assert_eq!(kinds_paragraph(&[&plain[0]]), "");
     }
 }

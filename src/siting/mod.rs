@@ -675,6 +675,8 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
             source: FacilitySource::File,
             capacity: config.capacity.map(|c| c.site_places),
             affordable: None,
+            kind: None,
+            toddler_classes: None,
         })
         .collect();
 
