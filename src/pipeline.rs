@@ -446,7 +446,7 @@ pub fn prepare(
             "the walkable ways' nodes are missing from the extract: no edge to walk",
         ));
     }
-    // The edge index is built on one core (rstar's bulk load), the homes on the others.
+    // The edge index and the homes are found side by side (the index packs in parallel too).
     let (mut residents, index): (Residents, EdgeIndex) = stages.run_side_by_side(
         log,
         ("residents", || {

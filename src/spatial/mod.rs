@@ -4,6 +4,7 @@ pub mod elevation;
 pub mod inside;
 pub mod projection;
 pub mod raster;
+pub mod segment_tree;
 pub mod snap;
 
 pub use projection::LocalFrame;

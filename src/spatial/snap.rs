@@ -1,11 +1,11 @@
 //! Snapping points onto the nearest point of a walkable edge, through an R-tree of edge
 //! segments, within a maximum distance.
 
-use geo::{Coord, Line};
-use rstar::RTree;
-use rstar::primitives::GeomWithData;
+use geo::Coord;
+use rayon::prelude::*;
 
 use super::LocalFrame;
+use super::segment_tree::{Segment, SegmentTree};
 use crate::graph::{EdgeAccess, WalkGraph};
 
 /// Where a point meets the network.
@@ -19,12 +19,10 @@ pub struct Snap {
     pub distance_m: f32,
 }
 
-type Segment = GeomWithData<Line<f64>, (u32, u32)>;
-
 /// An R-tree over every segment of every edge above ground but compounds' gate edges,
-/// which have no length (bulk-loaded, O(n log n)).
+/// which have no length (packed once, in parallel).
 pub struct EdgeIndex {
-    tree: RTree<Segment>,
+    tree: SegmentTree,
 }
 
 impl EdgeIndex {
@@ -34,20 +32,25 @@ impl EdgeIndex {
     /// reached only from streets hundreds of metres away).
     pub fn new(graph: &WalkGraph) -> Self {
         let segments = (0..graph.edge_count() as u32)
+            .into_par_iter()
             .filter(|&e| {
                 !graph.edge_kind(e).underground
                     && !matches!(graph.edge_access(e), EdgeAccess::Gate(_))
             })
-            .flat_map(|e| {
+            .flat_map_iter(|e| {
                 graph
                     .edge_geometry(e)
                     .windows(2)
                     .enumerate()
-                    .map(move |(i, w)| Segment::new(Line::new(w[0], w[1]), (e, i as u32)))
+                    .map(move |(i, w)| Segment {
+                        a: w[0],
+                        b: w[1],
+                        id: (e, i as u32),
+                    })
             })
             .collect();
         EdgeIndex {
-            tree: RTree::bulk_load(segments),
+            tree: SegmentTree::new(segments),
         }
     }
 
@@ -65,6 +68,7 @@ impl EdgeIndex {
 
     /// Like [`Self::snap`], but among the edges within `max_distance_m` that `rank` accepts
     /// (`Some`), takes the nearest of the lowest rank; edges ranked `None` are never taken.
+    /// Of equally near segments, the one of the lowest (edge, segment) id is taken.
     pub fn snap_ranked(
         &self,
         graph: &WalkGraph,
@@ -75,22 +79,16 @@ impl EdgeIndex {
     ) -> Option<Snap> {
         let max2 = max_distance_m * max_distance_m;
         let mut best: Option<(u8, Snap)> = None;
-        for (segment, d2) in self
-            .tree
-            .nearest_neighbor_iter_with_distance_2(&geo::Point::from(p))
-        {
-            if d2 > max2 * 1.01 {
-                break; // frame distances are within 0.5 % of true ones near the centre
-            }
-            let (edge, seg) = segment.data;
+        // Frame distances are within 0.5 % of true ones near the centre: search 1 % farther.
+        for (segment, _) in self.tree.nearest(p, max2 * 1.01) {
+            let edge = segment.id.0;
             let Some(r) = rank(edge) else {
                 continue;
             };
             if best.is_some_and(|(b, _)| b <= r) {
                 continue; // a nearer edge of as good a rank is already found
             }
-            let Some(snap) = landing(graph, frame, p, segment.geom(), edge, seg, max_distance_m)
-            else {
+            let Some(snap) = landing(graph, frame, p, segment, max_distance_m) else {
                 continue;
             };
             if r == 0 {
@@ -102,26 +100,25 @@ impl EdgeIndex {
     }
 }
 
-/// The closest point to `p` on segment `seg` of `edge`, if within `max_distance_m`.
+/// The closest point to `p` on `segment`, if within `max_distance_m`.
 fn landing(
     graph: &WalkGraph,
     frame: &LocalFrame,
     p: Coord<f64>,
-    line: &Line<f64>,
-    edge: u32,
-    seg: u32,
+    segment: &Segment,
     max_distance_m: f64,
 ) -> Option<Snap> {
-    let d = line.delta();
+    let (edge, seg) = segment.id;
+    let d = segment.b - segment.a;
     let len2 = d.x * d.x + d.y * d.y;
     let t = if len2 > 0.0 {
-        (((p.x - line.start.x) * d.x + (p.y - line.start.y) * d.y) / len2).clamp(0.0, 1.0)
+        (((p.x - segment.a.x) * d.x + (p.y - segment.a.y) * d.y) / len2).clamp(0.0, 1.0)
     } else {
         0.0
     };
     let landing = Coord {
-        x: line.start.x + t * d.x,
-        y: line.start.y + t * d.y,
+        x: segment.a.x + t * d.x,
+        y: segment.a.y + t * d.y,
     };
     let distance_m = frame.distance_m(p, landing);
     if distance_m > max_distance_m {
