@@ -14,9 +14,9 @@ pub const DEFAULT_TARGET_PLACES_PER_1000: f64 = 4.5;
 pub const DEFAULT_TARGET_AFFORDABLE_SHARE: f64 = 0.6;
 /// The plan's target: share of sub-districts with at least one affordable facility.
 pub const DEFAULT_TARGET_SUBDISTRICT_SHARE: f64 = 0.9;
-/// The plan's target: share of kindergartens offering toddler classes (30 % in its first
-/// year, then 35 % and 40 %).
-pub const DEFAULT_TARGET_TODDLER_CLASS_SHARE: f64 = 0.3;
+/// The plan's target: share of kindergartens offering toddler classes, for its last year
+/// (30 % in 2023, 35 % in 2024, 40 % in 2025).
+pub const DEFAULT_TARGET_TODDLER_CLASS_SHARE: f64 = 0.4;
 /// Share of residents within the threshold for a unit to meet the service-circle target.
 /// The plan names no share; this default is the tool's.
 pub const DEFAULT_TARGET_COVERED_SHARE: f64 = 0.9;

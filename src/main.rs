@@ -136,8 +136,8 @@ struct CoverageArgs {
     /// Target: share of residents within the threshold (the plan names none; 0.9 is ours).
     #[arg(long, default_value_t = DEFAULT_TARGET_COVERED_SHARE)]
     target_covered_share: f64,
-    /// Target: share of kindergartens offering toddler classes (the plan's 30 %, then 35 %
-    /// and 40 %).
+    /// Target: share of kindergartens offering toddler classes (the plan's 40 % for 2025;
+    /// 30 % in 2023, 35 % in 2024).
     #[arg(long, default_value_t = DEFAULT_TARGET_TODDLER_CLASS_SHARE)]
     target_toddler_class_share: f64,
     /// OSM admin_level of districts.

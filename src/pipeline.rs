@@ -1,7 +1,7 @@
 //! The `coverage` job, stage by stage: read → graph → residents → facilities → snap →
 //! route → write. Each stage is named and timed; the timings go into `summary.json`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 use std::sync::Mutex;
@@ -125,6 +125,9 @@ pub struct CategoryCoverage {
     pub covered_share_by_band: BTreeMap<String, f64>,
     /// Homes within the threshold.
     pub covered_buildings: usize,
+    /// Facilities by their stated type (the register's `type`, or OSM's `amenity`;
+    /// `(not stated)` without one), to check how the kind-counting targets read them.
+    pub facility_types: BTreeMap<String, usize>,
 }
 
 impl CategoryCoverage {
@@ -307,6 +310,32 @@ fn gather_facilities(
     }
 }
 
+/// Warns when a register states its facilities' types but none of a category's names a
+/// kindergarten or a guidance centre: most often a `type` column meaning something else
+/// (ownership, say), which would make the two kind-counting targets read every facility as
+/// neither.
+fn warn_of_unread_types(categories: &[(String, Vec<Facility>)], log: &dyn Fn(&str)) {
+    for (name, facilities) in categories {
+        let typed: BTreeSet<&str> = facilities
+            .iter()
+            .filter(|f| f.has_register_type())
+            .filter_map(|f| f.kind.as_deref())
+            .collect();
+        let read = facilities
+            .iter()
+            .any(|f| f.is_kindergarten() || f.is_guidance_centre() == Some(true));
+        if !typed.is_empty() && !read {
+            let types: Vec<&str> = typed.into_iter().take(10).collect();
+            log(&format!(
+                "warning: no register type of category {name} names a kindergarten or a \
+                 guidance centre (types: {}): the toddler-class and guidance-centre targets \
+                 count none",
+                types.join(", ")
+            ));
+        }
+    }
+}
+
 /// A category with no facility is a data error (most often a mistyped tag or category),
 /// unless the configuration allows it (siting the first facilities of a category).
 fn check_no_empty_category(
@@ -471,6 +500,7 @@ pub fn prepare(
     if !config.allow_empty_category {
         check_no_empty_category(config, &categories)?;
     }
+    warn_of_unread_types(&categories, log);
     let mut compound_counts = compounds.counts;
     let island_max_m = ISLAND_MAX_M;
     let (homes, facility_placements): (Vec<Placement>, Vec<Vec<Placement>>) =
@@ -861,6 +891,11 @@ fn analyse_profile(
                         (layers::band_label(b), share)
                     })
                     .collect(),
+                facility_types: c.facilities.iter().fold(BTreeMap::new(), |mut types, f| {
+                    let kind = f.kind.as_deref().unwrap_or("(not stated)");
+                    *types.entry(kind.to_string()).or_default() += 1;
+                    types
+                }),
             }
         })
         .collect();
@@ -1045,4 +1080,51 @@ fn analyse_profile(
         )
     })?;
     Ok((coverage, summary, views))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facilities::FacilitySource;
+    use std::cell::RefCell;
+
+    fn typed(source: FacilitySource, kind: &str) -> Facility {
+        Facility {
+            id: kind.into(),
+            name: None,
+            category: "childcare".into(),
+            lon: 0.0,
+            lat: 0.0,
+            source,
+            capacity: None,
+            affordable: None,
+            kind: Some(kind.into()),
+            toddler_classes: None,
+        }
+    }
+
+    #[test]
+    fn register_types_naming_neither_kind_are_warned_of() {
+        let warnings = |facilities: Vec<Facility>| -> Vec<String> {
+            let lines = RefCell::new(Vec::new());
+            let log = |line: &str| lines.borrow_mut().push(line.to_string());
+            warn_of_unread_types(&[("childcare".into(), facilities)], &log);
+            lines.into_inner()
+        };
+        let file = FacilitySource::File;
+        let ownership = warnings(vec![
+            typed(file, "公办"),
+            typed(file, "民办"),
+            typed(file, "公办"),
+        ]);
+        assert_eq!(ownership.len(), 1, "{ownership:?}");
+        assert!(ownership[0].starts_with("warning: no register type of category childcare"));
+        assert!(
+            ownership[0].contains("(types: 公办, 民办)"),
+            "{ownership:?}"
+        );
+        assert!(warnings(vec![typed(file, "nursery"), typed(file, "kindergarten")]).is_empty());
+        // OSM's amenity values are not a register's types.
+        assert!(warnings(vec![typed(FacilitySource::Osm, "childcare")]).is_empty());
+    }
 }

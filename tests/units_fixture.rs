@@ -48,8 +48,9 @@ fn boundary(map: &mut Map, x0: f64, x1: f64, level: &str, name: &str) {
     );
 }
 
-/// The streets, houses and units of the fixture; kindergartens K1 and K2 as OSM nodes
-/// when `osm_kindergartens` (K1 tagged `min_age=1`, so taking children under 3).
+/// The streets, houses and units of the fixture, and D3 (x 3,000–4,000 m), a district with no
+/// home, street or sub-district; kindergartens K1 and K2 as OSM nodes when
+/// `osm_kindergartens` (K1 tagged `min_age=1`, so taking children under 3).
 fn fixture(osm_kindergartens: bool) -> Map {
     let mut map = Map::default();
     let a = map.node(0.0, 0.0, &[]);
@@ -84,6 +85,7 @@ fn fixture(osm_kindergartens: bool) -> Map {
     boundary(&mut map, 2000.0, 3000.0, "8", "S3");
     boundary(&mut map, 0.0, 2000.0, "6", "D1");
     boundary(&mut map, 2000.0, 3000.0, "6", "D2");
+    boundary(&mut map, 3000.0, 4000.0, "6", "D3");
     map
 }
 
@@ -178,8 +180,9 @@ fn indicators_roll_up_by_hand() {
     assert_eq!(get("S3", "has_affordable_facility"), "false");
 
     // Toddler classes from OSM's min_age: K1 (D1) takes under-3s, K2's (D2) is unknown.
-    // City: 1 of 2 known, 1 unknown → share 0.5 counting the unknown as without, and the
-    // 30 % target is met whatever K2 does; D2: 0 of 1, undecided (0 or 1 against 0.3).
+    // City: 1 of 2 with toddler classes, 1 unknown → share 0.5 counting the unknown as
+    // without, and the 40 % target is met whatever K2 does; D2: 0 of 1, undecided (0 or 1
+    // against 0.4).
     assert_eq!(get("(whole extract)", "kindergartens"), "2");
     assert_eq!(get("(whole extract)", "toddler_class_kindergartens"), "1");
     close("(whole extract)", "toddler_class_share", 0.5);
@@ -192,8 +195,9 @@ fn indicators_roll_up_by_hand() {
         "",
         "no kindergarten in S2"
     );
-    // OSM has no tag for a guidance centre: a district with a facility is undecided.
-    for unit in ["(whole extract)", "D1", "D2"] {
+    // OSM has no tag for a guidance centre: every district is undecided, D3 without any
+    // facility too (a centre might be mapped as something else).
+    for unit in ["(whole extract)", "D1", "D2", "D3"] {
         assert_eq!(get(unit, "guidance_centres"), "0", "{unit}");
         assert_eq!(get(unit, "guidance_target_met"), "", "{unit}");
     }
@@ -203,7 +207,7 @@ fn indicators_roll_up_by_hand() {
     );
 
     let units = read_features(&out.join("units.geojson"));
-    assert_eq!(units.len(), 5, "two districts and three sub-districts");
+    assert_eq!(units.len(), 6, "three districts and three sub-districts");
     let facilities = read_features(&out.join("facilities.geojson"));
     let k1 = facilities
         .iter()
@@ -219,7 +223,8 @@ fn indicators_roll_up_by_hand() {
 
 /// The register's `type` and `toddler_classes` decide the two targets that count kinds:
 /// K1 (S1, D1) a kindergarten with toddler classes, K2 (S3, D2) one without, G (S2, D1) a
-/// guidance centre, N (S2, D1) a nursery; in the second run U (S3, D2), of no stated type.
+/// guidance centre, N (S2, D1) a nursery. The second run adds G2 (S3, D2), a kindergarten
+/// hosting a guidance centre, and U (D3), of no stated type.
 #[test]
 fn register_types_decide_toddler_and_guidance_targets() {
     let lonlat = |x_m: f64, y_m: f64| {
@@ -241,30 +246,44 @@ fn register_types_decide_toddler_and_guidance_targets() {
         lonlat(1500.0, -15.0),
         lonlat(1250.0, -15.0),
     );
-    let with_untyped = format!("{register}U,{},,\n", lonlat(2250.0, -15.0));
-    for (csv, d2_and_city) in [(register, "false"), (with_untyped, "")] {
+    let with_more = format!(
+        "{register}G2,{},公办幼儿园; 区托育服务指导中心,否\nU,{},,\n",
+        lonlat(2750.0, -15.0),
+        lonlat(3500.0, -15.0)
+    );
+    // (register, D2 and D3's guidance verdicts, the city's, the toddler-class shares of the
+    // city and D2)
+    for (csv, d2, d3, city, toddlers) in [
+        (register, "false", "false", "false", ["0.5000", "0.0000"]),
+        (with_more, "true", "", "", ["0.3333", "0.0000"]),
+    ] {
         let (dir, path) = common::file_with("register.csv", csv.as_bytes());
         let (_run, out) = fixture(false)
             .run_coverage("units-register", &["--facilities", path.to_str().unwrap()]);
         drop(dir);
         let table = Indicators::read(&out);
         let get = |name: &str, field: &str| table.get(name, field);
-        // 1 of 2 kindergartens (0.5 ≥ 0.3); D1 1 of 1; D2 0 of 1 (0 < 0.3).
-        assert_eq!(get("(whole extract)", "kindergartens"), "2");
-        assert_eq!(get("(whole extract)", "toddler_class_share"), "0.5000");
-        assert_eq!(get("(whole extract)", "toddler_class_target_met"), "true");
+        // Run 1: 1 of 2 kindergartens (0.5 ≥ 0.4); run 2: 1 of 3 (G2 is one, 0.33 < 0.4).
+        // D1 1 of 1; D2 0 of 1, then 0 of 2 (0 < 0.4).
+        let met = if toddlers[0] == "0.5000" {
+            "true"
+        } else {
+            "false"
+        };
+        assert_eq!(get("(whole extract)", "toddler_class_share"), toddlers[0]);
+        assert_eq!(get("(whole extract)", "toddler_class_target_met"), met);
         assert_eq!(get("D1", "toddler_class_share"), "1.0000");
-        assert_eq!(get("D2", "toddler_class_share"), "0.0000");
+        assert_eq!(get("D2", "toddler_class_share"), toddlers[1]);
         assert_eq!(get("D2", "toddler_class_target_met"), "false");
-        // G is D1's guidance centre; D2 has none (K2 is a kindergarten), or, with U of no
-        // stated type, may have one: the city's target (every district) follows D2.
-        assert_eq!(get("(whole extract)", "guidance_centres"), "1");
+        // G is D1's guidance centre. Run 1: D2 has none (K2 is a kindergarten), D3 no
+        // facility at all; the city (every district) misses. Run 2: G2 is D2's; U, of no
+        // stated type, may be D3's: the city is undecided.
         assert_eq!(get("D1", "guidance_centres"), "1");
         assert_eq!(get("D1", "guidance_target_met"), "true");
         assert_eq!(get("S2", "guidance_centres"), "1");
         assert_eq!(get("S2", "guidance_target_met"), "", "not a district");
-        assert_eq!(get("D2", "guidance_centres"), "0");
-        assert_eq!(get("D2", "guidance_target_met"), d2_and_city);
-        assert_eq!(get("(whole extract)", "guidance_target_met"), d2_and_city);
+        assert_eq!(get("D2", "guidance_target_met"), d2);
+        assert_eq!(get("D3", "guidance_target_met"), d3);
+        assert_eq!(get("(whole extract)", "guidance_target_met"), city);
     }
 }

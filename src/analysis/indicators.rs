@@ -287,9 +287,12 @@ pub fn indicators(
             }
             if unknown { None } else { Some(false) }
         };
-        // Per district: holds a guidance centre (Some(true)), only unknown kinds (None).
+        // Per district: holds a guidance centre (Some(true)), or may hold one (None): one of
+        // its facilities has no stated type, or no facility of the category has one (OSM
+        // alone cannot tell, not even that a district without facilities lacks a centre).
+        let types_stated = outcome.facilities.iter().any(Facility::has_register_type);
         let guidance_in = |u: usize| -> Option<bool> {
-            let mut unknown = false;
+            let mut unknown = !types_stated;
             for (f, facility) in outcome.facilities.iter().enumerate() {
                 if located.facilities[c][f].0 == Some(u as u32) {
                     match facility.is_guidance_centre() {
@@ -303,6 +306,8 @@ pub fn indicators(
         };
         let district_verdicts: Vec<Option<bool>> =
             districts.iter().map(|&u| guidance_in(u)).collect();
+        let verdict_of_district =
+            |u: u32| district_verdicts[districts.binary_search(&(u as usize)).expect("a district")];
         for scope in &scopes {
             let total = sum(scope.homes.iter().map(|&h| pop(h)));
             let covered_share: Vec<f64> = bands_min
@@ -414,7 +419,7 @@ pub fn indicators(
                     .filter(|&&f| outcome.facilities[f].is_guidance_centre() == Some(true))
                     .count(),
                 guidance_target_met: match scope.extent {
-                    Extent::Unit(UnitLevel::District, u) => guidance_in(u as usize),
+                    Extent::Unit(UnitLevel::District, u) => verdict_of_district(u),
                     Extent::City if !districts.is_empty() => every(&district_verdicts),
                     _ => None,
                 },

@@ -43,63 +43,57 @@ pub struct Facility {
     pub toddler_classes: Option<bool>,
 }
 
-/// The kinds of facility the plan's targets count, recognised in a facility's `kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TargetKind {
-    /// A kindergarten: the toddler-class share counts these.
-    Kindergarten,
-    /// A district-level childcare guidance centre: every district should have one.
-    GuidanceCentre,
-}
+/// Words that make a facility's `kind` name a kindergarten, found anywhere in it (in lower
+/// case, with spaces and hyphens read as `_`): `公办幼儿园` and `Kindergarten (public)` are
+/// kindergartens.
+pub const KINDERGARTEN_WORDS: &[&str] = &["kindergarten", "幼儿园"];
+/// Words that make a `kind` name a district-level childcare guidance centre, found the same
+/// way (`区托育服务指导中心`, `Childcare guidance centre`).
+pub const GUIDANCE_CENTRE_WORDS: &[&str] = &["guidance_centre", "guidance_center", "指导中心"];
 
-/// `kind` values (compared in lower case, with spaces and hyphens read as `_`) naming a
-/// kindergarten.
-pub const KINDERGARTEN_KINDS: &[&str] = &["kindergarten", "幼儿园"];
-/// `kind` values (compared the same way) naming a district-level guidance centre.
-pub const GUIDANCE_CENTRE_KINDS: &[&str] = &[
-    "guidance_centre",
-    "guidance_center",
-    "childcare_guidance_centre",
-    "childcare_guidance_center",
-    "托育指导中心",
-];
+/// The `kind` of the sites `site` adds for its `after/` run: known not to be a kindergarten
+/// or a guidance centre, so that the sites leave those two targets as decided as before.
+pub const PROPOSED_SITE_KIND: &str = "proposed site";
 
-impl TargetKind {
-    /// The target kind a `kind` value names, if any.
-    pub fn of(kind: &str) -> Option<TargetKind> {
-        let normal: String = kind
-            .trim()
-            .chars()
-            .map(|c| match c {
-                ' ' | '-' => '_',
-                c => c.to_ascii_lowercase(),
-            })
-            .collect();
-        if KINDERGARTEN_KINDS.contains(&normal.as_str()) {
-            Some(TargetKind::Kindergarten)
-        } else if GUIDANCE_CENTRE_KINDS.contains(&normal.as_str()) {
-            Some(TargetKind::GuidanceCentre)
-        } else {
-            None
-        }
-    }
+/// Whether `kind` holds one of `words`, in lower case with spaces and hyphens read as `_`.
+fn kind_names(kind: &str, words: &[&str]) -> bool {
+    let normal: String = kind
+        .trim()
+        .chars()
+        .map(|c| match c {
+            ' ' | '-' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    words.iter().any(|w| normal.contains(w))
 }
 
 impl Facility {
-    /// Whether its `kind` names a kindergarten.
+    /// Whether its `kind` names a kindergarten (see [`KINDERGARTEN_WORDS`]).
     pub fn is_kindergarten(&self) -> bool {
-        self.kind.as_deref().and_then(TargetKind::of) == Some(TargetKind::Kindergarten)
+        self.kind
+            .as_deref()
+            .is_some_and(|k| kind_names(k, KINDERGARTEN_WORDS))
     }
 
-    /// Whether it is a guidance centre: known only from a register's `type` (OSM has no tag
-    /// for one), so `None` for OSM facilities and register rows without a type.
+    /// Whether it is a guidance centre (see [`GUIDANCE_CENTRE_WORDS`]): known only from a
+    /// register's `type` (OSM has no tag for one), so `None` for OSM facilities and register
+    /// rows without a type. A kindergarten that hosts the centre says both
+    /// (`kindergarten; guidance centre`).
     pub fn is_guidance_centre(&self) -> Option<bool> {
         match (self.source, self.kind.as_deref()) {
-            (FacilitySource::File, Some(kind)) => {
-                Some(TargetKind::of(kind) == Some(TargetKind::GuidanceCentre))
-            }
+            (FacilitySource::File, Some(kind)) => Some(kind_names(kind, GUIDANCE_CENTRE_WORDS)),
             _ => None,
         }
+    }
+
+    /// Whether its type comes from a register row (not OSM, not a site `site` proposed).
+    pub fn has_register_type(&self) -> bool {
+        self.source == FacilitySource::File
+            && self
+                .kind
+                .as_deref()
+                .is_some_and(|k| k != PROPOSED_SITE_KIND)
     }
 }
 
@@ -123,24 +117,34 @@ mod tests {
     }
 
     #[test]
-    fn target_kinds_ignore_case_spaces_and_hyphens() {
-        for kind in ["kindergarten", " Kindergarten ", "幼儿园"] {
+    fn kinds_are_found_as_words_in_any_case() {
+        let file = FacilitySource::File;
+        for kind in ["kindergarten", " Kindergarten (public) ", "公办幼儿园"] {
+            assert!(facility(file, Some(kind)).is_kindergarten(), "{kind}");
+        }
+        for kind in [
+            "Guidance Centre",
+            "childcare guidance-center",
+            "区托育服务指导中心",
+        ] {
             assert_eq!(
-                TargetKind::of(kind),
-                Some(TargetKind::Kindergarten),
+                facility(file, Some(kind)).is_guidance_centre(),
+                Some(true),
+                "{kind}"
+            );
+            assert!(!facility(file, Some(kind)).is_kindergarten(), "{kind}");
+        }
+        for kind in ["childcare", "nursery", "kinder garten", "公办", ""] {
+            assert!(!facility(file, Some(kind)).is_kindergarten(), "{kind}");
+            assert_eq!(
+                facility(file, Some(kind)).is_guidance_centre(),
+                Some(false),
                 "{kind}"
             );
         }
-        for kind in ["Guidance Centre", "guidance-center", "托育指导中心"] {
-            assert_eq!(
-                TargetKind::of(kind),
-                Some(TargetKind::GuidanceCentre),
-                "{kind}"
-            );
-        }
-        for kind in ["childcare", "nursery", "kinder garten", ""] {
-            assert_eq!(TargetKind::of(kind), None, "{kind}");
-        }
+        let both = facility(file, Some("Kindergarten; guidance centre"));
+        assert!(both.is_kindergarten());
+        assert_eq!(both.is_guidance_centre(), Some(true));
     }
 
     #[test]

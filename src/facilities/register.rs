@@ -37,7 +37,7 @@ struct Row {
 ///
 /// CSV files need a header row with a longitude (`lon`, `lng`, `long`, `longitude`, `x`) and
 /// a latitude (`lat`, `latitude`, `y`) column, and may have `id`, `name`, `category`,
-/// `capacity`, `affordable`, `type` (see [`crate::facilities::TargetKind`]) and
+/// `capacity`, `affordable`, `type` (see [`crate::facilities::KINDERGARTEN_WORDS`]) and
 /// `toddler_classes`; the delimiter is `,`, or `;` / tab when the header has no comma.
 /// Text that is not valid UTF-8 is read as GBK. GeoJSON files hold a `FeatureCollection` (or
 /// one `Feature`) of points with those properties. Bad values are [`Error::Data`] naming the
@@ -319,9 +319,13 @@ fn facility(row: Row, default_category: &str) -> Result<Facility, String> {
     let flag = |field: &str, value: Option<&str>| {
         value
             .map(|v| match v.to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "y" => Ok(true),
-                "0" | "false" | "no" | "n" => Ok(false),
-                _ => Err(bad(field, v, "is not one of 1/0, true/false, yes/no, y/n")),
+                "1" | "true" | "yes" | "y" | "是" => Ok(true),
+                "0" | "false" | "no" | "n" | "否" => Ok(false),
+                _ => Err(bad(
+                    field,
+                    v,
+                    "is not one of 1/0, true/false, yes/no, y/n, 是/否",
+                )),
             })
             .transpose()
     };
@@ -490,7 +494,7 @@ mod tests {
 
     #[test]
     fn type_and_toddler_classes_columns() {
-        let text = "lon,lat,Type,Toddler_Classes\n1,2,幼儿园,1\n1,2,,\n1,2,guidance centre,no\n";
+        let text = "lon,lat,Type,Toddler_Classes\n1,2,幼儿园,是\n1,2,,\n1,2,guidance centre,no\n";
         let facilities = read("csv", text).unwrap();
         let kinds: Vec<(Option<&str>, Option<bool>)> = facilities
             .iter()

@@ -296,6 +296,15 @@ pub fn facility_features<'a>(
             p.insert("affordable_source".into(), json!(affordable_source));
             p.insert("type".into(), json!(f.kind));
             p.insert("toddler_classes".into(), json!(f.toddler_classes));
+            let toddler_classes_source = match (f.toddler_classes, f.source) {
+                (None, _) => "unknown",
+                (Some(_), FacilitySource::Osm) => "osm_proxy",
+                (Some(_), FacilitySource::File) => "register",
+            };
+            p.insert(
+                "toddler_classes_source".into(),
+                json!(toddler_classes_source),
+            );
             let (district, subdistrict) = located.facilities[ci][i];
             p.insert("district".into(), json!(unit_name(district)));
             p.insert("subdistrict".into(), json!(unit_name(subdistrict)));
@@ -486,6 +495,7 @@ pub fn unit_features<'a>(
                 format!("{c}_has_affordable"),
                 json!(row.has_affordable_facility),
             );
+            p.insert(format!("{c}_kindergartens"), json!(row.kindergartens));
             p.insert(
                 format!("{c}_toddler_class_share"),
                 opt_round(row.toddler_class_share, 4),

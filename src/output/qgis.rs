@@ -443,8 +443,8 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
                     d = field("affordable_met"),
                 ),
                 classes: vec![
-                    ("met".into(), "every target met".into(), Symbol::Fill { fill: with_alpha(GREEN, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
-                    ("not met".into(), "a target not met".into(), Symbol::Fill { fill: with_alpha(RED, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
+                    ("met".into(), "coverage, places, affordability met".into(), Symbol::Fill { fill: with_alpha(GREEN, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
+                    ("not met".into(), "one of them not met".into(), Symbol::Fill { fill: with_alpha(RED, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
                     ("undecided".into(), "undecided (affordability unknown)".into(), Symbol::Fill { fill: with_alpha(GREY, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
                 ],
             },

@@ -340,7 +340,8 @@ fn indicators_section(summary: &Value, bands_min: &[f64]) -> String {
 
 /// The two targets that count kinds of facility, for one category's rows (city first):
 /// kindergartens with toddler classes, and districts with a guidance centre. Empty when the
-/// category has no kindergarten and no facility whose type is known.
+/// category has no kindergarten and no district's guidance verdict is decided (no register
+/// states its facilities' types).
 fn kinds_paragraph(rows: &[&Value]) -> String {
     let Some(city) = rows.iter().find(|r| r["level"] == "city") else {
         return String::new();
@@ -369,14 +370,16 @@ fn kinds_paragraph(rows: &[&Value]) -> String {
     if districts.is_empty() {
         s.push_str("Guidance centres: no districts in this run.");
     } else {
-        let named = |want: Option<bool>| -> String {
-            let names: Vec<String> = districts
+        let named = |want: Option<bool>| -> Vec<String> {
+            districts
                 .iter()
                 .filter(|r| r["guidance_target_met"].as_bool() == want)
                 .map(|r| escape(r["unit_name"].as_str().unwrap_or("")))
-                .collect();
+                .collect()
+        };
+        let list = |names: Vec<String>| {
             if names.is_empty() {
-                "none".into()
+                "none".to_string()
             } else {
                 names.join(", ")
             }
@@ -385,12 +388,15 @@ fn kinds_paragraph(rows: &[&Value]) -> String {
         let _ = write!(
             s,
             "Districts with a guidance centre: {}; without: {}{} {}.",
-            named(Some(true)),
-            named(Some(false)),
-            if unknown == "none" {
+            list(named(Some(true))),
+            list(named(Some(false))),
+            if unknown.is_empty() {
                 String::new()
             } else {
-                format!("; unknown (facility types not in a register): {unknown}")
+                format!(
+                    "; unknown (facility types not in a register): {}",
+                    unknown.join(", ")
+                )
             },
             badge(&city["guidance_target_met"]),
         );

@@ -675,7 +675,7 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
             source: FacilitySource::File,
             capacity: config.capacity.map(|c| c.site_places),
             affordable: None,
-            kind: None,
+            kind: Some(crate::facilities::PROPOSED_SITE_KIND.into()),
             toddler_classes: None,
         })
         .collect();
