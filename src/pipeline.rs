@@ -475,7 +475,7 @@ pub fn prepare(
             "the walkable ways' nodes are missing from the extract: no edge to walk",
         ));
     }
-    // The edge index and the homes are found side by side (the index packs in parallel too).
+    // The edge index is built beside the homes (the index packs in parallel too).
     let (mut residents, index): (Residents, EdgeIndex) = stages.run_side_by_side(
         log,
         ("residents", || {

@@ -388,18 +388,21 @@ pub fn coverage_svg(layers: &MapLayers, title: &str) -> String {
     s
 }
 
+/// Horizontal strips a map is drawn in, side by side: fixed, not one per thread, so that the
+/// PNG's bytes do not depend on the machine.
+const MAP_STRIPS: u32 = 4;
+
 /// Rasterises an SVG the tool drew to PNG bytes at `scale` (2 gives a sharp slide image).
 /// Text uses the system's fonts; without any, the PNG has no text.
 ///
-/// The image is drawn in horizontal strips side by side, one per thread, and deflated at
-/// png's `Fast` level. With one category the map was most of a run's `report` stage
-/// (Liechtenstein: 0.17 s, 16× tiled: 0.59 s on 2 cores; now 0.10 s and 0.45 s), at the
-/// cost of a larger file (250 → 450 KB, 410 KB → 1.1 MB). Strips shift the drawing by whole
-/// rows, so they match one pass except where float rounding moves an edge across one of
-/// the anti-aliasing sub-samples: a few edge pixels differ slightly (tested).
-///
-/// # Errors
-/// [`Error::Io`] when the SVG cannot be parsed or the image encoded.
+/// The image is drawn in [`MAP_STRIPS`] horizontal strips side by side and deflated at png's
+/// `Fast` level. The `report` stage of a one-category run, mostly this map, took 0.17 s on
+/// Liechtenstein and 0.59 s on 16× tiled Liechtenstein (2 cores, the map on one of them);
+/// now 0.10 s and 0.45 s, and the PNG is larger (250 → 450 KB, 410 KB → 1.1 MB). Strips
+/// clip the drawing at their edges and shift it by whole rows, so they match one pass except
+/// where float rounding moves an edge across one of the anti-aliasing sub-samples: a few edge
+/// pixels differ slightly (tested). That holds because the tool's SVGs use no filters, masks or group opacity,
+/// which resvg would draw in layers cut at the strips' edges.
 pub fn svg_to_png(svg: &str, scale: f32, name: &Path) -> Result<Vec<u8>> {
     use rayon::prelude::*;
     use resvg::{tiny_skia, usvg};
@@ -412,8 +415,7 @@ pub fn svg_to_png(svg: &str, scale: f32, name: &Path) -> Result<Vec<u8>> {
         ((size.width() * scale).ceil() as u32).max(1),
         ((size.height() * scale).ceil() as u32).max(1),
     );
-    let strips = (rayon::current_num_threads() as u32).clamp(1, height);
-    let rows_per_strip = height.div_ceil(strips);
+    let rows_per_strip = height.div_ceil(MAP_STRIPS.min(height));
     let pixels: Vec<Vec<u8>> = (0..height)
         .step_by(rows_per_strip as usize)
         .collect::<Vec<u32>>()
@@ -460,8 +462,8 @@ mod tests {
     #[test]
     fn png_in_strips_has_the_pixels_of_one_pass() {
         use resvg::{tiny_skia, usvg};
-        // Slanted edges, a stroke, a half-transparent fill and text, all crossing the strip
-        // boundaries of 1 to 4 threads; 3 threads split 301 rows unevenly.
+        // Slanted edges, a stroke, a half-transparent fill and text, all crossing the strips'
+        // edges; 301 rows do not divide into the strips evenly.
         let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="150.5">
             <rect width="200" height="150.5" fill="#fff"/>
             <path d="M10.3 5.7 L190.2 70.1 L40.9 145.3 Z" fill="#c33" fill-opacity="0.6"/>
@@ -479,34 +481,41 @@ mod tests {
             &mut one_pass.as_mut(),
         );
         let want = one_pass.take_demultiplied();
-        for threads in 1..=4 {
+        let png_with = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let bytes = pool
-                .install(|| svg_to_png(svg, scale, Path::new("test.png")))
-                .unwrap();
-            let (width, height, pixels) = decode(&bytes);
-            assert_eq!((width, height), (400, 301));
-            // Strips shift the drawing by whole rows, which moves float rounding of the
-            // coordinates across anti-aliasing sub-samples (4 per pixel side) here and there.
-            let differ: Vec<u8> = pixels
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| a.abs_diff(*b))
-                .filter(|&d| d > 0)
-                .collect();
-            assert!(
-                differ.len() * 100 < want.len(),
-                "{threads} threads: {} bytes differ",
-                differ.len()
-            );
-            assert!(
-                differ.iter().all(|&d| d <= 64),
-                "{threads} threads: {differ:?}"
-            );
+            pool.install(|| svg_to_png(svg, scale, Path::new("test.png")))
+                .unwrap()
+        };
+        let bytes = png_with(1);
+        for threads in 2..=4 {
+            assert!(png_with(threads) == bytes, "{threads} threads: other bytes");
         }
+        let (width, height, pixels) = decode(&bytes);
+        assert_eq!((width, height), (400, 301));
+        // Strips are clipped at their edges and shifted by whole rows, which moves float
+        // rounding of the coordinates across anti-aliasing sub-samples (4 per pixel side) here
+        // and there; a strip drawn a row off would change the slanted edges by over 100.
+        let differ: Vec<u8> = pixels
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| a.abs_diff(*b))
+            .filter(|&d| d > 0)
+            .collect();
+        assert!(
+            differ.len() * 100 < want.len(),
+            "{} bytes differ",
+            differ.len()
+        );
+        assert!(differ.iter().all(|&d| d <= 64), "{differ:?}");
+        // An image with fewer rows than strips.
+        let flat = r##"<svg xmlns="http://www.w3.org/2000/svg" width="3" height="1">
+            <rect width="3" height="1" fill="#c33"/></svg>"##;
+        let (width, height, pixels) = decode(&svg_to_png(flat, 2.0, Path::new("t.png")).unwrap());
+        assert_eq!((width, height), (6, 2));
+        assert!(pixels.chunks(4).all(|p| p == [0xcc, 0x33, 0x33, 0xff]));
     }
 
     /// Identity placement: lon/lat are already pixels.

@@ -1,13 +1,14 @@
 //! A static R-tree of line segments, packed in Hilbert order, searched nearest first.
 //!
 //! Written by hand rather than taken from rstar, which the snapping used before: rstar's bulk
-//! load runs on one core and was the longest serial stage of a big run (0.25 s for 0.9 M
-//! segments of 16× tiled Liechtenstein, 1.4 s for 3.6 M at 64×). Here the segments are
-//! sorted by the Hilbert index of their centres in parallel and the levels are packed
-//! bottom-up (the layout of the flatbush library): at 64× the index takes 0.8 s beside the
-//! homes instead of 1.5–2.2 s, and snapping about the same time as before. The nearest-first
-//! search breaks ties between equally distant segments by their ids, so which segment a point
-//! meets never depends on how the tree was packed.
+//! load runs on one core and was the longest serial stage of a big run (the `index` stage,
+//! beside the homes on the other core: 0.4 s for 0.9 M segments of 16× tiled Liechtenstein,
+//! 1.4–2.2 s for 3.6 M at 64×). Here the segments are sorted by the Hilbert index of their
+//! centres in parallel and the levels are packed bottom-up (the layout of the flatbush
+//! library): `index` 0.2 s and 0.75–0.9 s, while `snap` went from 0.82–0.90 s to 0.84–1.08 s
+//! at 64× (single runs). The nearest-first search breaks ties between equally distant
+//! segments by their ids, so which segment a point meets never depends on how the tree was
+//! packed.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -101,7 +102,7 @@ impl BBox {
 /// them, the root last.
 pub struct SegmentTree {
     segments: Vec<Segment>,
-    /// Node boxes, level after level (level 1 holds the parents of the segments).
+    /// Node boxes, level after level (level 0 holds the parents of the segments).
     boxes: Vec<BBox>,
     /// Where each level of `boxes` ends; the last level is the root alone.
     level_ends: Vec<usize>,
@@ -132,10 +133,12 @@ impl SegmentTree {
             })
             .collect();
         order.par_sort_unstable();
-        let segments: Vec<Segment> = order
+        let sorted: Vec<Segment> = order
             .par_iter()
             .map(|&(_, _, i)| segments[i as usize])
             .collect();
+        drop((order, segments));
+        let segments = sorted;
         let mut boxes: Vec<BBox> = segments
             .par_chunks(NODE_SIZE)
             .map(|chunk| {
@@ -164,8 +167,8 @@ impl SegmentTree {
         }
     }
 
-    /// The segments within squared distance `max_distance_2` of `p` by increasing squared
-    /// distance, with it; equally distant ones by increasing id.
+    /// Yields (segment, squared distance from `p`) for the segments within squared distance
+    /// `max_distance_2`, by nondecreasing distance; equally distant ones by increasing id.
     pub fn nearest(&self, p: Coord<f64>, max_distance_2: f64) -> Nearest<'_> {
         let mut nearest = Nearest {
             tree: self,
@@ -174,7 +177,7 @@ impl SegmentTree {
             queue: BinaryHeap::with_capacity(4 * NODE_SIZE),
         };
         if let Some(&root) = self.boxes.last() {
-            let level = self.level_ends.len() - 1;
+            let level = (self.level_ends.len() - 1) as u32;
             nearest.push(root.distance_2(p), What::Node { level, index: 0 });
         }
         nearest
@@ -195,9 +198,9 @@ impl SegmentTree {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum What {
     /// A node: its level (0 = parents of segments) and index within the level.
-    Node { level: usize, index: usize },
+    Node { level: u32, index: u32 },
     /// A segment: its id, then its place in the tree.
-    Segment { id: (u32, u32), index: usize },
+    Segment { id: (u32, u32), index: u32 },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -253,16 +256,16 @@ impl<'a> Iterator for Nearest<'a> {
         while let Some(Reverse(entry)) = self.queue.pop() {
             match entry.what {
                 What::Segment { index, .. } => {
-                    return Some((&tree.segments[index], entry.distance_2));
+                    return Some((&tree.segments[index as usize], entry.distance_2));
                 }
                 What::Node { level, index } => {
-                    let first = index * NODE_SIZE;
+                    let (level, first) = (level as usize, index as usize * NODE_SIZE);
                     if level == 0 {
                         let end = (first + NODE_SIZE).min(tree.segments.len());
                         for (i, s) in tree.segments[first..end].iter().enumerate() {
                             let what = What::Segment {
                                 id: s.id,
-                                index: first + i,
+                                index: (first + i) as u32,
                             };
                             self.push(s.distance_2(self.p), what);
                         }
@@ -273,8 +276,8 @@ impl<'a> Iterator for Nearest<'a> {
                             &tree.boxes[start + first..(start + first + NODE_SIZE).min(end)];
                         for (i, b) in children.iter().enumerate() {
                             let what = What::Node {
-                                level: level - 1,
-                                index: first + i,
+                                level: (level - 1) as u32,
+                                index: (first + i) as u32,
                             };
                             self.push(b.distance_2(self.p), what);
                         }
@@ -348,19 +351,37 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    #[test]
-    fn hilbert_visits_a_4x4_grid_cell_by_cell() {
-        // Scaled to the top 2 bits, consecutive indices must be neighbouring cells.
-        let mut cells: Vec<(u32, u32, u32)> = (0..4u32)
-            .flat_map(|x| (0..4u32).map(move |y| (hilbert(x << 14, y << 14) >> 28, x, y)))
+    /// Sorts the cells of a 256 × 256 grid by `key` and checks they come out as a walk from
+    /// neighbour to neighbour, numbered 0, 1, 2, ….
+    fn check_walk(key: impl Fn(u32, u32) -> u32) {
+        let mut cells: Vec<(u32, u32, u32)> = (0..256u32)
+            .flat_map(|x| (0..256u32).map(move |y| (x, y)))
+            .map(|(x, y)| (key(x, y), x, y))
             .collect();
-        cells.sort();
-        let keys: Vec<u32> = cells.iter().map(|c| c.0).collect();
-        assert_eq!(keys, (0..16).collect::<Vec<_>>());
-        for w in cells.windows(2) {
+        cells.sort_unstable();
+        for (i, w) in cells.windows(2).enumerate() {
+            assert_eq!(w[0].0, i as u32);
             let step = w[0].1.abs_diff(w[1].1) + w[0].2.abs_diff(w[1].2);
             assert_eq!(step, 1, "{w:?}");
         }
+    }
+
+    #[test]
+    fn hilbert_walks_from_neighbour_to_neighbour() {
+        // The low 8 bits of each coordinate, then the high 8: together every stage of the
+        // bit-twiddling is used.
+        check_walk(hilbert);
+        check_walk(|x, y| hilbert(x << 8, y << 8) >> 16);
+    }
+
+    #[test]
+    fn empty_tree_finds_nothing() {
+        let tree = SegmentTree::new(Vec::new());
+        assert_eq!(
+            tree.nearest(Coord { x: 0.0, y: 0.0 }, f64::INFINITY)
+                .count(),
+            0
+        );
     }
 
     proptest! {
@@ -369,9 +390,14 @@ mod tests {
         #[test]
         fn nearest_matches_a_sorted_linear_scan(
             ends in proptest::collection::vec(
-                ((0..40u8, 0..40u8), (0..40u8, 0..40u8)), 1..300),
+                ((0..40u8, 0..40u8), (0..40u8, 0..40u8)), 1..1200),
             (qx, qy) in (-5.0..45.0f64, -5.0..45.0f64),
-            radius in prop_oneof![Just(f64::INFINITY), 0.0..30.0f64],
+            // Whole radii too: segments exactly at the radius are kept.
+            radius in prop_oneof![
+                Just(f64::INFINITY),
+                0.0..30.0f64,
+                (0..30u8).prop_map(f64::from),
+            ],
         ) {
             // Whole-metre ends on a small grid, so that equal distances are common.
             let segments: Vec<Segment> = ends

@@ -79,7 +79,8 @@ impl EdgeIndex {
     ) -> Option<Snap> {
         let max2 = max_distance_m * max_distance_m;
         let mut best: Option<(u8, Snap)> = None;
-        // Frame distances are within 0.5 % of true ones near the centre: search 1 % farther.
+        // Frame distances are within 0.5 % of true ones near the centre: search to 1 % more
+        // in squared distance (0.5 % in distance).
         for (segment, _) in self.tree.nearest(p, max2 * 1.01) {
             let edge = segment.id.0;
             let Some(r) = rank(edge) else {
