@@ -60,6 +60,13 @@ impl LocalFrame {
         })
     }
 
+    /// How many times the frame stretches east–west distances at `p` (frame metres):
+    /// `cos(lat0) / cos(lat)`, above 1 where `p` lies farther from the equator than the centre.
+    pub fn east_west_stretch(&self, p: Coord<f64>) -> f64 {
+        let lat = self.lat0 + p.y / self.m_per_deg_lat;
+        self.lat0.to_radians().cos() / lat.to_radians().cos()
+    }
+
     /// Length in metres of the short segment `a`–`b` (frame coordinates), with the east–west
     /// scale taken at the segment's mid-latitude.
     pub fn distance_m(&self, a: Coord<f64>, b: Coord<f64>) -> f64 {

@@ -68,7 +68,13 @@ impl EdgeIndex {
 
     /// Like [`Self::snap`], but among the edges within `max_distance_m` that `rank` accepts
     /// (`Some`), takes the nearest of the lowest rank; edges ranked `None` are never taken.
-    /// Of equally near segments, the one of the lowest (edge, segment) id is taken.
+    /// Of equally near landings, the one nearer in the frame is taken, then the one of the
+    /// lowest (edge, segment) id.
+    ///
+    /// Distances are true ones ([`LocalFrame::distance_m`]). The frame stretches east–west
+    /// distances away from its centre's latitude (by 4 % some 250 km north of it at 47° N,
+    /// as in 64× tiled Liechtenstein), so the search reaches that much farther in the frame
+    /// and goes on until no farther segment can be truly nearer.
     pub fn snap_ranked(
         &self,
         graph: &WalkGraph,
@@ -77,25 +83,33 @@ impl EdgeIndex {
         max_distance_m: f64,
         rank: impl Fn(u32) -> Option<u8>,
     ) -> Option<Snap> {
-        let max2 = max_distance_m * max_distance_m;
+        // At most this many frame metres per true metre around `p` (the latitude hardly
+        // changes within a snap distance: 0.1 % covers it to 85°).
+        let stretch = frame.east_west_stretch(p).max(1.0) * 1.001;
+        let reach_m = max_distance_m * stretch;
         let mut best: Option<(u8, Snap)> = None;
-        // Frame distances are within 0.5 % of true ones near the centre: search to 1 % more
-        // in squared distance (0.5 % in distance).
-        for (segment, _) in self.tree.nearest(p, max2 * 1.01) {
-            let edge = segment.id.0;
-            let Some(r) = rank(edge) else {
+        for (segment, d2) in self.tree.nearest(p, reach_m * reach_m) {
+            if let Some((0, nearest)) = best
+                && d2.sqrt() / stretch > f64::from(nearest.distance_m)
+            {
+                break; // this and every later segment are truly farther than the nearest
+            }
+            let Some(r) = rank(segment.id.0) else {
                 continue;
             };
-            if best.is_some_and(|(b, _)| b <= r) {
-                continue; // a nearer edge of as good a rank is already found
+            if best.is_some_and(|(b, _)| b < r) {
+                continue; // an edge of a better rank is already found
             }
             let Some(snap) = landing(graph, frame, p, segment, max_distance_m) else {
                 continue;
             };
-            if r == 0 {
-                return Some(snap);
+            let nearer = match best {
+                None => true,
+                Some((b, nearest)) => r < b || snap.distance_m < nearest.distance_m,
+            };
+            if nearer {
+                best = Some((r, snap));
             }
-            best = Some((r, snap));
         }
         best.map(|(_, snap)| snap)
     }
@@ -180,6 +194,50 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn far_from_the_frame_centre_distances_are_true_ones() {
+        // A frame centred at 45° N; streets 278 km north of it (47.5° N), where the frame
+        // stretches east–west distances by cos 45° / cos 47.5° = 1.0466.
+        let frame = LocalFrame::new(10.0, 45.0);
+        let y = 278_000.0;
+        let stretch = frame.east_west_stretch(Coord { x: 0.0, y });
+        assert!((stretch - 1.0466).abs() < 1e-3, "{stretch}");
+        let north_south = |x: f64| [Coord { x, y: y - 1000.0 }, Coord { x, y: y + 1000.0 }];
+        // A home 256 frame metres east of a north–south street: 244.6 m truly, within 250 m.
+        let g = WalkGraph::from_edges(north_south(0.0).to_vec(), &[(0, 1)]);
+        let s = EdgeIndex::new(&g)
+            .snap(&g, &frame, Coord { x: 256.0, y }, 250.0)
+            .expect("244.6 m away");
+        assert!(
+            (f64::from(s.distance_m) - 256.0 / stretch).abs() < 0.05,
+            "{s:?}"
+        );
+        // Streets 235 m north (true = frame) and 240 frame metres east (229.3 m truly) of a
+        // home: the nearer in the frame is the farther on the ground.
+        let [a, b] = north_south(240.0);
+        let points = vec![
+            Coord {
+                x: -1000.0,
+                y: y + 235.0,
+            },
+            Coord {
+                x: 1000.0,
+                y: y + 235.0,
+            },
+            a,
+            b,
+        ];
+        let g = WalkGraph::from_edges(points, &[(0, 1), (2, 3)]);
+        let s = EdgeIndex::new(&g)
+            .snap(&g, &frame, Coord { x: 0.0, y }, 250.0)
+            .expect("two streets in reach");
+        assert_eq!(g.edge_ends(s.edge), [2, 3], "{s:?}");
+        assert!(
+            (f64::from(s.distance_m) - 240.0 / stretch).abs() < 0.05,
+            "{s:?}"
+        );
     }
 
     #[test]
