@@ -1085,22 +1085,11 @@ fn analyse_profile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facilities::FacilitySource;
+    use crate::facilities::{FacilitySource, facility_of_kind};
     use std::cell::RefCell;
 
     fn typed(source: FacilitySource, kind: &str) -> Facility {
-        Facility {
-            id: kind.into(),
-            name: None,
-            category: "childcare".into(),
-            lon: 0.0,
-            lat: 0.0,
-            source,
-            capacity: None,
-            affordable: None,
-            kind: Some(kind.into()),
-            toddler_classes: None,
-        }
+        facility_of_kind(source, Some(kind))
     }
 
     #[test]

@@ -97,23 +97,29 @@ impl Facility {
     }
 }
 
+/// A childcare facility at 0° 0° with only its source and kind stated, for tests.
+#[cfg(test)]
+pub(crate) fn facility_of_kind(source: FacilitySource, kind: Option<&str>) -> Facility {
+    Facility {
+        id: kind.unwrap_or("f").into(),
+        name: None,
+        category: "childcare".into(),
+        lon: 0.0,
+        lat: 0.0,
+        source,
+        capacity: None,
+        affordable: None,
+        kind: kind.map(str::to_string),
+        toddler_classes: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn facility(source: FacilitySource, kind: Option<&str>) -> Facility {
-        Facility {
-            id: "f".into(),
-            name: None,
-            category: "childcare".into(),
-            lon: 0.0,
-            lat: 0.0,
-            source,
-            capacity: None,
-            affordable: None,
-            kind: kind.map(str::to_string),
-            toddler_classes: None,
-        }
+        facility_of_kind(source, kind)
     }
 
     #[test]
