@@ -72,9 +72,9 @@ impl EdgeIndex {
     /// lowest (edge, segment) id.
     ///
     /// Distances are true ones ([`LocalFrame::distance_m`]). The frame stretches east–west
-    /// distances away from its centre's latitude (by 4 % some 250 km north of it at 47° N,
-    /// as in 64× tiled Liechtenstein), so the search reaches that much farther in the frame
-    /// and goes on until no farther segment can be truly nearer.
+    /// distances away from its centre's latitude (by 2.3 % at the north edge of 64× tiled
+    /// Liechtenstein, 128 km from the centre), so the search reaches that much farther in the
+    /// frame and goes on until no farther segment can be truly nearer.
     pub fn snap_ranked(
         &self,
         graph: &WalkGraph,
