@@ -137,6 +137,20 @@ fn verdict(lower: f64, upper: f64, target: f64) -> Option<bool> {
     }
 }
 
+/// Whether one of a unit's facilities holds something: `Some(true)` when one does, `None`
+/// when none does but one (or, with `unknown`, the unit itself) may, else `Some(false)`.
+fn any_holds(facilities: impl Iterator<Item = Option<bool>>, unknown: bool) -> Option<bool> {
+    let mut unknown = unknown;
+    for holds in facilities {
+        match holds {
+            Some(true) => return Some(true),
+            None => unknown = true,
+            Some(false) => {}
+        }
+    }
+    if unknown { None } else { Some(false) }
+}
+
 /// Whether every verdict holds: `Some(false)` when one fails, `None` when none fails but
 /// one is unknown.
 fn every(verdicts: &[Option<bool>]) -> Option<bool> {
@@ -275,34 +289,24 @@ pub fn indicators(
     for (c, outcome) in outcomes.iter().enumerate() {
         // Per sub-district: holds an affordable facility (Some(true)), only unknowns (None).
         let affordable_in = |u: usize| -> Option<bool> {
-            let mut unknown = false;
-            for (f, facility) in outcome.facilities.iter().enumerate() {
-                if located.facilities[c][f].1 == Some(u as u32) {
-                    match facility.affordable {
-                        Some(true) => return Some(true),
-                        None => unknown = true,
-                        Some(false) => {}
-                    }
-                }
-            }
-            if unknown { None } else { Some(false) }
+            any_holds(
+                (outcome.facilities.iter().zip(&located.facilities[c]))
+                    .filter(|(_, at)| at.1 == Some(u as u32))
+                    .map(|(f, _)| f.affordable),
+                false,
+            )
         };
         // Per district: holds a guidance centre (Some(true)), or may hold one (None): one of
         // its facilities has no stated type, or no facility of the category has one (OSM
         // alone cannot tell, not even that a district without facilities lacks a centre).
         let types_stated = outcome.facilities.iter().any(Facility::has_register_type);
         let guidance_in = |u: usize| -> Option<bool> {
-            let mut unknown = !types_stated;
-            for (f, facility) in outcome.facilities.iter().enumerate() {
-                if located.facilities[c][f].0 == Some(u as u32) {
-                    match facility.is_guidance_centre() {
-                        Some(true) => return Some(true),
-                        None => unknown = true,
-                        Some(false) => {}
-                    }
-                }
-            }
-            if unknown { None } else { Some(false) }
+            any_holds(
+                (outcome.facilities.iter().zip(&located.facilities[c]))
+                    .filter(|(_, at)| at.0 == Some(u as u32))
+                    .map(|(f, _)| f.is_guidance_centre()),
+                !types_stated,
+            )
         };
         let district_verdicts: Vec<Option<bool>> =
             districts.iter().map(|&u| guidance_in(u)).collect();

@@ -288,22 +288,15 @@ pub fn facility_features<'a>(
                 }),
             );
             p.insert("affordable".into(), json!(f.affordable));
-            let affordable_source = match (f.affordable, f.source) {
-                (None, _) => "unknown",
-                (Some(_), FacilitySource::Osm) => "osm_proxy",
-                (Some(_), FacilitySource::File) => "register",
-            };
-            p.insert("affordable_source".into(), json!(affordable_source));
+            p.insert(
+                "affordable_source".into(),
+                json!(stated_by(f.affordable, f.source)),
+            );
             p.insert("type".into(), json!(f.kind));
             p.insert("toddler_classes".into(), json!(f.toddler_classes));
-            let toddler_classes_source = match (f.toddler_classes, f.source) {
-                (None, _) => "unknown",
-                (Some(_), FacilitySource::Osm) => "osm_proxy",
-                (Some(_), FacilitySource::File) => "register",
-            };
             p.insert(
                 "toddler_classes_source".into(),
-                json!(toddler_classes_source),
+                json!(stated_by(f.toddler_classes, f.source)),
             );
             let (district, subdistrict) = located.facilities[ci][i];
             p.insert("district".into(), json!(unit_name(district)));
@@ -451,6 +444,16 @@ pub fn gap_features(
         })
         .collect();
     features.into_iter()
+}
+
+/// Where a facility's yes/no value came from: `register`, `osm_proxy` (a tag read as it),
+/// or `unknown` when neither said.
+fn stated_by(value: Option<bool>, source: FacilitySource) -> &'static str {
+    match (value, source) {
+        (None, _) => "unknown",
+        (Some(_), FacilitySource::Osm) => "osm_proxy",
+        (Some(_), FacilitySource::File) => "register",
+    }
 }
 
 /// `units.geojson`: one outline per unit with its indicators, prefixed by category.

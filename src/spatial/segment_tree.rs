@@ -44,17 +44,23 @@ impl Segment {
         }
     }
 
-    /// Squared distance from `p` to the nearest point of the segment.
-    pub fn distance_2(&self, p: Coord<f64>) -> f64 {
-        let (dx, dy) = (self.b.x - self.a.x, self.b.y - self.a.y);
-        let len2 = dx * dx + dy * dy;
+    /// The nearest point of the segment to `p`: how far along it (0 at `a`, 1 at `b`), and
+    /// where.
+    pub fn closest(&self, p: Coord<f64>) -> (f64, Coord<f64>) {
+        let d = self.b - self.a;
+        let len2 = d.x * d.x + d.y * d.y;
         let t = if len2 > 0.0 {
-            (((p.x - self.a.x) * dx + (p.y - self.a.y) * dy) / len2).clamp(0.0, 1.0)
+            (((p.x - self.a.x) * d.x + (p.y - self.a.y) * d.y) / len2).clamp(0.0, 1.0)
         } else {
             0.0
         };
-        let (ex, ey) = (p.x - self.a.x - t * dx, p.y - self.a.y - t * dy);
-        ex * ex + ey * ey
+        (t, self.a + d * t)
+    }
+
+    /// Squared distance from `p` to the nearest point of the segment.
+    pub fn distance_2(&self, p: Coord<f64>) -> f64 {
+        let e = p - self.closest(p).1;
+        e.x * e.x + e.y * e.y
     }
 }
 

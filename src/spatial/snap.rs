@@ -124,17 +124,7 @@ fn landing(
     max_distance_m: f64,
 ) -> Option<Snap> {
     let (edge, seg) = segment.id;
-    let d = segment.b - segment.a;
-    let len2 = d.x * d.x + d.y * d.y;
-    let t = if len2 > 0.0 {
-        (((p.x - segment.a.x) * d.x + (p.y - segment.a.y) * d.y) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let landing = Coord {
-        x: segment.a.x + t * d.x,
-        y: segment.a.y + t * d.y,
-    };
+    let (t, landing) = segment.closest(p);
     let distance_m = frame.distance_m(p, landing);
     if distance_m > max_distance_m {
         return None;
