@@ -17,6 +17,7 @@
 
 pub mod analysis;
 pub mod batch;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod facilities;

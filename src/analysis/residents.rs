@@ -19,6 +19,11 @@ use crate::osm::rules::{self, Judged, LanduseClass};
 use crate::osm::{ElementId, tag};
 use crate::spatial::LocalFrame;
 
+/// Floor area per resident in the footprint estimate, m².
+pub const DEFAULT_FLOOR_AREA_PER_PERSON_M2: f64 = 30.0;
+/// Side of the grid cells that hold homes outside every residential landuse area, m.
+pub const DEFAULT_GRID_BLOCK_M: f64 = 250.0;
+
 /// Parameters of the residents model.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ResidentsOptions {
@@ -32,8 +37,8 @@ pub struct ResidentsOptions {
 impl Default for ResidentsOptions {
     fn default() -> Self {
         ResidentsOptions {
-            floor_area_per_person_m2: 30.0,
-            grid_block_m: 250.0,
+            floor_area_per_person_m2: DEFAULT_FLOOR_AREA_PER_PERSON_M2,
+            grid_block_m: DEFAULT_GRID_BLOCK_M,
         }
     }
 }

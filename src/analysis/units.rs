@@ -51,8 +51,9 @@ pub struct Units {
     pub skipped: Vec<String>,
 }
 
-/// Where units come from.
-#[derive(Debug, Clone, PartialEq)]
+/// Where units come from (serialized as `summary.json` names it: `{"source": "osm", …}`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "source", rename_all = "lowercase")]
 pub enum UnitsSource {
     /// OSM `boundary=administrative` relations at these admin levels.
     Osm {

@@ -30,7 +30,7 @@ pub const PRESETS: &[(&str, &[(&str, &str)])] = &[
 ];
 
 /// A facility category: a name and the tags that make an OSM element one of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Category {
     /// Name used in output field names (`childcare_minutes`).
     pub name: String,

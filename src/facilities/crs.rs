@@ -11,8 +11,8 @@
 use std::f64::consts::PI;
 
 /// Coordinate system of a facility register.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum FacilityCrs {
     /// WGS84, as OSM and GPS use.
     Wgs84,
@@ -22,14 +22,24 @@ pub enum FacilityCrs {
     Bd09,
 }
 
+impl TryFrom<String> for FacilityCrs {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        FacilityCrs::from_name(&name)
+    }
+}
+
 impl FacilityCrs {
-    /// Parses `wgs84`, `gcj02` or `bd09` (case-insensitive).
-    pub fn parse(name: &str) -> Option<Self> {
+    /// Parses `wgs84`, `gcj02` or `bd09` (case-insensitive, `-` and `_` ignored).
+    ///
+    /// # Errors
+    /// A message naming the systems when `name` is none of them.
+    pub fn from_name(name: &str) -> Result<Self, String> {
         match name.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
-            "wgs84" => Some(FacilityCrs::Wgs84),
-            "gcj02" => Some(FacilityCrs::Gcj02),
-            "bd09" => Some(FacilityCrs::Bd09),
-            _ => None,
+            "wgs84" => Ok(FacilityCrs::Wgs84),
+            "gcj02" => Ok(FacilityCrs::Gcj02),
+            "bd09" => Ok(FacilityCrs::Bd09),
+            _ => Err(format!("{name:?} is not one of wgs84, gcj02, bd09")),
         }
     }
 
@@ -183,9 +193,9 @@ mod tests {
 
     #[test]
     fn parse_and_china_box() {
-        assert_eq!(FacilityCrs::parse("GCJ-02"), Some(FacilityCrs::Gcj02));
-        assert_eq!(FacilityCrs::parse("bd09"), Some(FacilityCrs::Bd09));
-        assert_eq!(FacilityCrs::parse("utm"), None);
+        assert_eq!(FacilityCrs::from_name("GCJ-02"), Ok(FacilityCrs::Gcj02));
+        assert_eq!(FacilityCrs::from_name("bd09"), Ok(FacilityCrs::Bd09));
+        assert!(FacilityCrs::from_name("utm").is_err());
         assert!(!outside_china(116.4, 39.9)); // Beijing
         assert!(!outside_china(121.47, 31.23)); // Shanghai
         assert!(!outside_china(114.17, 22.32)); // Hong Kong

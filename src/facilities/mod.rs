@@ -16,7 +16,7 @@ pub enum FacilitySource {
 }
 
 /// One facility, as a WGS84 point, before snapping.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Facility {
     /// Stable identifier: `node/123`, `way/45`, `relation/6` for OSM, the register's `id`
     /// column (or `row/N`, 1-based data row, when it has none) for a file.

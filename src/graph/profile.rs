@@ -15,8 +15,10 @@
 use super::{EdgeAccess, WalkGraph};
 
 /// A named walking preset: flat speed and what steps mean for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Profile {
     /// An adult walking alone (the default).
     Adult,
@@ -26,6 +28,13 @@ pub enum Profile {
     Older,
     /// A manual wheelchair user.
     Wheelchair,
+}
+
+impl TryFrom<String> for Profile {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        Profile::from_name(&name)
+    }
 }
 
 /// Every profile, in the order of the README's table.
@@ -50,9 +59,15 @@ impl Profile {
         }
     }
 
-    /// Parses a profile name.
-    pub fn from_name(name: &str) -> Option<Profile> {
-        PROFILES.into_iter().find(|p| p.name() == name)
+    /// Parses a profile name, as `--profile` and a manifest's `profiles` take it.
+    ///
+    /// # Errors
+    /// A message naming the profiles when `name` is none of them.
+    pub fn from_name(name: &str) -> Result<Profile, String> {
+        PROFILES
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| format!("{name:?} is not one of adult, stroller, older, wheelchair"))
     }
 
     /// Speed on flat ground, km/h (sources in the README).
@@ -273,9 +288,9 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for p in PROFILES {
-            assert_eq!(Profile::from_name(p.name()), Some(p));
+            assert_eq!(Profile::from_name(p.name()), Ok(p));
         }
-        assert_eq!(Profile::from_name("runner"), None);
+        assert!(Profile::from_name("runner").is_err());
     }
 
     #[test]

@@ -18,8 +18,8 @@ use crate::output::qgis::{
 use crate::output::report::{CategoryWalks, coverage_report, site_report};
 
 /// The file format of the layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum LayerFormat {
     /// RFC 7946 GeoJSON (`.geojson`).
     #[default]
@@ -28,7 +28,26 @@ pub enum LayerFormat {
     Fgb,
 }
 
+impl TryFrom<String> for LayerFormat {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        LayerFormat::from_name(&name)
+    }
+}
+
 impl LayerFormat {
+    /// Parses `geojson` or `fgb`, as `--format` takes them.
+    ///
+    /// # Errors
+    /// A message naming the formats when `name` is neither.
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        match name {
+            "geojson" => Ok(LayerFormat::Geojson),
+            "fgb" => Ok(LayerFormat::Fgb),
+            _ => Err(format!("{name:?} is not one of geojson, fgb")),
+        }
+    }
+
     /// The file extension of a layer, without the dot.
     pub fn extension(self) -> &'static str {
         match self {

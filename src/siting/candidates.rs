@@ -35,7 +35,7 @@ pub const PUBLIC_BUILDINGS: &[(&str, &str)] = &[
 pub const DEFAULT_SPACING_M: f64 = 100.0;
 
 /// Where candidates come from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum CandidateSource {
     /// One network point per lattice cell over where people live.
     Grid,

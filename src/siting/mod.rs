@@ -19,6 +19,7 @@
 
 pub mod candidates;
 pub mod greedy;
+pub mod options;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
@@ -52,7 +53,7 @@ pub const EXACT_MAX_CANDIDATES: usize = 30;
 const MICRO: f64 = 1e6;
 
 /// How capacity-aware siting counts demand and supply.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct CapacityModel {
     /// Places of each new site.
     pub site_places: u32,
@@ -62,8 +63,9 @@ pub struct CapacityModel {
     pub basis: &'static str,
 }
 
-/// Everything a `site` run needs, resolved.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything a `site` run needs, resolved (serialized canonically, as
+/// [`CoverageConfig`] is).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SiteConfig {
     /// The coverage run it builds on: input, output folder, the one category's existing
     /// facilities, threshold, speed, snapping, population model. Its `extra_facilities`
@@ -143,6 +145,31 @@ pub struct SiteReport {
     pub summary: Value,
     /// Files written.
     pub files: Vec<PathBuf>,
+}
+
+impl SiteReport {
+    /// The run's result lines: covered share before and after the new sites, and
+    /// (capacity-aware) the demand served before and after.
+    pub fn result_lines(&self, threshold_min: f64) -> Vec<String> {
+        let category = &self.category;
+        let first = &self.curve[0];
+        let last = self.curve.last().expect("row 0 at least");
+        let mut lines = vec![format!(
+            "{category}: {:.1} % of residents within {threshold_min} min before, {:.1} % after {} new site(s) (stopped: {})",
+            100.0 * first.covered_share,
+            100.0 * last.covered_share,
+            self.sites.len(),
+            self.stopped_because
+        )];
+        if let (Some(before), Some(after)) = (first.served_share, last.served_share) {
+            lines.push(format!(
+                "{category}: demand served {:.1} % before, {:.1} % after",
+                100.0 * before,
+                100.0 * after
+            ));
+        }
+        lines
+    }
 }
 
 /// Per-source candidate counts for `summary.json`.

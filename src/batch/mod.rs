@@ -1,7 +1,7 @@
-//! `fifteen batch`: many `coverage` jobs from one TOML manifest.
+//! `fifteen batch`: many `coverage` and `site` jobs from one TOML manifest.
 //!
-//! A manifest lists jobs as `[[job]]` tables (`name`, `input`, `out` and any coverage
-//! option), optionally after a `[defaults]` table that every job starts from:
+//! A manifest lists jobs as `[[job]]` tables (`name`, `input`, `out` and any option of the
+//! job's command), optionally after a `[defaults]` table that every job starts from:
 //!
 //! ```toml
 //! [defaults]
@@ -14,28 +14,31 @@
 //! out = "out/vaduz"
 //!
 //! [[job]]
-//! name = "vaduz-slow"
+//! name = "vaduz-sites"
+//! command = "site"
 //! input = "extracts/liechtenstein.osm.pbf"
-//! out = "out/vaduz-slow"
-//! speed_kmh = 3.0
+//! out = "out/vaduz-sites"
+//! add = 3
 //! ```
 //!
-//! Relative paths are taken from the manifest's folder. Option keys are the `coverage`
-//! flags with `_` for `-` (see [`OPTIONS`]); each job becomes exactly the argument list of a
-//! `coverage` run, so it is resolved and validated by the same code as the command.
+//! Relative paths are taken from the manifest's folder. Option keys are the flags with `_`
+//! for `-` (or the options' field names, e.g. `categories` for `--category`), read into the
+//! same raw options clap fills and resolved by the same code as the command ([`manifest`]).
 //!
 //! Each finished job leaves [`RUN_MANIFEST`] (`run.json`) in its output folder: the tool
-//! version, the SHA-256 of every input file, the job's options and the resolved
-//! configuration. A later batch skips a job whose fingerprint is unchanged and whose outputs
-//! are there (unless forced). `run.json` is written after the outputs, atomically, so a
-//! killed run leaves either the previous outputs with their `run.json`, or new outputs with
-//! a stale `run.json` that makes the next batch redo the job.
+//! version, the SHA-256 of every input file, the job's options, the resolved configuration
+//! and the fingerprint that keys the cache: a versioned SHA-256 of the canonical serialized
+//! configuration and the input files' hashes. A later batch skips a job whose fingerprint is
+//! unchanged and whose outputs are there (unless forced). `run.json` is written after the
+//! outputs, atomically, so a killed run leaves either the previous outputs with their
+//! `run.json`, or new outputs with a stale `run.json` that makes the next batch redo the job.
+
+pub mod manifest;
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -44,322 +47,18 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use crate::analysis::units::UnitsSource;
-use crate::config::{CoverageConfig, FacilityInput};
+use crate::config::FacilityInput;
 use crate::error::{Error, Result};
-use crate::pipeline::{self, CoverageReport};
+use crate::pipeline;
 use crate::spatial::elevation::tile_files;
+pub use manifest::{Job, JobCommand, JobConfig, Manifest};
 
 /// The run manifest each finished job leaves in its output folder.
 pub const RUN_MANIFEST: &str = "run.json";
 
-/// What an option's value is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OptionKind {
-    /// A string.
-    Text,
-    /// Several strings (or one); the flag is repeated.
-    Texts,
-    /// A file, relative to the manifest's folder.
-    Path,
-    /// A number.
-    Number,
-    /// Several numbers (or one), joined with commas.
-    Numbers,
-}
-
-/// The coverage options a job may set: manifest key, `coverage` flag, kind.
-pub const OPTIONS: &[(&str, &str, OptionKind)] = &[
-    ("categories", "category", OptionKind::Texts),
-    ("category", "category", OptionKind::Texts),
-    ("facility_tags", "facility-tags", OptionKind::Text),
-    ("custom_name", "custom-name", OptionKind::Text),
-    ("facilities", "facilities", OptionKind::Path),
-    ("minutes", "minutes", OptionKind::Numbers),
-    ("profiles", "profile", OptionKind::Texts),
-    ("profile", "profile", OptionKind::Texts),
-    ("speed_kmh", "speed-kmh", OptionKind::Number),
-    ("elevation", "elevation", OptionKind::Path),
-    ("max_snap_m", "max-snap-m", OptionKind::Number),
-    ("search_minutes", "search-minutes", OptionKind::Number),
-    (
-        "floor_area_per_person_m2",
-        "floor-area-per-person-m2",
-        OptionKind::Number,
-    ),
-    ("population", "population", OptionKind::Path),
-    ("population_field", "population-field", OptionKind::Text),
-    ("grid_block_m", "grid-block-m", OptionKind::Number),
-    ("area_buffer_m", "area-buffer-m", OptionKind::Number),
-    ("area_cell_m", "area-cell-m", OptionKind::Number),
-    ("default_capacity", "default-capacity", OptionKind::Number),
-    ("decay_weights", "decay-weights", OptionKind::Numbers),
-    (
-        "target_places_per_1000",
-        "target-places-per-1000",
-        OptionKind::Number,
-    ),
-    (
-        "target_affordable_share",
-        "target-affordable-share",
-        OptionKind::Number,
-    ),
-    (
-        "target_subdistrict_share",
-        "target-subdistrict-share",
-        OptionKind::Number,
-    ),
-    (
-        "target_covered_share",
-        "target-covered-share",
-        OptionKind::Number,
-    ),
-    (
-        "target_toddler_class_share",
-        "target-toddler-class-share",
-        OptionKind::Number,
-    ),
-    ("district_level", "district-level", OptionKind::Number),
-    ("subdistrict_level", "subdistrict-level", OptionKind::Number),
-    ("units", "units", OptionKind::Path),
-    ("unit_name_field", "unit-name-field", OptionKind::Text),
-    ("format", "format", OptionKind::Text),
-];
-
-/// One job of a manifest.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Job {
-    /// Position in the manifest, from 0.
-    pub index: usize,
-    /// The job's name (unique in the manifest).
-    pub name: String,
-    /// The extract, resolved against the manifest's folder.
-    pub input: PathBuf,
-    /// The output folder, resolved against the manifest's folder.
-    pub out: PathBuf,
-    /// Coverage options: `[defaults]` overlaid with the job's own keys.
-    pub options: toml::Table,
-    /// Folder relative option paths are taken from.
-    pub base: PathBuf,
-}
-
-/// A parsed manifest.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Manifest {
-    /// Where it was read from.
-    pub path: PathBuf,
-    /// Jobs in manifest order.
-    pub jobs: Vec<Job>,
-}
-
-fn toml_to_json(value: &toml::Value) -> Value {
-    match value {
-        toml::Value::String(s) => json!(s),
-        toml::Value::Integer(i) => json!(i),
-        toml::Value::Float(f) => json!(f),
-        toml::Value::Boolean(b) => json!(b),
-        toml::Value::Datetime(d) => json!(d.to_string()),
-        toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(
-            t.iter()
-                .map(|(k, v)| (k.clone(), toml_to_json(v)))
-                .collect(),
-        ),
-    }
-}
-
-impl Manifest {
-    /// Reads and checks the manifest at `path`.
-    ///
-    /// # Errors
-    /// [`Error::Io`] when it cannot be read; [`Error::Usage`] when it is not TOML, has no
-    /// job, a job lacks `name`, `input` or `out`, or two jobs share a name or output folder.
-    /// Unknown or mistyped options fail only their job, when it runs.
-    pub fn load(path: &Path) -> Result<Manifest> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let base = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .to_path_buf();
-        Manifest::parse(&text, path, &base)
-    }
-
-    /// Parses manifest `text`; `path` names it in errors, `base` is the folder relative
-    /// paths start from.
-    ///
-    /// # Errors
-    /// As [`Manifest::load`].
-    pub fn parse(text: &str, path: &Path, base: &Path) -> Result<Manifest> {
-        let bad = |message: String| Error::Usage(format!("{}: {message}", path.display()));
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| bad(e.to_string().trim_end().to_string()))?;
-        for key in table.keys() {
-            if key != "job" && key != "defaults" {
-                return Err(bad(format!(
-                    "unknown top-level key {key:?} (expected [defaults] and [[job]] tables)"
-                )));
-            }
-        }
-        let defaults = match table.get("defaults") {
-            None => toml::Table::new(),
-            Some(toml::Value::Table(t)) => t.clone(),
-            Some(_) => return Err(bad("`defaults` must be a table".into())),
-        };
-        for key in ["name", "input", "out"] {
-            if defaults.contains_key(key) {
-                return Err(bad(format!(
-                    "`{key}` belongs in each [[job]], not [defaults]"
-                )));
-            }
-        }
-        let jobs = match table.get("job") {
-            Some(toml::Value::Array(jobs)) if !jobs.is_empty() => jobs,
-            Some(toml::Value::Array(_)) | None => {
-                return Err(bad("no [[job]] table: nothing to run".into()));
-            }
-            Some(_) => return Err(bad("`job` must be an array of [[job]] tables".into())),
-        };
-        let mut out = Vec::with_capacity(jobs.len());
-        for (index, job) in jobs.iter().enumerate() {
-            let toml::Value::Table(job) = job else {
-                return Err(bad(format!("job {} is not a table", index + 1)));
-            };
-            let text_key = |key: &str| -> Result<String> {
-                match job.get(key) {
-                    Some(toml::Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-                    Some(_) => Err(bad(format!(
-                        "job {}: `{key}` must be a non-empty string",
-                        index + 1
-                    ))),
-                    None => Err(bad(format!("job {} has no `{key}`", index + 1))),
-                }
-            };
-            let name = text_key("name")?;
-            let input = base.join(text_key("input")?);
-            let out_dir = base.join(text_key("out")?);
-            let mut options = defaults.clone();
-            for (k, v) in job {
-                if !["name", "input", "out"].contains(&k.as_str()) {
-                    options.insert(k.clone(), v.clone());
-                }
-            }
-            out.push(Job {
-                index,
-                name,
-                input,
-                out: out_dir,
-                options,
-                base: base.to_path_buf(),
-            });
-        }
-        for (i, job) in out.iter().enumerate() {
-            if let Some(other) = out[..i].iter().find(|o| o.name == job.name) {
-                return Err(bad(format!(
-                    "jobs {} and {} are both named {:?}",
-                    other.index + 1,
-                    job.index + 1,
-                    job.name
-                )));
-            }
-            if let Some(other) = out[..i].iter().find(|o| o.out == job.out) {
-                return Err(bad(format!(
-                    "jobs {:?} and {:?} write to the same folder {}",
-                    other.name,
-                    job.name,
-                    job.out.display()
-                )));
-            }
-        }
-        Ok(Manifest {
-            path: path.to_path_buf(),
-            jobs: out,
-        })
-    }
-}
-
-impl Job {
-    /// The job as the arguments of a `coverage` run (after the program name), e.g.
-    /// `coverage IN --out=DIR --category=childcare --minutes=5,10,15`.
-    ///
-    /// # Errors
-    /// [`Error::Usage`] for an unknown option or a value of the wrong type.
-    pub fn coverage_args(&self) -> Result<Vec<OsString>> {
-        let mut args: Vec<OsString> = vec!["coverage".into(), self.input.clone().into()];
-        let mut out = OsString::from("--out=");
-        out.push(&self.out);
-        args.push(out);
-        for (key, value) in &self.options {
-            let Some(&(_, flag, kind)) = OPTIONS.iter().find(|(k, _, _)| k == key) else {
-                let known: Vec<&str> = OPTIONS.iter().map(|(k, _, _)| *k).collect();
-                return Err(Error::Usage(format!(
-                    "unknown option `{key}` (known: name, input, out, {})",
-                    known.join(", ")
-                )));
-            };
-            let wrong =
-                |what: &str| Error::Usage(format!("option `{key}` must be {what}, not {value}"));
-            let number = |v: &toml::Value| match v {
-                toml::Value::Integer(i) => Some(i.to_string()),
-                toml::Value::Float(f) => Some(f.to_string()),
-                _ => None,
-            };
-            let flag_eq = |v: &str| {
-                let mut a = OsString::from(format!("--{flag}="));
-                a.push(v);
-                a
-            };
-            match kind {
-                OptionKind::Text => match value {
-                    toml::Value::String(s) => args.push(flag_eq(s)),
-                    _ => return Err(wrong("a string")),
-                },
-                OptionKind::Path => match value {
-                    toml::Value::String(s) => {
-                        let mut a = OsString::from(format!("--{flag}="));
-                        a.push(self.base.join(s));
-                        args.push(a);
-                    }
-                    _ => return Err(wrong("a file path (string)")),
-                },
-                OptionKind::Texts => {
-                    let items = match value {
-                        toml::Value::Array(a) => a.iter().collect(),
-                        one => vec![one],
-                    };
-                    for item in items {
-                        match item {
-                            toml::Value::String(s) => args.push(flag_eq(s)),
-                            _ => return Err(wrong("a string or a list of strings")),
-                        }
-                    }
-                }
-                OptionKind::Number => {
-                    args.push(flag_eq(&number(value).ok_or_else(|| wrong("a number"))?));
-                }
-                OptionKind::Numbers => {
-                    let items = match value {
-                        toml::Value::Array(a) => a.iter().collect(),
-                        one => vec![one],
-                    };
-                    let numbers = items
-                        .into_iter()
-                        .map(number)
-                        .collect::<Option<Vec<_>>>()
-                        .filter(|n| !n.is_empty())
-                        .ok_or_else(|| wrong("a number or a list of numbers"))?;
-                    args.push(flag_eq(&numbers.join(",")));
-                }
-            }
-        }
-        Ok(args)
-    }
-
-    /// The job's options as JSON (for `run.json`).
-    pub fn options_json(&self) -> Value {
-        toml_to_json(&toml::Value::Table(self.options.clone()))
-    }
-}
+/// Version of the fingerprint's recipe: raised whenever what goes into it changes, so that
+/// a fingerprint from an older recipe never matches.
+pub const FINGERPRINT_VERSION: u32 = 2;
 
 /// `--shard I/N`: the I-th (from 1) of N slices of a manifest. Job `i` (from 0, in manifest
 /// order) belongs to shard `i % N + 1`.
@@ -468,17 +167,19 @@ pub struct Outcome {
     pub status: Status,
 }
 
-/// Turns a job into a resolved configuration (the binary parses [`Job::coverage_args`] as a
-/// `coverage` command line).
-pub type Resolver = dyn Fn(&Job) -> Result<CoverageConfig> + Sync;
+/// Turns a job into a resolved configuration ([`Job::resolve`]; tests pass their own).
+pub type Resolver = dyn Fn(&Job) -> Result<JobConfig> + Sync;
 
 fn sha256_hex(path: &Path) -> Result<String> {
     pipeline::sha256_of(path).map(|(_, hex)| hex)
 }
 
-/// What decides whether a job must run again: tool version, every input file's SHA-256 and
-/// the resolved configuration.
-fn fingerprint(config: &CoverageConfig) -> Result<Value> {
+/// What decides whether a job must run again: the fingerprint recipe's version, the tool's
+/// version, every input file's SHA-256, and `key`, the SHA-256 of all of these with the
+/// canonical serialized configuration ([`JobConfig`] as JSON: fields in a fixed order,
+/// defaults applied). Threads and log level are not part of it: they change no result.
+fn fingerprint(config: &JobConfig) -> Result<Value> {
+    let coverage = config.coverage();
     let mut files = serde_json::Map::new();
     let mut add = |role: &str, path: &Path| -> Result<()> {
         files.insert(
@@ -487,21 +188,32 @@ fn fingerprint(config: &CoverageConfig) -> Result<Value> {
         );
         Ok(())
     };
-    add("input", &config.input)?;
-    if let FacilityInput::Register { path, .. } = &config.facilities {
+    add("input", &coverage.input)?;
+    if let FacilityInput::Register { path, .. } = &coverage.facilities {
         add("facilities", path)?;
     }
-    if let Some((path, _)) = &config.population_layer {
+    if let Some((path, _)) = &coverage.population_layer {
         add("population", path)?;
     }
-    if let UnitsSource::File { path, .. } = &config.units {
+    if let UnitsSource::File { path, .. } = &coverage.units {
         add("units", path)?;
     }
-    Ok(json!({
+    if let JobConfig::Site(site) = config {
+        for (i, source) in site.candidates.iter().enumerate() {
+            if let crate::siting::candidates::CandidateSource::File(path) = source {
+                add(&format!("candidates_{}", i + 1), path)?;
+            }
+        }
+    }
+    let mut print = json!({
+        "version": FINGERPRINT_VERSION,
         "tool": { "name": "fifteen", "version": env!("CARGO_PKG_VERSION") },
         "files": files,
-        "config": format!("{config:?}"),
-    }))
+    });
+    let canonical = serde_json::to_vec(&json!({ "print": print, "config": config }))
+        .expect("configurations serialize");
+    print["key"] = json!(crate::pipeline::sha256_of_bytes(&canonical));
+    Ok(print)
 }
 
 /// The elevation tiles a run read, with the SHA-256 of the bytes it read, and the tiles it
@@ -509,7 +221,11 @@ fn fingerprint(config: &CoverageConfig) -> Result<Value> {
 /// only once the extract is read, so they are checked after the run rather than in the
 /// fingerprint.
 fn elevation_inputs(summary: &Value) -> Option<Value> {
-    let elevation = &summary["elevation"];
+    // a site run's summary keeps it with its parameters
+    let elevation = match &summary["elevation"] {
+        Value::Null => &summary["parameters"]["elevation"],
+        e => e,
+    };
     let dir = elevation["dir"].as_str()?;
     Some(json!({
         "dir": dir,
@@ -555,7 +271,7 @@ fn elevation_unchanged(recorded: &Value, with_elevation: bool) -> bool {
 
 /// Whether `out` holds a finished run of `config` with this fingerprint and the same
 /// elevation tiles.
-fn unchanged(out: &Path, print: &Value, config: &CoverageConfig) -> bool {
+fn unchanged(out: &Path, print: &Value, config: &crate::config::CoverageConfig) -> bool {
     let Ok(text) = std::fs::read_to_string(out.join(RUN_MANIFEST)) else {
         return false;
     };
@@ -595,19 +311,24 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Stages `run_coverage` reports for this configuration (for progress bars).
-fn stage_count(config: &CoverageConfig) -> u64 {
+/// Stages a run of `config` reports (for progress bars).
+fn stage_count(config: &JobConfig) -> u64 {
+    let coverage = config.coverage();
     // read, compounds, graph, residents, facilities, index, snap, units; then route,
     // indicators, write and report per profile
-    let mut n = 8 + 4 * config.profiles.len() as u64;
-    if config.elevation_dir.is_some() {
+    let mut n = 8 + 4 * coverage.profiles.len() as u64;
+    if coverage.elevation_dir.is_some() {
         n += 1;
     }
-    if matches!(config.facilities, FacilityInput::Register { .. }) {
+    if matches!(coverage.facilities, FacilityInput::Register { .. }) {
         n += 1;
     }
-    if config.population_layer.is_some() {
+    if coverage.population_layer.is_some() {
         n += 1;
+    }
+    if let JobConfig::Site(_) = config {
+        // candidates, reach, select, then the whole coverage run again into after/
+        n = 2 * n + 3;
     }
     n
 }
@@ -709,13 +430,24 @@ impl Reporter {
     }
 }
 
-fn result_lines(config: &CoverageConfig, report: &CoverageReport) -> Vec<String> {
-    let several = config.profiles.len() > 1;
-    report
-        .categories
-        .iter()
-        .map(|c| c.result_line(config.threshold_min(), several))
-        .collect()
+/// Runs a resolved job on the current thread pool; returns its `summary.json` and its
+/// result lines.
+fn execute(config: &JobConfig, log: &dyn Fn(&str)) -> Result<(Value, Vec<String>)> {
+    Ok(match config {
+        JobConfig::Coverage(config) => {
+            let report = pipeline::run_coverage(config, log)?;
+            let several = config.profiles.len() > 1;
+            let lines = (report.categories.iter())
+                .map(|c| c.result_line(config.threshold_min(), several))
+                .collect();
+            (report.summary, lines)
+        }
+        JobConfig::Site(config) => {
+            let report = crate::siting::run_site(config, log)?;
+            let lines = report.result_lines(config.coverage.threshold_min());
+            (report.summary, lines)
+        }
+    })
 }
 
 /// Resolves, checks and runs one job; errors and panics become [`Status::Failed`].
@@ -731,12 +463,13 @@ fn run_job(
     let mut bar: Option<ProgressBar> = None;
     let attempt = catch_unwind(AssertUnwindSafe(|| -> Result<Status> {
         let config = resolve(job)?;
+        let coverage = config.coverage();
         let print = fingerprint(&config)?;
-        if !opts.force && unchanged(&config.out_dir, &print, &config) {
+        if !opts.force && unchanged(&coverage.out_dir, &print, coverage) {
             return Ok(Status::Skipped);
         }
         bar = reporter.job_bar(&job.name, stage_count(&config));
-        if bar.is_none() {
+        if bar.is_none() && !job.quiet {
             reporter.line(&format!("{prefix} started"));
         }
         let log = |line: &str| match &bar {
@@ -745,34 +478,44 @@ fn run_job(
                 b.inc(1);
                 b.set_message(line.split_whitespace().collect::<Vec<_>>().join(" "));
             }
+            None if job.quiet => {}
             None => reporter.line(&format!("{prefix} {line}")),
         };
-        let report = match pool {
-            Some(pool) => pool.install(|| pipeline::run_coverage(&config, &log))?,
-            None => pipeline::run_coverage(&config, &log)?,
+        let own_pool = match job.threads {
+            Some(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| Error::Usage(format!("threads = {n}: {e}")))?,
+            ),
+            None => None,
+        };
+        let (summary, result) = match own_pool.as_ref().or(pool) {
+            Some(pool) => pool.install(|| execute(&config, &log))?,
+            None => execute(&config, &log)?,
         };
         let seconds = started.elapsed().as_secs_f64();
-        let result = result_lines(&config, &report);
         let finished = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let run = json!({
             "job": job.name,
+            "command": job.command,
             "fingerprint": print,
-            "elevation": elevation_inputs(&report.summary),
+            "elevation": elevation_inputs(&summary),
             "options": job.options_json(),
-            "parameters": report.summary.get("parameters"),
-            "input": report.summary.get("input"),
+            "parameters": summary.get("parameters"),
+            "input": summary.get("input"),
             "result": result,
             "seconds": (seconds * 1e3).round() / 1e3,
-            "peak_memory_mib": report.summary.get("peak_memory_mib"),
+            "peak_memory_mib": summary.get("peak_memory_mib"),
             "finished_unix": finished,
             "shard": opts.shard.map(|s| s.to_string()),
             "pid": std::process::id(),
         });
         let mut bytes = serde_json::to_vec_pretty(&run).expect("serialisable");
         bytes.push(b'\n');
-        write_atomically(&config.out_dir.join(RUN_MANIFEST), &bytes)?;
+        write_atomically(&coverage.out_dir.join(RUN_MANIFEST), &bytes)?;
         Ok(Status::Done { seconds, result })
     }));
     let status = match attempt {
@@ -904,7 +647,7 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(m.jobs.len(), 2);
-        let a = m.jobs[0].coverage_args().expect("valid");
+        let a = m.jobs[0].command_line().expect("valid");
         let a: Vec<String> = a.iter().map(|s| s.to_string_lossy().into_owned()).collect();
         assert_eq!(
             a,
@@ -918,7 +661,7 @@ mod tests {
                 "--speed-kmh=3.6",
             ]
         );
-        let b = m.jobs[1].coverage_args().expect("valid");
+        let b = m.jobs[1].command_line().expect("valid");
         let b: Vec<String> = b.iter().map(|s| s.to_string_lossy().into_owned()).collect();
         assert_eq!(
             b,
@@ -965,13 +708,10 @@ mod tests {
             "[[job]]\nname = \"a\"\ninput = \"x\"\nout = \"o\"\nspeed = 3\n[[job]]\nname = \"b\"\ninput = \"x\"\nout = \"p\"\nminutes = \"ten\"",
         )
         .expect("structurally valid");
-        let e = m.jobs[0]
-            .coverage_args()
-            .expect_err("unknown key")
-            .to_string();
+        let e = m.jobs[0].resolve().expect_err("unknown key").to_string();
         assert!(e.contains("unknown option `speed`"), "{e}");
-        let e = m.jobs[1].coverage_args().expect_err("mistyped").to_string();
-        assert!(e.contains("`minutes` must be a number"), "{e}");
+        let e = m.jobs[1].resolve().expect_err("mistyped").to_string();
+        assert!(e.contains("minutes"), "{e}");
     }
 
     #[test]
@@ -996,7 +736,7 @@ mod tests {
             "[[job]]\nname = \"boom\"\ninput = \"x\"\nout = \"/nonexistent/o1\"\n[[job]]\nname = \"err\"\ninput = \"x\"\nout = \"/nonexistent/o2\"",
         )
         .expect("valid");
-        let resolve = |job: &Job| -> Result<CoverageConfig> {
+        let resolve = |job: &Job| -> Result<JobConfig> {
             if job.name == "boom" {
                 panic!("deliberate");
             }

@@ -1,4 +1,8 @@
-//! The resolved configuration of a `coverage` run: every default applied, units in names.
+//! The configuration of a run: [`options`] holds the raw options a person gives (flags or a
+//! manifest's keys) and resolves them into the [`CoverageConfig`] defined here, with every
+//! default applied and units in names.
+
+pub mod options;
 
 use std::path::PathBuf;
 
@@ -30,7 +34,7 @@ pub const ISLAND_MAX_M: f64 = 1000.0;
 pub const DEFAULT_SEARCH_MINUTES: f64 = 120.0;
 
 /// Where facilities come from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum FacilityInput {
     /// OSM features matching these categories.
     Osm(Vec<Category>),
@@ -46,8 +50,10 @@ pub enum FacilityInput {
     },
 }
 
-/// Everything a `coverage` run needs, resolved.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything a `coverage` run needs, resolved. Its serialized form is canonical (fields in
+/// a fixed order, defaults applied, bands sorted): batch hashes it to know when a job must
+/// run again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CoverageConfig {
     /// The OSM PBF extract.
     pub input: PathBuf,
