@@ -257,7 +257,7 @@ targets.append("- PBF read within 1.5× of osmium: " + ", ".join(f"{t}× {x:.2f}
                + f" — {verdict(all(x <= 1.5 for _, x in reads))}")
 print("\n## Targets (2-core machine)\n")
 print("\n".join(targets))
-print("\n## Covered share (childcare, 15 min)\n\nfifteen's of residents; the peers' of residents (footprint × levels / 30) and of buildings. They differ by design (fifteen snaps to the nearest point of a street, not node, starts at mapped entrances, leaves homes over 250 m from a street unsnapped and estimates residents its own way; see the README's cross-check); what matters here is that each stays constant as the input grows.\n")
+print("\n## Covered share (childcare, 15 min)\n\nfifteen's of residents; the peers' of residents (footprint × levels / 30) and of buildings. They differ by design (fifteen snaps to the nearest point of a street, not node, starts at mapped entrances, leaves homes over 250 m from a street unsnapped and estimates residents its own way; see the cross-check in docs/method.md); what matters here is that each stays constant as the input grows.\n")
 print("| input | fifteen | " + " | ".join(f"{e} residents | {e} buildings" for e in engines) + " |")
 print("|---|---:|" + "---:|" * (2 * len(engines)))
 for row in rows:

@@ -1,6 +1,6 @@
-//! Gated compounds on a map worked out by hand (README, *Gated compounds*): a compound's
-//! private path is a way out for its residents only, through its open gates; a locked gate is
-//! no way out; nobody else walks through.
+//! Gated compounds on a map worked out by hand (`docs/method.md`, *Gated compounds*): a
+//! compound's private path is a way out for its residents only, through its open gates; a
+//! locked gate is no way out; nobody else walks through.
 //!
 //! The map, in metres east (x) and north (y) of 10°E 45°N; minutes = metres ÷ 75:
 //!

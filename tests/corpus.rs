@@ -5,9 +5,9 @@
 //! must fail is checked for its exit code, exactly one `fifteen: error:` line naming the file
 //! and the problem, no panic, no file in a fresh output folder, and an earlier good result in
 //! the same folder left byte for byte as it was. A case the reader tolerates is checked for
-//! exit 0 and for what `summary.json` or the outputs say about it. The README's *Hardening*
-//! table lists every case with its outcome; `cargo test --test corpus -- --nocapture` prints
-//! each failing case's exact message.
+//! exit 0 and for what `summary.json` or the outputs say about it. The table in
+//! `docs/hardening.md` lists every case with its outcome; `cargo test --test corpus --
+//! --nocapture` prints each failing case's exact message.
 
 mod common;
 #[path = "corpus/pbf.rs"]
