@@ -458,7 +458,7 @@ pub fn prepare(
     if extract.walk_ways.is_empty() {
         return Err(Error::data(
             &config.input,
-            "the extract holds no walkable way (see the README for the highway rules)",
+            "the extract holds no walkable way (see docs/method.md for the highway rules)",
         ));
     }
     let (min_lon, min_lat, max_lon, max_lat) =

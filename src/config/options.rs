@@ -97,7 +97,7 @@ pub struct CoverageOptions {
     #[arg(long, default_value_t = DEFAULT_AREA_CELL_M)]
     pub area_cell_m: f64,
     /// Places assumed for a facility whose source states none (default: per category,
-    /// see README).
+    /// see docs/method.md#facilities).
     #[arg(long)]
     pub default_capacity: Option<f64>,
     /// Enhanced 2SFCA: one weight per band, comma-separated (e.g. 1,0.68,0.22 for

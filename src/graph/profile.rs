@@ -37,7 +37,7 @@ impl TryFrom<String> for Profile {
     }
 }
 
-/// Every profile, in the order of the README's table.
+/// Every profile, in the order of the table in docs/method.md (Walking profiles).
 pub const PROFILES: [Profile; 4] = [
     Profile::Adult,
     Profile::Stroller,
@@ -70,7 +70,7 @@ impl Profile {
             .ok_or_else(|| format!("{name:?} is not one of adult, stroller, older, wheelchair"))
     }
 
-    /// Speed on flat ground, km/h (sources in the README).
+    /// Speed on flat ground, km/h (sources in docs/method.md, Walking profiles).
     pub fn speed_kmh(self) -> f64 {
         match self {
             Profile::Adult => 4.5,

@@ -2,7 +2,7 @@
 //! compound's residents may), which buildings house people, and which landuse areas are
 //! residential blocks or rule residents out.
 //!
-//! Every rule is a table lookup so the README can quote the tables and the tests can walk them.
+//! Every rule is a table lookup so the manual (docs/method.md) can quote the tables and the tests can walk them.
 
 use super::tag;
 

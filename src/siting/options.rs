@@ -18,7 +18,7 @@ use crate::siting::{CapacityModel, DEFAULT_UNDER3_SHARE, SiteConfig};
 #[serde(default)]
 pub struct SiteOptions {
     /// Candidate sites: `grid` (network points on a --spacing-m lattice over where people
-    /// live), `public-buildings` (the preset in the README), or a CSV/GeoJSON file of points;
+    /// live), `public-buildings` (the preset in docs/siting.md), or a CSV/GeoJSON file of points;
     /// repeatable. Default: grid (unless --candidate-tags is given).
     #[arg(long = "candidates", value_name = "grid|public-buildings|FILE")]
     #[serde(deserialize_with = "crate::config::options::one_or_many")]
