@@ -20,11 +20,6 @@ pub const OUTPUT_FILES: [&str; 4] = [
     "summary.json",
 ];
 
-/// A shared OSM extract, by file name.
-pub fn osm(name: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/osm")).join(name)
-}
-
 /// The sample town in `data/`: a small, valid extract that every clone has.
 pub fn sample_town() -> PathBuf {
     Path::new(concat!(
