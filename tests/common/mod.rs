@@ -40,6 +40,7 @@ pub const REQUIRE_SHARED: &str = "FIFTEEN_REQUIRE_SHARED";
 /// `../shared/data/<relative>` (a file or folder, e.g. `osm/andorra.osm.pbf`), or `None` when
 /// it is absent. Under `FIFTEEN_REQUIRE_SHARED=1` its absence panics instead, naming what the
 /// caller `needs` it for.
+#[track_caller] // a panic names the test's line
 pub fn shared_data(relative: &str, needs: &str) -> Option<PathBuf> {
     let path = Path::new(SHARED_DATA).join(relative);
     if path.exists() {
@@ -65,6 +66,7 @@ fn shared_absent(relative: &str) -> String {
 
 /// [`shared_data`] for the test `test`, which is skipped without it: a `skipped:` line goes
 /// to stderr, past the test harness's capture so that a plain `cargo test` shows it.
+#[track_caller]
 pub fn shared_for_test(test: &str, relative: &str, needs: &str) -> Option<PathBuf> {
     let path = shared_data(relative, needs);
     if path.is_none() {
@@ -78,6 +80,7 @@ pub fn shared_for_test(test: &str, relative: &str, needs: &str) -> Option<PathBu
 
 /// [`shared_data`] for a test that runs without it, on less: a `partly skipped:` line says
 /// what it does `instead` (e.g. `fuzz_pbf: seeds without rome.osm.pbf`).
+#[track_caller]
 pub fn shared_or_less(relative: &str, needs: &str, instead: &str) -> Option<PathBuf> {
     let path = shared_data(relative, needs);
     if path.is_none() {
