@@ -11,7 +11,7 @@ mod pbf;
 use std::ffi::OsString;
 use std::path::Path;
 
-use common::{Outcome, check_failure, coverage, file_with, osm};
+use common::{Outcome, check_failure, coverage, file_with, sample_town, shared_or_skip};
 use fifteen::osm::write::PbfWriter;
 
 /// Exit code of unusable data.
@@ -36,12 +36,9 @@ fn run_into(args: &[OsString], out: &Path) -> Outcome {
 }
 
 /// The bad run `args` fails cleanly (see [`common::assert_fails_cleanly`]); the good run
-/// it must not disturb is Singapore's bayfront with `--category grocery`.
+/// it must not disturb is the sample town with `--category grocery`.
 fn assert_fails_cleanly(case: &str, args: &[OsString], code: i32, mentions: &[&str]) {
-    let good = self::args(
-        osm("bayfront_singapore.osm.pbf"),
-        &["--category", "grocery"],
-    );
+    let good = self::args(sample_town(), &["--category", "grocery"]);
     common::assert_fails_cleanly(
         case,
         |out| run_into(args, out),
@@ -55,8 +52,9 @@ fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
-fn liechtenstein() -> Vec<u8> {
-    std::fs::read(osm("liechtenstein-2015.osm.pbf")).expect("shared extract")
+/// A valid extract of several data blobs (nodes, ways, relations).
+fn valid_extract() -> Vec<u8> {
+    std::fs::read(sample_town()).expect("data/sample-town.osm.pbf")
 }
 
 /// A text file named like an extract.
@@ -83,10 +81,10 @@ fn empty_file() {
     );
 }
 
-/// The first half of a real extract: the file ends inside a blob.
+/// The first half of a valid extract: the file ends inside a blob.
 #[test]
 fn truncated_pbf() {
-    let bytes = liechtenstein();
+    let bytes = valid_extract();
     let (_dir, path) = file_with("truncated.osm.pbf", &bytes[..bytes.len() / 2]);
     assert_fails_cleanly(
         "truncated PBF",
@@ -96,10 +94,10 @@ fn truncated_pbf() {
     );
 }
 
-/// A real extract with eight bytes flipped in the middle of a data blob's compressed body.
+/// A valid extract with eight bytes flipped in the middle of a data blob's compressed body.
 #[test]
 fn corrupted_blob() {
-    let mut bytes = liechtenstein();
+    let mut bytes = valid_extract();
     let bodies = pbf::blob_bodies(&bytes);
     assert!(bodies.len() >= 3, "{} blobs", bodies.len());
     let (start, len) = bodies[bodies.len() / 2];
@@ -165,7 +163,10 @@ fn extract_without_walkable_way() {
 /// A real extract of a car-only network (melborne.osm.pbf: every way is `foot=no`).
 #[test]
 fn real_extract_without_walkable_way() {
-    let path = osm("melborne.osm.pbf");
+    let path = shared_or_skip!(
+        "osm/melborne.osm.pbf",
+        "the real car-only extract; the synthetic case runs everywhere"
+    );
     assert_fails_cleanly(
         "no walkable way (melborne)",
         &args(&path, &["--category", "childcare"]),
@@ -177,13 +178,13 @@ fn real_extract_without_walkable_way() {
 /// A custom category no element of the extract carries.
 #[test]
 fn no_facility_of_the_category() {
-    let path = osm("liechtenstein-2015.osm.pbf");
+    let path = sample_town();
     assert_fails_cleanly(
         "no facility",
         &args(&path, &["--facility-tags", "amenity=nonexistent_xyz"]),
         BAD_DATA,
         &[
-            "liechtenstein-2015.osm.pbf",
+            "sample-town.osm.pbf",
             "amenity=nonexistent_xyz",
             "no facility",
         ],
@@ -194,12 +195,12 @@ fn no_facility_of_the_category() {
 /// file, the row, the field and the value.
 #[test]
 fn register_with_a_bad_row() {
-    let csv = "id,name,lon,lat\na,Shop A,103.853,1.283\nb,Shop B,103.855,abc\n";
+    let csv = "id,name,lon,lat\na,Shop A,10.006,45.0027\nb,Shop B,10.012,abc\n";
     let (_dir, register) = file_with("register.csv", csv.as_bytes());
     let flags = ["--facilities", &display(&register), "--category", "grocery"];
     assert_fails_cleanly(
         "register bad row",
-        &args(osm("bayfront_singapore.osm.pbf"), &flags),
+        &args(sample_town(), &flags),
         BAD_DATA,
         &[&display(&register), "row 3", "lat", "abc"],
     );
@@ -208,12 +209,12 @@ fn register_with_a_bad_row() {
 /// A register with no row of the asked category: the message names the register.
 #[test]
 fn register_without_the_category() {
-    let csv = "id,name,lon,lat,category\na,Pharmacy A,103.853,1.283,pharmacy\n";
+    let csv = "id,name,lon,lat,category\na,Pharmacy A,10.006,45.0027,pharmacy\n";
     let (_dir, register) = file_with("register.csv", csv.as_bytes());
     let flags = ["--facilities", &display(&register), "--category", "grocery"];
     assert_fails_cleanly(
         "register without the category",
-        &args(osm("bayfront_singapore.osm.pbf"), &flags),
+        &args(sample_town(), &flags),
         BAD_DATA,
         &[&display(&register), "no facility", "grocery"],
     );
@@ -227,7 +228,7 @@ fn nonexistent_register() {
     let flags = ["--facilities", &display(&register)];
     assert_fails_cleanly(
         "nonexistent register",
-        &args(osm("bayfront_singapore.osm.pbf"), &flags),
+        &args(sample_town(), &flags),
         USAGE,
         &[&display(&register), "no such file|not found|does not exist"],
     );
@@ -242,7 +243,7 @@ fn unreadable_register() {
     let flags = ["--facilities", &display(&register)];
     assert_fails_cleanly(
         "unreadable register",
-        &args(osm("bayfront_singapore.osm.pbf"), &flags),
+        &args(sample_town(), &flags),
         USAGE,
         &[&display(&register), "directory"],
     );
@@ -253,13 +254,7 @@ fn unreadable_register() {
 fn unwritable_output_folder() {
     let (_dir, file) = file_with("file.txt", b"a regular file\n");
     let out = file.join("sub");
-    let outcome = run_into(
-        &args(
-            osm("bayfront_singapore.osm.pbf"),
-            &["--category", "grocery"],
-        ),
-        &out,
-    );
+    let outcome = run_into(&args(sample_town(), &["--category", "grocery"]), &out);
     check_failure(
         "unwritable output",
         &outcome,
@@ -274,10 +269,7 @@ fn unwritable_output_folder() {
 fn unknown_category() {
     assert_fails_cleanly(
         "unknown category",
-        &args(
-            osm("bayfront_singapore.osm.pbf"),
-            &["--category", "nosuchcat"],
-        ),
+        &args(sample_town(), &["--category", "nosuchcat"]),
         USAGE,
         &["nosuchcat", "unknown category"],
     );
@@ -288,10 +280,7 @@ fn unknown_category() {
 fn zero_minutes() {
     assert_fails_cleanly(
         "--minutes 0",
-        &args(
-            osm("bayfront_singapore.osm.pbf"),
-            &["--category", "grocery", "--minutes", "0"],
-        ),
+        &args(sample_town(), &["--category", "grocery", "--minutes", "0"]),
         USAGE,
         &["--minutes", "positive"],
     );

@@ -1,6 +1,8 @@
 //! `fifteen batch`: manifests, failure isolation, run manifests and skipping, `--jobs`,
 //! `--shard` across processes, and a killed run.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -13,12 +15,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_fifteen");
 
 fn sample_town() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-town.osm.pbf")
-}
-
-fn shared(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/osm")
-        .join(name)
 }
 
 fn batch(manifest: &Path, flags: &[&str]) -> Output {
@@ -352,10 +348,14 @@ fn shard_processes_together_run_every_job_exactly_once() {
         ("kymenlaakso-small.osm.pbf", "childcare"),
         ("helsinki-center.osm.pbf", "healthcare"),
     ] {
-        if shared(name).is_file() {
+        if let Some(input) = common::shared_or_less(
+            &format!("osm/{name}"),
+            "real jobs among the sample-town ones",
+            &format!("batch: the shard test without {name}"),
+        ) {
             jobs.push((
                 name.replace(".osm.pbf", ""),
-                shared(name),
+                input,
                 format!("categories = [\"{category}\"]"),
             ));
         }
@@ -470,12 +470,12 @@ fn list_shows_each_shards_jobs() {
 
 #[test]
 fn a_killed_run_leaves_earlier_outputs_intact() {
-    let input = shared("liechtenstein-2015.osm.pbf");
-    let input = if input.is_file() {
-        input
-    } else {
-        sample_town()
-    };
+    let input = common::shared_or_less(
+        "osm/liechtenstein-2015.osm.pbf",
+        "a run long enough to be killed midway",
+        "batch: the killed-run test on the sample town",
+    )
+    .unwrap_or_else(sample_town);
     let dir = tempfile::tempdir().expect("temp dir");
     let manifest = write_manifest(
         dir.path(),

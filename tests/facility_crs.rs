@@ -20,7 +20,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{coverage, file_with, osm, read_features, read_json};
+use common::{coverage, file_with, read_features, read_json, sample_town};
 use fifteen::facilities::crs::wgs84_to_gcj02;
 use fifteen::osm::write::PbfWriter;
 
@@ -116,11 +116,12 @@ fn a_gcj02_register_lands_on_the_true_position() {
 
 #[test]
 fn points_outside_china_are_kept_with_a_warning_even_when_quiet() {
-    let csv = "id,name,lon,lat\na,Shop A,103.853,1.283\nb,Shop B,103.855,1.281\n";
+    // two shops in the sample town, in Italy
+    let csv = "id,name,lon,lat\na,Shop A,10.006,45.0027\nb,Shop B,10.012,45.0081\n";
     let (dir, register) = file_with("register.csv", csv.as_bytes());
     let out = dir.path().join("out");
     let outcome = coverage([
-        osm("bayfront_singapore.osm.pbf").as_os_str(),
+        sample_town().as_os_str(),
         "--facilities".as_ref(),
         register.as_os_str(),
         "--category".as_ref(),
@@ -146,6 +147,6 @@ fn points_outside_china_are_kept_with_a_warning_even_when_quiet() {
             (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
         })
         .collect();
-    assert!(kept.contains(&(103.853, 1.283)), "{kept:?}");
-    assert!(kept.contains(&(103.855, 1.281)), "{kept:?}");
+    assert!(kept.contains(&(10.006, 45.0027)), "{kept:?}");
+    assert!(kept.contains(&(10.012, 45.0081)), "{kept:?}");
 }

@@ -41,7 +41,12 @@ fn seeds() -> &'static [Vec<u8>] {
             sample,
         ];
         for name in ["amsterdam.osm.pbf", "rome.osm.pbf"] {
-            if let Ok(bytes) = std::fs::read(common::osm(name)) {
+            if let Some(path) = common::shared_or_less(
+                &format!("osm/{name}"),
+                "real extracts among the seeds",
+                &format!("fuzz_pbf: seeds without {name}"),
+            ) {
+                let bytes = std::fs::read(&path).expect("a shared extract");
                 seeds.push(pbf::uncompressed(&bytes));
             }
         }

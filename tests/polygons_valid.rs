@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{coverage, osm, read_features};
+use common::{coverage, read_features, shared_or_skip};
 use geo::Validation;
 
 fn invalid(features: &[serde_json::Value]) -> Vec<String> {
@@ -22,10 +22,14 @@ fn invalid(features: &[serde_json::Value]) -> Vec<String> {
 
 #[test]
 fn drawn_polygons_are_valid_on_liechtenstein() {
+    let input = shared_or_skip!(
+        "osm/liechtenstein-2015.osm.pbf",
+        "a real extract's messy geometry"
+    );
     let dir = tempfile::tempdir().expect("a temporary folder");
     let out = dir.path().join("out");
     let outcome = coverage([
-        osm("liechtenstein-2015.osm.pbf").as_os_str(),
+        input.as_os_str(),
         "--category".as_ref(),
         "childcare".as_ref(),
         "--category".as_ref(),

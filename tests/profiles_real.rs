@@ -3,9 +3,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{coverage, osm, read_features, read_json};
+use common::{coverage, read_features, read_json, shared_or_skip};
 
 /// Per building: its minutes to the nearest facility of `category` (`None`: no time).
 fn minutes(dir: &Path, category: &str) -> BTreeMap<String, Option<f64>> {
@@ -28,21 +28,16 @@ fn run(input: &Path, out: &Path, args: &[&str]) {
     assert_eq!(outcome.code, Some(0), "stderr:\n{}", outcome.stderr);
 }
 
-fn elevation_dir() -> PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/elevation"
-    ))
-    .to_path_buf()
-}
-
 /// Every profile in one run: each has its folder; the adult's equals a plain run's; the older
 /// adult, with the same rules at 3.6 instead of 4.5 km/h, takes exactly 1.25 times as long
 /// everywhere; a stroller, kept off steps, never beats the adult's route at its own pace.
 #[test]
 fn liechtenstein_every_profile() {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let input = osm("liechtenstein-2015.osm.pbf");
+    let input = shared_or_skip!(
+        "osm/liechtenstein-2015.osm.pbf",
+        "a real extract with steps and kerbs for every profile"
+    );
     let all = dir.path().join("all");
     let mut args = vec!["--category", "childcare"];
     for p in ["adult", "stroller", "older", "wheelchair"] {
@@ -109,12 +104,13 @@ fn liechtenstein_every_profile() {
 #[test]
 fn andorra_hills_against_flat() {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let input = osm("andorra.osm.pbf");
+    let input = shared_or_skip!("osm/andorra.osm.pbf", "a real extract on hills");
+    let tiles = shared_or_skip!("elevation/N42E001.hgt.zip", "Andorra's SRTM tile");
+    let tiles = tiles.parent().expect("the elevation folder");
     let categories = ["--category", "grocery", "--category", "pharmacy"];
     let flat = dir.path().join("flat");
     run(&input, &flat, &categories);
     let hills = dir.path().join("hills");
-    let tiles = elevation_dir();
     let mut args = categories.to_vec();
     args.extend(["--elevation", tiles.to_str().expect("utf-8 path")]);
     run(&input, &hills, &args);

@@ -134,7 +134,10 @@ fn liechtenstein_with_its_own_bands_opens_in_qgis() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let input = common::osm("liechtenstein-2015.osm.pbf");
+    let input = common::shared_or_skip!(
+        "osm/liechtenstein-2015.osm.pbf",
+        "a real extract's layers to open"
+    );
     let out = dir.path().join("li");
     run_ok(
         "coverage",

@@ -2,13 +2,15 @@
 //! extract: the same element counts, the same walkable ways with the same nodes, and the
 //! same node coordinates.
 
+mod common;
+
+use common::shared_or_skip;
 use fifteen::osm::read::read_extract;
 use fifteen::osm::rules::is_walkable;
 use osmpbf::{Element, ElementReader};
 
-fn extracts() -> Vec<std::path::PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/osm");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+fn extracts(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("../shared/data/osm")
         .map(|e| e.expect("an entry").path())
         .filter(|p| p.to_string_lossy().ends_with(".osm.pbf"))
@@ -19,7 +21,8 @@ fn extracts() -> Vec<std::path::PathBuf> {
 
 #[test]
 fn decoder_agrees_with_osmpbf_on_every_shared_extract() {
-    for path in extracts() {
+    let dir = shared_or_skip!("osm", "the real extracts to decode");
+    for path in extracts(&dir) {
         let ours = read_extract(&path, &[]).expect("a readable extract");
         let (mut nodes, mut ways, mut relations) = (0usize, 0usize, 0usize);
         let mut walkable: Vec<(i64, Vec<i64>)> = Vec::new();

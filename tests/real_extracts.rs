@@ -4,6 +4,9 @@
 //!
 //! Runs of the binary are shared between tests (each distinct job runs once per process) to
 //! keep the file fast; run with `-- --nocapture` to see timings and the measured figures.
+//!
+//! The extracts and reference files are in `../shared/data`; without it every test here says
+//! it was skipped, and under `FIFTEEN_REQUIRE_SHARED=1` fails instead.
 
 mod common;
 
@@ -16,7 +19,7 @@ use std::time::Instant;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use common::{OUTPUT_FILES, coverage, osm, read_features, read_json, reference};
+use common::{OUTPUT_FILES, coverage, read_features, read_json, shared_or_skip};
 
 /// `--facility-tags` of the custom `health` category on Helsinki.
 const HEALTH_TAGS: &str = "amenity=pharmacy,amenity=doctors,amenity=dentist,amenity=clinic";
@@ -61,9 +64,20 @@ impl Job {
             ),
         };
         flags.extend(strings(&["--minutes", &self.minutes().to_string()]));
-        std::iter::once(osm(extract).into_os_string())
+        let input = common::shared_data(&format!("osm/{extract}"), "a job's extract")
+            .expect("the test checked its extracts with `skip_without!`");
+        std::iter::once(input.into_os_string())
             .chain(flags)
             .collect()
+    }
+
+    /// The job's extract, relative to `../shared/data`.
+    fn extract(self) -> &'static str {
+        match self {
+            Job::Liechtenstein(_) => "osm/liechtenstein-2015.osm.pbf",
+            Job::Helsinki(_) => "osm/helsinki-center.osm.pbf",
+            Job::Kymenlaakso => "osm/kymenlaakso-small.osm.pbf",
+        }
     }
 
     fn input(self) -> PathBuf {
@@ -83,6 +97,14 @@ impl Job {
             Job::Kymenlaakso => 15.0,
         }
     }
+}
+
+/// Skips the calling test (see `common::shared_or_skip!`) unless every job's extract is in
+/// `../shared/data`.
+macro_rules! skip_without {
+    ($($job:expr),+) => {
+        $(shared_or_skip!($job.extract(), "a real extract, run end to end");)+
+    };
 }
 
 /// A finished run and its parsed outputs.
@@ -332,6 +354,7 @@ fn check_layers_match_summary(run: &Run) {
 /// Liechtenstein/childcare: exit 0, the four files, and summary counts that match the layers.
 #[test]
 fn liechtenstein_childcare_layers_match_summary() {
+    skip_without!(Job::Liechtenstein(15));
     check_layers_match_summary(&run(Job::Liechtenstein(15)));
 }
 
@@ -339,6 +362,7 @@ fn liechtenstein_childcare_layers_match_summary() {
 /// summary counts that match the layers, and the custom category named and described.
 #[test]
 fn helsinki_health_and_school_layers_match_summary() {
+    skip_without!(Job::Helsinki(15));
     let run = run(Job::Helsinki(15));
     check_layers_match_summary(&run);
     let categories = run.summary["parameters"]["facilities"]["categories"]
@@ -365,6 +389,7 @@ fn helsinki_health_and_school_layers_match_summary() {
 /// or none (null), at every threshold the other tests run.
 #[test]
 fn covered_flag_agrees_with_minutes() {
+    skip_without!(Job::Liechtenstein(15), Job::Helsinki(15));
     let mut offenders = Vec::new();
     for m in THRESHOLDS {
         for job in [Job::Liechtenstein(m), Job::Helsinki(m)] {
@@ -401,6 +426,7 @@ fn covered_flag_agrees_with_minutes() {
 /// Raising `--minutes` never uncovers a building, and covered_share never falls.
 #[test]
 fn coverage_never_falls_as_minutes_grow() {
+    skip_without!(Job::Liechtenstein(15), Job::Helsinki(15));
     for job_at in [Job::Liechtenstein as fn(u32) -> Job, Job::Helsinki] {
         let runs: Vec<Arc<Run>> = THRESHOLDS.iter().map(|&m| run(job_at(m))).collect();
         for &category in runs[0].job.categories() {
@@ -539,6 +565,7 @@ fn geometry_problems(feature: &Value) -> Vec<String> {
 /// positions, exteriors counter-clockwise and holes clockwise.
 #[test]
 fn geojson_layers_follow_rfc7946() {
+    skip_without!(Job::Liechtenstein(15), Job::Helsinki(15));
     for job in [Job::Liechtenstein(15), Job::Helsinki(15)] {
         let run = run(job);
         for (layer, features) in [
@@ -578,6 +605,7 @@ fn geojson_layers_follow_rfc7946() {
 /// Two runs of the same job write byte-identical buildings.geojson and blocks.geojson.
 #[test]
 fn runs_are_deterministic() {
+    skip_without!(Job::Liechtenstein(15), Job::Helsinki(15));
     for job in [Job::Liechtenstein(15), Job::Helsinki(15)] {
         let first = run(job);
         let second = execute(job);
@@ -602,7 +630,9 @@ struct ReferenceRow {
 }
 
 fn read_reference(name: &str) -> HashMap<String, ReferenceRow> {
-    let file = std::fs::File::open(reference(name)).expect("reference file");
+    let path = common::shared_data(&format!("reference/{name}"), "a reference file")
+        .expect("the test checked its reference file");
+    let file = std::fs::File::open(path).expect("reference file");
     csv::Reader::from_reader(flate2::read::GzDecoder::new(file))
         .deserialize::<ReferenceRow>()
         .map(|row| {
@@ -736,6 +766,11 @@ fn check_against_reference(job: Job, reference_name: &str, bounds: Bounds) {
 /// ≥ 45 % shorter (49.4 %). With steps at full speed it was 87.6 % and 88 %.
 #[test]
 fn liechtenstein_agrees_with_reference() {
+    skip_without!(Job::Liechtenstein(15));
+    shared_or_skip!(
+        "reference/liechtenstein-2015.childcare.csv.gz",
+        "the independent reference's minutes"
+    );
     check_against_reference(
         Job::Liechtenstein(15),
         "liechtenstein-2015.childcare.csv.gz",
@@ -754,6 +789,11 @@ fn liechtenstein_agrees_with_reference() {
 /// of the larger differences.
 #[test]
 fn kymenlaakso_agrees_with_reference() {
+    skip_without!(Job::Kymenlaakso);
+    shared_or_skip!(
+        "reference/kymenlaakso-small.childcare.csv.gz",
+        "the independent reference's minutes"
+    );
     check_against_reference(
         Job::Kymenlaakso,
         "kymenlaakso-small.childcare.csv.gz",

@@ -8,7 +8,7 @@ mod common;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use common::{Outcome, files_in, osm, read_features, read_json};
+use common::{Outcome, files_in, read_features, read_json, shared_or_skip};
 use fifteen::osm::write::PbfWriter;
 use serde_json::Value;
 
@@ -659,7 +659,10 @@ fn a_failed_run_writes_nothing() {
 /// The benchmark extract: ten sites from the 100 m grid, consistent with `after/`.
 #[test]
 fn liechtenstein_ten_sites() {
-    let pbf = osm("liechtenstein-2015.osm.pbf");
+    let pbf = shared_or_skip!(
+        "osm/liechtenstein-2015.osm.pbf",
+        "the benchmark extract, big enough for CELF to save evaluations"
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     site_ok(&pbf, &out, &["--category", "childcare", "--add", "10"]);
@@ -698,7 +701,10 @@ fn liechtenstein_ten_sites() {
 #[test]
 #[ignore]
 fn exactness_in_practice() {
-    let pbf = osm("liechtenstein-2015.osm.pbf");
+    let pbf = shared_or_skip!(
+        "osm/liechtenstein-2015.osm.pbf",
+        "a real extract's candidate grid"
+    );
     let dir = tempfile::tempdir().unwrap();
     let all = dir.path().join("all");
     site_ok(&pbf, &all, &["--category", "childcare", "--add", "1"]);

@@ -8,14 +8,14 @@ use std::process::Command;
 use osmpbf::{Element, ElementReader, RelMemberType};
 use serde_json::Value;
 
+mod common;
+
+use common::shared_or_skip;
+
 const BIN: &str = env!("CARGO_BIN_EXE_fifteen");
 
 fn sample_town() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-town.osm.pbf")
-}
-
-fn liechtenstein() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/osm/liechtenstein-2015.osm.pbf")
 }
 
 fn run(args: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
@@ -198,11 +198,10 @@ fn tiled_sample_town_is_valid_and_stitched() {
 
 #[test]
 fn tiled_liechtenstein_runs_end_to_end() {
-    let input = liechtenstein();
-    if !input.is_file() {
-        eprintln!("skipped: {} is missing", input.display());
-        return;
-    }
+    let input = shared_or_skip!(
+        "osm/liechtenstein-2015.osm.pbf",
+        "the real extract whose node count it checks"
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("li-2x2.osm.pbf");
     tile(&input, "2x2", &out);

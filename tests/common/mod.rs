@@ -1,5 +1,6 @@
-//! Helpers shared by the integration tests: where the shared data lies, running the real
-//! binary, reading its outputs.
+//! Helpers shared by the integration tests: where the data lies (the sample town, and
+//! `../shared/data`, skipped with a reason when absent), running the real binary, reading its
+//! outputs.
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod map;
@@ -19,19 +20,102 @@ pub const OUTPUT_FILES: [&str; 4] = [
     "summary.json",
 ];
 
-/// A shared OSM extract, by file name.
-pub fn osm(name: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/osm")).join(name)
-}
-
-/// A shared reference file, by file name.
-pub fn reference(name: &str) -> PathBuf {
+/// The sample town in `data/`: a small, valid extract that every clone has.
+pub fn sample_town() -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/reference"
+        "/data/sample-town.osm.pbf"
     ))
-    .join(name)
+    .to_path_buf()
 }
+
+/// The data CI places beside the checkout (real OSM extracts, reference CSVs, elevation
+/// tiles); a clone alone does not have it.
+const SHARED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+
+/// Set to `1` (`.ci/run` does) to make a missing `../shared/data` fail the tests that need it
+/// instead of skipping them.
+pub const REQUIRE_SHARED: &str = "FIFTEEN_REQUIRE_SHARED";
+
+/// `../shared/data/<relative>` (a file or folder, e.g. `osm/andorra.osm.pbf`), or `None` when
+/// it is absent. Under `FIFTEEN_REQUIRE_SHARED=1` its absence panics instead, naming what the
+/// caller `needs` it for.
+#[track_caller] // a panic names the test's line
+pub fn shared_data(relative: &str, needs: &str) -> Option<PathBuf> {
+    let path = Path::new(SHARED_DATA).join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var(REQUIRE_SHARED).as_deref() != Ok("1"),
+        "{REQUIRE_SHARED}=1 but {} ({needs}): place the shared data beside the checkout \
+         (see .ci/run), or unset {REQUIRE_SHARED} to skip the tests that need it",
+        shared_absent(relative)
+    );
+    None
+}
+
+/// What is missing: all of `../shared/data`, or only `relative` inside it.
+fn shared_absent(relative: &str) -> String {
+    if Path::new(SHARED_DATA).is_dir() {
+        format!("../shared/data/{relative} absent")
+    } else {
+        "../shared/data absent".to_string()
+    }
+}
+
+/// [`shared_data`] for the test `test`, which is skipped without it: a `skipped:` line goes
+/// to stderr, past the test harness's capture so that a plain `cargo test` shows it.
+#[track_caller]
+pub fn shared_for_test(test: &str, relative: &str, needs: &str) -> Option<PathBuf> {
+    let path = shared_data(relative, needs);
+    if path.is_none() {
+        note(&format!(
+            "skipped: {test}: {} ({needs}); set {REQUIRE_SHARED}=1 to make this an error",
+            shared_absent(relative)
+        ));
+    }
+    path
+}
+
+/// [`shared_data`] for a test that runs without it, on less: a `partly skipped:` line says
+/// what it does `instead` (e.g. `fuzz_pbf: seeds without rome.osm.pbf`).
+#[track_caller]
+pub fn shared_or_less(relative: &str, needs: &str, instead: &str) -> Option<PathBuf> {
+    let path = shared_data(relative, needs);
+    if path.is_none() {
+        note(&format!(
+            "partly skipped: {instead}: {} ({needs}); set {REQUIRE_SHARED}=1 to make this an error",
+            shared_absent(relative)
+        ));
+    }
+    path
+}
+
+/// Writes `line` to the real stderr: `eprintln!` in a test is captured and shown only when
+/// the test fails.
+pub fn note(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// `let path = shared_or_skip!("osm/x.osm.pbf", "what the test needs it for");`: the path of
+/// `../shared/data/osm/x.osm.pbf`, or, when it is absent, a `skipped:` line naming the test and
+/// a `return` from it (a panic instead under `FIFTEEN_REQUIRE_SHARED=1`).
+#[allow(unused_macros)]
+macro_rules! shared_or_skip {
+    ($relative:expr, $needs:expr) => {{
+        fn here() {}
+        let test = std::any::type_name_of_val(&here);
+        let test = test.strip_suffix("::here").unwrap_or(test);
+        match $crate::common::shared_for_test(test, $relative, $needs) {
+            Some(path) => path,
+            None => return,
+        }
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use shared_or_skip;
 
 /// What one run of the binary gave.
 #[derive(Debug)]
