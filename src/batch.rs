@@ -46,6 +46,7 @@ use serde_json::{Value, json};
 use crate::analysis::units::UnitsSource;
 use crate::config::{CoverageConfig, FacilityInput};
 use crate::error::{Error, Result};
+use crate::hashing::sha256_of;
 use crate::pipeline::{self, CoverageReport};
 use crate::spatial::elevation::tile_files;
 
@@ -473,7 +474,7 @@ pub struct Outcome {
 pub type Resolver = dyn Fn(&Job) -> Result<CoverageConfig> + Sync;
 
 fn sha256_hex(path: &Path) -> Result<String> {
-    pipeline::sha256_of(path).map(|(_, hex)| hex)
+    sha256_of(path).map(|(_, hex)| hex)
 }
 
 /// What decides whether a job must run again: tool version, every input file's SHA-256 and
