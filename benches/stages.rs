@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use fifteen::analysis::coverage::{PointsByEdge, Routing, nearest_facility, place_points};
+use fifteen::analysis::coverage::{Routing, nearest_facility};
+use fifteen::analysis::placement::{PointsByEdge, place_points};
 use fifteen::analysis::residents::find_residents;
 use fifteen::analysis::service_area::{AreaInputs, ReachInputs, facility_reach};
 use fifteen::config::{CoverageConfig, FacilityInput, ISLAND_MAX_M};

@@ -11,10 +11,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::analysis::coverage::{
-    CategoryOutcome, Placement, PointsByEdge, Routing, nearest_facility, place_homes, place_points,
-};
+use crate::analysis::coverage::{Routing, nearest_facility};
 use crate::analysis::indicators::{UnitPlacement, indicators, locate_all};
+use crate::analysis::outcome::CategoryOutcome;
+use crate::analysis::placement::{Placement, PointsByEdge, place_homes, place_points};
 use crate::analysis::population::PopulationLayerCounts;
 use crate::analysis::population::{apply_population_layer, read_population_layer};
 use crate::analysis::residents::{Residents, find_residents};

@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::coverage::CategoryOutcome;
+use super::outcome::CategoryOutcome;
 use super::residents::Residents;
 use super::sum;
 use super::units::{UnitLevel, UnitLocator, Units};
