@@ -26,6 +26,7 @@ use crate::config::ISLAND_MAX_M;
 use crate::config::{CoverageConfig, FacilityInput};
 use crate::error::{Error, Result};
 use crate::facilities::Facility;
+use crate::facilities::categories::tags_of;
 use crate::facilities::crs::{FacilityCrs, outside_china};
 use crate::facilities::osm::facilities_from_osm;
 use crate::facilities::register::read_register;
@@ -421,7 +422,7 @@ pub fn prepare(
     let (extract, input_hash) = stages.run("read", log, || {
         std::thread::scope(|s| {
             let hash = s.spawn(|| sha256_of(&config.input));
-            let extract = read_extract(&config.input, &osm_categories);
+            let extract = read_extract(&config.input, &tags_of(&osm_categories));
             (extract, hash.join().expect("hashing does not panic"))
         })
     });
