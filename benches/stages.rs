@@ -6,11 +6,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use fifteen::analysis::coverage::{PointsByEdge, Routing, nearest_facility, place_points};
+use fifteen::analysis::coverage::{Routing, nearest_facility};
+use fifteen::analysis::placement::{PointsByEdge, place_points};
 use fifteen::analysis::residents::find_residents;
 use fifteen::analysis::service_area::{AreaInputs, ReachInputs, facility_reach};
 use fifteen::config::{CoverageConfig, FacilityInput, ISLAND_MAX_M};
-use fifteen::facilities::categories::Category;
+use fifteen::facilities::categories::{Category, tags_of};
 use fifteen::facilities::osm::facilities_from_osm;
 use fifteen::graph::{WalkCosts, WalkGraph};
 use fifteen::osm::read::read_extract;
@@ -32,14 +33,15 @@ fn stages(c: &mut Criterion) {
         std::path::PathBuf::new(),
         FacilityInput::Osm(categories.clone()),
     );
+    let facility_tags = tags_of(&categories);
     let mut g = c.benchmark_group("liechtenstein-2015");
     // Equal iterations per sample: most stages take tens of milliseconds.
     g.sampling_mode(SamplingMode::Flat);
 
     g.bench_function("read_extract", |b| {
-        b.iter(|| read_extract(black_box(input), &categories).expect("readable"))
+        b.iter(|| read_extract(black_box(input), &facility_tags).expect("readable"))
     });
-    let extract = read_extract(input, &categories).expect("readable");
+    let extract = read_extract(input, &facility_tags).expect("readable");
     let (min_lon, min_lat, max_lon, max_lat) = extract.nodes.bounds().expect("has nodes");
     let frame = LocalFrame::new(0.5 * (min_lon + max_lon), 0.5 * (min_lat + max_lat));
     let compounds = fifteen::osm::compounds::Compounds::find(&extract, &frame);

@@ -22,6 +22,7 @@ pub mod config;
 pub mod error;
 pub mod facilities;
 pub mod graph;
+mod hashing;
 pub mod osm;
 pub mod output;
 pub mod pipeline;

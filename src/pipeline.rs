@@ -2,8 +2,6 @@
 //! route → write. Each stage is named and timed; the timings go into `summary.json`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -12,12 +10,11 @@ use rayon::prelude::*;
 
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use crate::analysis::coverage::{
-    CategoryOutcome, Placement, PointsByEdge, Routing, nearest_facility, place_homes, place_points,
-};
+use crate::analysis::coverage::{Routing, nearest_facility};
 use crate::analysis::indicators::{UnitPlacement, indicators, locate_all};
+use crate::analysis::outcome::CategoryOutcome;
+use crate::analysis::placement::{Placement, PointsByEdge, place_homes, place_points};
 use crate::analysis::population::PopulationLayerCounts;
 use crate::analysis::population::{apply_population_layer, read_population_layer};
 use crate::analysis::residents::{Residents, find_residents};
@@ -29,10 +26,12 @@ use crate::config::ISLAND_MAX_M;
 use crate::config::{CoverageConfig, FacilityInput};
 use crate::error::{Error, Result};
 use crate::facilities::Facility;
+use crate::facilities::categories::tags_of;
 use crate::facilities::crs::{FacilityCrs, outside_china};
 use crate::facilities::osm::facilities_from_osm;
 use crate::facilities::register::read_register;
 use crate::graph::{BuildCounts, WalkCosts, WalkGraph, WalkProfile};
+use crate::hashing::sha256_of;
 use crate::osm::compounds::{CompoundCounts, Compounds};
 use crate::osm::read::OsmExtract;
 use crate::osm::read::read_extract;
@@ -168,32 +167,6 @@ pub fn peak_memory_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
-}
-
-/// The length in bytes and hex SHA-256 of the file at `path`, read in 1 MiB pieces.
-pub(crate) fn sha256_of(path: &Path) -> Result<(u64, String)> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        bytes += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    Ok((bytes, hex(&hasher.finalize())))
-}
-
-/// SHA-256 of `bytes` in hex (a file already read, as [`sha256_of`] would hash it).
-pub(crate) fn sha256_of_bytes(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes the GeoJSON layer `PREFIXSTEM.geojson` of the output set from `count` features,
@@ -449,7 +422,7 @@ pub fn prepare(
     let (extract, input_hash) = stages.run("read", log, || {
         std::thread::scope(|s| {
             let hash = s.spawn(|| sha256_of(&config.input));
-            let extract = read_extract(&config.input, &osm_categories);
+            let extract = read_extract(&config.input, &tags_of(&osm_categories));
             (extract, hash.join().expect("hashing does not panic"))
         })
     });

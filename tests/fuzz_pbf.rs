@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use fifteen::Error;
-use fifteen::facilities::categories::Category;
+use fifteen::facilities::categories::{Category, tags_of};
 use fifteen::osm::read::read_extract_bytes;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -56,11 +56,11 @@ fn seeds() -> &'static [Vec<u8>] {
 
 /// Reads `bytes` and checks the outcome is `Ok` or a plain data error.
 fn check(bytes: &[u8]) {
-    let categories = [
+    let facility_tags = tags_of(&[
         Category::preset("childcare").unwrap(),
         Category::preset("park").unwrap(),
-    ];
-    match read_extract_bytes(Path::new("fuzz.osm.pbf"), bytes, &categories) {
+    ]);
+    match read_extract_bytes(Path::new("fuzz.osm.pbf"), bytes, &facility_tags) {
         Ok(extract) => {
             assert!(extract.counts.blobs >= 2);
             assert!(extract.entrances.is_sorted());
@@ -191,8 +191,8 @@ proptest! {
 #[test]
 fn seeds_are_valid() {
     for seed in seeds() {
-        let categories = [Category::preset("childcare").unwrap()];
-        read_extract_bytes(Path::new("seed.osm.pbf"), seed, &categories).expect("a valid seed");
+        let facility_tags = tags_of(&[Category::preset("childcare").unwrap()]);
+        read_extract_bytes(Path::new("seed.osm.pbf"), seed, &facility_tags).expect("a valid seed");
     }
 }
 

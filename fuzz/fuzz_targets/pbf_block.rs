@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use fifteen::Error;
-use fifteen::facilities::categories::Category;
+use fifteen::facilities::categories::{Category, tags_of};
 use fifteen::osm::read::read_extract_bytes;
 use libfuzzer_sys::fuzz_target;
 
@@ -34,11 +34,11 @@ fn raw_blob(kind: &str, data: &[u8]) -> Vec<u8> {
 fuzz_target!(|block: &[u8]| {
     let mut file = raw_blob("OSMHeader", b"\x22\x0eOsmSchema-V0.6\x22\x0aDenseNodes");
     file.extend(raw_blob("OSMData", block));
-    let categories = [
+    let facility_tags = tags_of(&[
         Category::preset("childcare").unwrap(),
         Category::preset("park").unwrap(),
-    ];
-    match read_extract_bytes(Path::new("fuzz.osm.pbf"), &file, &categories) {
+    ]);
+    match read_extract_bytes(Path::new("fuzz.osm.pbf"), &file, &facility_tags) {
         Ok(_) => {}
         Err(Error::Data { message, .. }) if message.contains("decoding it failed") => {
             panic!("{message}")

@@ -4,13 +4,13 @@
 use std::path::Path;
 
 use fifteen::Error;
-use fifteen::facilities::categories::Category;
+use fifteen::facilities::categories::{Category, tags_of};
 use fifteen::osm::read::read_extract_bytes;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let categories = [Category::preset("childcare").unwrap()];
-    match read_extract_bytes(Path::new("fuzz.osm.pbf"), data, &categories) {
+    let facility_tags = tags_of(&[Category::preset("childcare").unwrap()]);
+    match read_extract_bytes(Path::new("fuzz.osm.pbf"), data, &facility_tags) {
         Ok(_) => {}
         // the reader's guard caught a panic: a bug to report as a crash
         Err(Error::Data { message, .. }) if message.contains("decoding it failed") => {

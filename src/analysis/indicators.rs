@@ -3,13 +3,14 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::coverage::CategoryOutcome;
-use super::residents::{Residents, point_inside};
+use super::outcome::CategoryOutcome;
+use super::residents::Residents;
 use super::sum;
 use super::units::{UnitLevel, UnitLocator, Units};
 use crate::config::Targets;
 use crate::facilities::Facility;
 use crate::spatial::LocalFrame;
+use crate::spatial::inside::point_inside;
 
 /// One row of `indicators.csv`: one unit (or the city) and one category.
 #[derive(Debug, Clone, Serialize)]

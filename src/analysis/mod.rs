@@ -1,7 +1,15 @@
 //! Who lives where, how far they walk, and what that means per building and block.
+//!
+//! Bottom up, so that no two of these modules import each other: [`placement`] (where points
+//! meet the network), then the searches [`coverage`] (nearest facility) and [`service_area`]
+//! (each facility's reach), then [`supply`], and [`outcome`], which gathers one category's
+//! results for [`indicators`] and the writers. [`residents`], [`population`] and [`units`]
+//! say who lives where and stand beside them.
 
 pub mod coverage;
 pub mod indicators;
+pub mod outcome;
+pub mod placement;
 pub mod population;
 pub mod residents;
 pub mod service_area;

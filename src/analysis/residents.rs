@@ -6,9 +6,7 @@
 //! `landuse=residential` areas; a home outside all of them goes into a square grid cell, so
 //! every resident lands in exactly one block.
 
-use geo::{
-    Area as _, BoundingRect, Centroid, Contains, Coord, InteriorPoint, MultiPolygon, Point, Rect,
-};
+use geo::{Area as _, BoundingRect, Contains, Coord, MultiPolygon, Point, Rect};
 use rayon::prelude::*;
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, RTree};
@@ -18,6 +16,7 @@ use crate::osm::read::OsmExtract;
 use crate::osm::rules::{self, Judged, LanduseClass};
 use crate::osm::{ElementId, tag};
 use crate::spatial::LocalFrame;
+use crate::spatial::inside::point_inside;
 
 /// Floor area per resident in the footprint estimate, m².
 pub const DEFAULT_FLOOR_AREA_PER_PERSON_M2: f64 = 30.0;
@@ -127,15 +126,6 @@ struct LanduseArea {
     area: Area,
     projected: MultiPolygon<f64>,
     area_m2: f64,
-}
-
-/// A point inside `polygon`: its centroid when that lies inside, else geo's interior point.
-pub fn point_inside(polygon: &MultiPolygon<f64>) -> Option<Coord<f64>> {
-    let centroid = polygon.centroid()?;
-    if polygon.contains(&centroid) {
-        return Some(centroid.0);
-    }
-    polygon.interior_point().map(|p| p.0)
 }
 
 /// What one building area turned out to be.

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use geo::{Coord, MultiPolygon, Rect};
 use rayon::prelude::*;
 
-use super::coverage::{Placement, PointsByEdge, along_same_edge, facility_seeds, via_ends};
+use super::placement::{Placement, PointsByEdge, along_same_edge, facility_seeds, via_ends};
 use crate::graph::{SearchSpace, WalkCosts, WalkGraph};
 use crate::spatial::Snap;
 use crate::spatial::raster::{TimeGrid, TimedSegment, snap_extent};
@@ -318,7 +318,7 @@ pub fn point_along(graph: &WalkGraph, e: u32, at_m: f32) -> Coord<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::coverage::place_points;
+    use crate::analysis::placement::place_points;
     use crate::spatial::{EdgeIndex, LocalFrame};
     use geo::{Area, Validation};
 

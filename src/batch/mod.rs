@@ -49,6 +49,7 @@ use serde_json::{Value, json};
 use crate::analysis::units::UnitsSource;
 use crate::config::FacilityInput;
 use crate::error::{Error, Result};
+use crate::hashing::sha256_of;
 use crate::pipeline;
 use crate::spatial::elevation::tile_files;
 pub use manifest::{Job, JobCommand, JobConfig, Manifest};
@@ -171,7 +172,7 @@ pub struct Outcome {
 pub type Resolver = dyn Fn(&Job) -> Result<JobConfig> + Sync;
 
 fn sha256_hex(path: &Path) -> Result<String> {
-    pipeline::sha256_of(path).map(|(_, hex)| hex)
+    sha256_of(path).map(|(_, hex)| hex)
 }
 
 /// What decides whether a job must run again: the fingerprint recipe's version, the tool's
@@ -212,7 +213,7 @@ fn fingerprint(config: &JobConfig) -> Result<Value> {
     });
     let canonical = serde_json::to_vec(&json!({ "print": print, "config": config }))
         .expect("configurations serialize");
-    print["key"] = json!(crate::pipeline::sha256_of_bytes(&canonical));
+    print["key"] = json!(crate::hashing::sha256_of_bytes(&canonical));
     Ok(print)
 }
 

@@ -75,9 +75,14 @@ impl Category {
 
     /// Whether an element with these tags is a facility of this category.
     pub fn matches(&self, tags: &[(String, String)]) -> bool {
-        tags.iter()
-            .any(|(k, v)| self.tags.iter().any(|(ck, cv)| ck == k && cv == v))
+        crate::osm::carries_any(tags, &self.tags)
     }
+}
+
+/// Every tag of `categories`, in order: what [`crate::osm::read::read_extract`] keeps
+/// elements by, since an element belongs to one of them exactly when it carries one of these.
+pub fn tags_of(categories: &[Category]) -> Vec<(String, String)> {
+    categories.iter().flat_map(|c| c.tags.clone()).collect()
 }
 
 #[cfg(test)]
@@ -105,6 +110,29 @@ mod tests {
             let c = Category::preset(name).unwrap();
             assert_eq!(c.matches(&tags(t)), *want, "{name} {t:?}");
         }
+    }
+
+    /// The reader keeps an element by `tags_of` exactly when some category matches it.
+    #[test]
+    fn tags_of_keeps_what_some_category_matches() {
+        let categories = [
+            Category::preset("childcare").unwrap(),
+            Category::custom("custom", "amenity=library,shop=bakery").unwrap(),
+        ];
+        let wanted = tags_of(&categories);
+        let elements: &[&[(&str, &str)]] = &[
+            &[("amenity", "kindergarten")],
+            &[("name", "x"), ("shop", "bakery")],
+            &[("amenity", "school")],
+            &[("shop", "childcare")],
+            &[],
+        ];
+        for t in elements {
+            let t = tags(t);
+            let by_category = categories.iter().any(|c| c.matches(&t));
+            assert_eq!(crate::osm::carries_any(&t, &wanted), by_category, "{t:?}");
+        }
+        assert!(tags_of(&[]).is_empty());
     }
 
     #[test]

@@ -2,10 +2,10 @@
 
 use super::categories::Category;
 use super::{Facility, FacilitySource};
-use crate::analysis::residents::point_inside;
 use crate::osm::areas::build_areas;
 use crate::osm::read::OsmExtract;
 use crate::osm::{ElementId, Tags, tag};
+use crate::spatial::inside::point_inside;
 
 fn facility(element: TaggedElement, category: &Category) -> Facility {
     let tags = &element.tags;

@@ -29,7 +29,7 @@ struct RunEdge {
 /// (from its first end, inside, to its second, outside). A resident's walk from home to a
 /// facility leaves through a gate; nobody walks in, so no walk passes through a compound,
 /// and homes outside compounds never land on private edges (see
-/// [`crate::analysis::coverage::place_homes`]). The searches start at the facilities and run
+/// [`crate::analysis::placement::place_homes`]). The searches start at the facilities and run
 /// backwards, so for them a gate is where they *enter* a compound and never leave it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EdgeAccess {

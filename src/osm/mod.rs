@@ -72,6 +72,12 @@ pub fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
     tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
+/// Whether `tags` carry any of the `(key, value)` pairs in `wanted`.
+pub fn carries_any(tags: &[(String, String)], wanted: &[(String, String)]) -> bool {
+    tags.iter()
+        .any(|(k, v)| wanted.iter().any(|(wk, wv)| wk == k && wv == v))
+}
+
 /// Owned tags from `(key, value)` string pairs.
 pub fn tags_from(pairs: &[(&str, &str)]) -> Tags {
     pairs

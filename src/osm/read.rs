@@ -32,9 +32,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::{ElementKind, Tags, rules};
+use super::{ElementKind, Tags, carries_any, rules};
 use crate::error::{Error, Result};
-use crate::facilities::categories::Category;
 
 /// Largest `BlobHeader` the format allows, bytes.
 pub const MAX_BLOB_HEADER_BYTES: usize = 64 * 1024;
@@ -165,7 +164,7 @@ pub struct OsmExtract {
     /// `type=multipolygon` relations tagged `building`, `landuse` or as a wanted facility, and
     /// `boundary=administrative` relations with an `admin_level`.
     pub relations: Vec<RawRelation>,
-    /// Nodes tagged as a facility of a wanted category.
+    /// Nodes carrying one of the facility tags the reader was given.
     pub facility_nodes: Vec<RawNode>,
     /// Ids of nodes tagged `entrance=*`, sorted.
     pub entrances: Vec<i64>,
@@ -189,15 +188,20 @@ struct Partial {
     kept: usize,
 }
 
-fn wanted_area(tags: &[(String, String)], categories: &[Category]) -> bool {
+fn wanted_area(tags: &[(String, String)], facility_tags: &[(String, String)]) -> bool {
     tags.iter().any(|(k, _)| k == "building")
         || rules::landuse_class(tags).is_some()
-        || categories.iter().any(|c| c.matches(tags))
+        || carries_any(tags, facility_tags)
 }
 
 /// Reads the extract at `path`, keeping walkable ways, residents' buildings and landuse, and
-/// the elements tagged as one of `categories` (facilities, and `site`'s tagged candidates;
-/// none when facilities come from a register and no candidates are tagged).
+/// the elements carrying any of `facility_tags` (the `(key, value)` pairs of the facility
+/// categories, and of `site`'s tagged candidates, e.g. from
+/// [`crate::facilities::categories::tags_of`]; none when facilities come from a register and
+/// no candidates are tagged).
+///
+/// The reader takes plain tag pairs, not categories, so it knows nothing of the layers above
+/// it; a list, not a closure, so the hot per-element test stays an inlined scan.
 ///
 /// Elements may come in any order (the result is the same as for the sorted file); an id that
 /// occurs twice for the same kind of element is an error.
@@ -207,7 +211,7 @@ fn wanted_area(tags: &[(String, String)], categories: &[Category]) -> bool {
 /// not a PBF, holds no data, is truncated or corrupt, breaks the format's limits, holds an
 /// element twice or a coordinate outside ±90°/±180° — the message names the blob, its byte
 /// offset and the element.
-pub fn read_extract(path: &Path, categories: &[Category]) -> Result<OsmExtract> {
+pub fn read_extract(path: &Path, facility_tags: &[(String, String)]) -> Result<OsmExtract> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let metadata = file.metadata().map_err(|e| Error::io(path, e))?;
     let len = metadata.is_file().then_some(metadata.len());
@@ -215,7 +219,7 @@ pub fn read_extract(path: &Path, categories: &[Category]) -> Result<OsmExtract> 
         return Err(empty(path));
     }
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
-    read_blobs(path, reader, len, categories)
+    read_blobs(path, reader, len, facility_tags)
 }
 
 /// [`read_extract`] of a PBF file already in memory; `path` only names it in messages.
@@ -225,12 +229,12 @@ pub fn read_extract(path: &Path, categories: &[Category]) -> Result<OsmExtract> 
 pub fn read_extract_bytes(
     path: &Path,
     bytes: &[u8],
-    categories: &[Category],
+    facility_tags: &[(String, String)],
 ) -> Result<OsmExtract> {
     if bytes.is_empty() {
         return Err(empty(path));
     }
-    read_blobs(path, bytes, Some(bytes.len() as u64), categories)
+    read_blobs(path, bytes, Some(bytes.len() as u64), facility_tags)
 }
 
 fn empty(path: &Path) -> Error {
@@ -256,7 +260,7 @@ fn read_blobs<R: Read + Send>(
     path: &Path,
     reader: R,
     len: Option<u64>,
-    categories: &[Category],
+    facility_tags: &[(String, String)],
 ) -> Result<OsmExtract> {
     silence_guarded_panics();
     // Lowest index of a blob that failed: later blobs are not worth decoding, and the error
@@ -277,7 +281,7 @@ fn read_blobs<R: Read + Send>(
                 return (index, offset, None);
             }
             let result = framed.and_then(|blob| {
-                guarded(|| decode_blob(&blob, categories)).map_err(Fault::Data)?
+                guarded(|| decode_blob(&blob, facility_tags)).map_err(Fault::Data)?
             });
             if result.is_err() {
                 first_fault.fetch_min(index, Ordering::Relaxed);
@@ -521,7 +525,7 @@ fn guarded<T>(decode: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 /// Inflates and decodes one framed blob.
-fn decode_blob(blob: &RawBlob, categories: &[Category]) -> Result<Partial, Fault> {
+fn decode_blob(blob: &RawBlob, facility_tags: &[(String, String)]) -> Result<Partial, Fault> {
     let data = blob_data(&blob.body)?;
     match blob.kind {
         BlobKind::Header => {
@@ -531,7 +535,7 @@ fn decode_blob(blob: &RawBlob, categories: &[Category]) -> Result<Partial, Fault
                 ..Partial::default()
             })
         }
-        BlobKind::Data => Ok(read_block(&data, categories)?),
+        BlobKind::Data => Ok(read_block(&data, facility_tags)?),
     }
 }
 
@@ -828,7 +832,7 @@ struct Scratch {
 }
 
 /// Decodes a `PrimitiveBlock`, keeping what the pipeline needs.
-fn read_block(data: &[u8], categories: &[Category]) -> Result<Partial, String> {
+fn read_block(data: &[u8], facility_tags: &[(String, String)]) -> Result<Partial, String> {
     let mut strings = Vec::new();
     let mut groups = Vec::new();
     let mut granularity = 100i32;
@@ -858,7 +862,7 @@ fn read_block(data: &[u8], categories: &[Category]) -> Result<Partial, String> {
         granularity,
         lat_offset,
         lon_offset,
-        categories,
+        facility_tags,
         part: Partial::default(),
         scratch: Scratch::default(),
         budget: KEPT_BYTES_PER_BLOB_BYTE * data.len() + (1 << 20),
@@ -901,7 +905,8 @@ struct Block<'a, 'c> {
     granularity: i32,
     lat_offset: i64,
     lon_offset: i64,
-    categories: &'c [Category],
+    /// Tags that make an element a facility (or a tagged candidate site).
+    facility_tags: &'c [(String, String)],
     part: Partial,
     scratch: Scratch,
     budget: usize,
@@ -944,7 +949,7 @@ impl Block<'_, '_> {
             part.extract.gates.push((id, gate));
             part.kept += size_of::<(i64, rules::Gate)>();
         }
-        if self.categories.iter().any(|c| c.matches(&tags)) {
+        if carries_any(&tags, self.facility_tags) {
             part.kept += size_of::<RawNode>() + tags_bytes(&tags);
             part.extract
                 .facility_nodes
@@ -1084,7 +1089,7 @@ impl Block<'_, '_> {
             &mut part.extract.walk_ways
         } else if rules::is_private_walkable(&tags) {
             &mut part.extract.private_ways
-        } else if wanted_area(&tags, self.categories) {
+        } else if wanted_area(&tags, self.facility_tags) {
             &mut part.extract.area_ways
         } else if rules::is_enclosing_barrier(&tags) {
             // only its nodes are needed: where the wall runs
@@ -1165,7 +1170,7 @@ impl Block<'_, '_> {
         part.relation_ids.push(id);
         part.kept += size_of::<i64>();
         let multipolygon = super::tag(&tags, "type") == Some("multipolygon");
-        if (multipolygon && wanted_area(&tags, self.categories)) || is_admin_boundary(&tags) {
+        if (multipolygon && wanted_area(&tags, self.facility_tags)) || is_admin_boundary(&tags) {
             let members: Vec<RawMember> = members
                 .into_iter()
                 .map(|(kind, id, role)| RawMember {
@@ -1348,6 +1353,7 @@ fn merge(path: &Path, partials: Vec<Partial>) -> Result<OsmExtract> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::osm::tags_from;
 
     fn sample_town() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-town.osm.pbf")
@@ -1356,10 +1362,10 @@ mod tests {
     #[test]
     fn bytes_read_like_the_file() {
         let path = sample_town();
-        let categories = [Category::preset("childcare").unwrap()];
-        let from_file = read_extract(&path, &categories).unwrap();
+        let childcare = tags_from(&[("amenity", "childcare"), ("amenity", "kindergarten")]);
+        let from_file = read_extract(&path, &childcare).unwrap();
         let bytes = std::fs::read(&path).unwrap();
-        let from_bytes = read_extract_bytes(&path, &bytes, &categories).unwrap();
+        let from_bytes = read_extract_bytes(&path, &bytes, &childcare).unwrap();
         assert_eq!(format!("{from_file:?}"), format!("{from_bytes:?}"));
         assert!(from_file.counts.blobs >= 3 && !from_file.walk_ways.is_empty());
     }

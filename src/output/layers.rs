@@ -5,8 +5,10 @@ use geojson::{Geometry, JsonObject};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
-use crate::analysis::coverage::{CategoryOutcome, Placement, weighted_median_and_max};
+use crate::analysis::coverage::weighted_median_and_max;
 use crate::analysis::indicators::{Indicator, UnitPlacement};
+use crate::analysis::outcome::CategoryOutcome;
+use crate::analysis::placement::Placement;
 use crate::analysis::residents::Residents;
 use crate::analysis::units::Units;
 use crate::facilities::FacilitySource;

@@ -28,7 +28,8 @@ use std::path::PathBuf;
 use geo::Coord;
 use serde_json::{Value, json};
 
-use crate::analysis::coverage::{Placement, PointsByEdge, Routing, nearest_facility, place_points};
+use crate::analysis::coverage::{Routing, nearest_facility};
+use crate::analysis::placement::{Placement, PointsByEdge, place_points};
 use crate::analysis::service_area::{ReachInputs, facility_reach};
 use crate::analysis::sum;
 use crate::config::{CoverageConfig, FacilityInput, ISLAND_MAX_M};

@@ -21,6 +21,7 @@ use geo::Coord;
 use super::LocalFrame;
 use crate::error::{Error, Result};
 use crate::graph::WalkGraph;
+use crate::hashing::sha256_of_bytes;
 
 /// Longest piece of an edge given one slope, metres (a third of a 1″ cell, a tenth of a 3″ one).
 pub const SAMPLE_M: f64 = 10.0;
@@ -107,7 +108,7 @@ impl Tile {
     /// [`Error::Io`] when the file cannot be read, [`Error::Data`] when it is no tile.
     pub fn read(path: &Path, lat0: i32, lon0: i32) -> Result<(Tile, String)> {
         let file = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let sha256 = crate::pipeline::sha256_of_bytes(&file);
+        let sha256 = sha256_of_bytes(&file);
         let bytes = if path.extension().is_some_and(|e| e == "zip") {
             let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&file))
                 .map_err(|e| Error::data(path, format!("not a readable zip file: {e}")))?;

@@ -9,9 +9,13 @@
 //! rule and robust orientation test, edge by edge): an edge whose `y` span misses the point's
 //! `y` never changes the winding number nor puts the point on the boundary, so skipping it
 //! changes nothing.
+//!
+//! Also here, as the other half of "points and polygons": [`point_inside`], the one point
+//! that stands for a polygon (a home's building, a facility's area, a unit's outline), so
+//! residents, facilities and indicators all place a polygon the same way.
 
 use geo::kernels::{Kernel, Orientation, RobustKernel};
-use geo::{Coord, LineString, MultiPolygon};
+use geo::{Centroid, Contains, Coord, InteriorPoint, LineString, MultiPolygon};
 
 /// Edges per band, on average: a few edges to test per query at little memory.
 const EDGES_PER_BAND: usize = 4;
@@ -175,10 +179,20 @@ impl IndexedArea {
     }
 }
 
+/// A point inside `polygon`: its centroid when that lies inside, else geo's interior point;
+/// `None` for an empty or degenerate polygon.
+pub fn point_inside(polygon: &MultiPolygon<f64>) -> Option<Coord<f64>> {
+    let centroid = polygon.centroid()?;
+    if polygon.contains(&centroid) {
+        return Some(centroid.0);
+    }
+    polygon.interior_point().map(|p| p.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{Contains, Polygon};
+    use geo::Polygon;
     use proptest::prelude::*;
 
     fn ring(points: &[(i32, i32)]) -> LineString<f64> {
@@ -244,5 +258,23 @@ mod tests {
         );
         assert!(!a.contains(Coord { x: 11.0, y: 5.0 }));
         assert!(!IndexedArea::new(&MultiPolygon(vec![])).contains(Coord { x: 0.0, y: 0.0 }));
+    }
+
+    /// A square's centroid is inside; a ring-shaped square's centroid falls in its hole, so
+    /// the interior point stands in; an empty polygon has none.
+    #[test]
+    fn point_inside_by_hand() {
+        let square = MultiPolygon(vec![Polygon::new(
+            ring(&[(0, 0), (10, 0), (10, 10), (0, 10)]),
+            vec![],
+        )]);
+        assert_eq!(point_inside(&square), Some(Coord { x: 5.0, y: 5.0 }));
+        let holed = MultiPolygon(vec![Polygon::new(
+            ring(&[(0, 0), (10, 0), (10, 10), (0, 10)]),
+            vec![ring(&[(2, 2), (8, 2), (8, 8), (2, 8)])],
+        )]);
+        let p = point_inside(&holed).expect("a ring has an inside");
+        assert!(holed.contains(&p), "{p:?} is inside");
+        assert_eq!(point_inside(&MultiPolygon(vec![])), None);
     }
 }

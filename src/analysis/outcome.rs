@@ -1,0 +1,47 @@
+//! What the pipeline keeps of one category once every search has run: the nearest-facility
+//! times ([`super::coverage`]), each facility's reach ([`super::service_area`]) and supply
+//! ([`super::supply`]). It sits above those modules so none of them has to know the others.
+
+use super::placement::Placement;
+use super::service_area::FacilityReach;
+use crate::facilities::Facility;
+use crate::spatial::raster::TimeGrid;
+
+/// Everything computed for one category.
+#[derive(Debug, Clone)]
+pub struct CategoryOutcome {
+    /// Category name.
+    pub name: String,
+    /// Its facilities, in source order.
+    pub facilities: Vec<Facility>,
+    /// Where each facility meets the network.
+    pub placements: Vec<Placement>,
+    /// Per home: seconds to the nearest facility and its index, `None` when unsnapped,
+    /// unreachable or beyond the search limit.
+    pub home_times: Vec<Option<(f64, u32)>>,
+    /// Per facility: the homes it reaches and its service areas.
+    pub reach: Vec<FacilityReach>,
+    /// Per facility: places (stated, or the category default).
+    pub places: Vec<f64>,
+    /// Per facility: 2SFCA ratio, places per weighted resident in reach.
+    pub ratios: Vec<Option<f64>>,
+    /// Per home: 2SFCA access, places per resident.
+    pub access: Vec<f64>,
+    /// Per facility: residents within the threshold for whom it is the nearest.
+    pub nearest_population: Vec<f64>,
+    /// The earliest time any facility reaches each cell of the city grid (served areas).
+    pub served_grid: TimeGrid,
+}
+
+impl CategoryOutcome {
+    /// Minutes from home `h` to its nearest facility.
+    pub fn minutes(&self, h: usize) -> Option<f64> {
+        self.home_times[h].map(|(t, _)| t / 60.0)
+    }
+
+    /// Index of the tightest band (of `bands_min`) home `h` reaches, if any.
+    pub fn band(&self, h: usize, bands_min: &[f64]) -> Option<usize> {
+        let m = self.minutes(h)?;
+        bands_min.iter().position(|&b| m <= b)
+    }
+}
