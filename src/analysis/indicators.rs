@@ -77,41 +77,19 @@ pub struct Indicator {
 pub struct UnitPlacement {
     /// Per home: (district, sub-district).
     pub homes: Vec<(Option<u32>, Option<u32>)>,
-    /// Per category, per facility: (district, sub-district).
-    pub facilities: Vec<Vec<(Option<u32>, Option<u32>)>>,
     /// Per unit: its district, for sub-districts.
     pub district_of_unit: Vec<Option<u32>>,
 }
 
-/// Locates homes, facilities (per category, as `categories` lists them) and sub-districts
-/// in units; the same for every walking profile.
-pub fn locate_all(
-    units: &Units,
-    frame: &LocalFrame,
-    residents: &Residents,
-    categories: &[(String, Vec<Facility>)],
-) -> UnitPlacement {
+/// Locates homes and sub-districts in units; the same for every facility set and walking
+/// profile.
+pub fn locate_homes(units: &Units, frame: &LocalFrame, residents: &Residents) -> UnitPlacement {
     let locator = UnitLocator::new(units, frame);
-    let both = |p| {
-        (
-            locator.locate(p, UnitLevel::District),
-            locator.locate(p, UnitLevel::Subdistrict),
-        )
-    };
     UnitPlacement {
         homes: residents
             .buildings
             .par_iter()
-            .map(|b| both(b.inside_xy))
-            .collect(),
-        facilities: categories
-            .iter()
-            .map(|(_, facilities)| {
-                facilities
-                    .iter()
-                    .map(|f| both(frame.to_xy(f.lon, f.lat)))
-                    .collect()
-            })
+            .map(|b| locator.locate_both(b.inside_xy))
             .collect(),
         district_of_unit: units
             .units
@@ -125,6 +103,19 @@ pub fn locate_all(
             })
             .collect(),
     }
+}
+
+/// Locates facilities in units: per facility, (district, sub-district).
+pub fn locate_facilities(
+    units: &Units,
+    frame: &LocalFrame,
+    facilities: &[Facility],
+) -> Vec<(Option<u32>, Option<u32>)> {
+    let locator = UnitLocator::new(units, frame);
+    facilities
+        .iter()
+        .map(|f| locator.locate_both(frame.to_xy(f.lon, f.lat)))
+        .collect()
 }
 
 /// Lower and upper bounds decide a target: met, missed, or `None` when unknowns straddle it.
@@ -287,11 +278,11 @@ pub fn indicators(
         .collect();
     let pop = |h: usize| residents.buildings[h].population;
     let mut rows = Vec::new();
-    for (c, outcome) in outcomes.iter().enumerate() {
+    for outcome in outcomes {
         // Per sub-district: holds an affordable facility (Some(true)), only unknowns (None).
         let affordable_in = |u: usize| -> Option<bool> {
             any_holds(
-                (outcome.facilities.iter().zip(&located.facilities[c]))
+                (outcome.facilities.iter().zip(&outcome.facility_units))
                     .filter(|(_, at)| at.1 == Some(u as u32))
                     .map(|(f, _)| f.affordable),
                 false,
@@ -303,7 +294,7 @@ pub fn indicators(
         let types_stated = outcome.facilities.iter().any(Facility::has_register_type);
         let guidance_in = |u: usize| -> Option<bool> {
             any_holds(
-                (outcome.facilities.iter().zip(&located.facilities[c]))
+                (outcome.facilities.iter().zip(&outcome.facility_units))
                     .filter(|(_, at)| at.0 == Some(u as u32))
                     .map(|(f, _)| f.is_guidance_centre()),
                 !types_stated,
@@ -327,7 +318,7 @@ pub fn indicators(
                 })
                 .collect();
             let inside: Vec<usize> = (0..outcome.facilities.len())
-                .filter(|&f| scope.extent.holds(located.facilities[c][f]))
+                .filter(|&f| scope.extent.holds(outcome.facility_units[f]))
                 .collect();
             let places_where = |want: Option<bool>| -> f64 {
                 sum(inside

@@ -16,6 +16,8 @@ pub struct CategoryOutcome {
     pub facilities: Vec<Facility>,
     /// Where each facility meets the network.
     pub placements: Vec<Placement>,
+    /// Per facility: its (district, sub-district), indices into the run's units.
+    pub facility_units: Vec<(Option<u32>, Option<u32>)>,
     /// Per home: seconds to the nearest facility and its index, `None` when unsnapped,
     /// unreachable or beyond the search limit.
     pub home_times: Vec<Option<(f64, u32)>>,

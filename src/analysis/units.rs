@@ -214,4 +214,12 @@ impl UnitLocator {
             .min()
             .map(|i| i as u32)
     }
+
+    /// `p`'s (district, sub-district).
+    pub fn locate_both(&self, p: Coord<f64>) -> (Option<u32>, Option<u32>) {
+        (
+            self.locate(p, UnitLevel::District),
+            self.locate(p, UnitLevel::Subdistrict),
+        )
+    }
 }

@@ -143,6 +143,15 @@ impl CoverageConfig {
     pub fn threshold_min(&self) -> f64 {
         *self.bands_min.last().expect("at least one band")
     }
+
+    /// The searches' time limits: the threshold, and how far the nearest-facility search
+    /// looks (never short of the threshold).
+    pub fn routing(&self) -> crate::analysis::coverage::Routing {
+        crate::analysis::coverage::Routing {
+            threshold_s: self.threshold_min() * 60.0,
+            search_limit_s: self.search_minutes.max(self.threshold_min()) * 60.0,
+        }
+    }
 }
 
 /// The policy targets indicators are checked against (defaults: the plan's values).

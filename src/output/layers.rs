@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::analysis::coverage::weighted_median_and_max;
-use crate::analysis::indicators::{Indicator, UnitPlacement};
+use crate::analysis::indicators::Indicator;
 use crate::analysis::outcome::CategoryOutcome;
 use crate::analysis::placement::Placement;
 use crate::analysis::residents::Residents;
@@ -264,12 +264,11 @@ pub fn block_features<'a>(
 pub fn facility_features<'a>(
     outcomes: &'a [CategoryOutcome],
     units: &'a Units,
-    located: &'a UnitPlacement,
     bands_min: &'a [f64],
     population: &'a [f64],
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
     let unit_name = |u: Option<u32>| u.map(|u| units.units[u as usize].name.clone());
-    outcomes.iter().enumerate().flat_map(move |(ci, c)| {
+    outcomes.iter().flat_map(move |c| {
         c.facilities.iter().enumerate().map(move |(i, f)| {
             let mut p = JsonObject::new();
             p.insert("id".into(), json!(f.id));
@@ -300,7 +299,7 @@ pub fn facility_features<'a>(
                 "toddler_classes_source".into(),
                 json!(stated_by(f.toddler_classes, f.source)),
             );
-            let (district, subdistrict) = located.facilities[ci][i];
+            let (district, subdistrict) = c.facility_units[i];
             p.insert("district".into(), json!(unit_name(district)));
             p.insert("subdistrict".into(), json!(unit_name(subdistrict)));
             let placement = c.placements[i];

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use geo::Coord;
 use serde_json::{Value, json};
 
-use crate::analysis::coverage::{Routing, nearest_facility};
+use crate::analysis::coverage::nearest_facility;
 use crate::analysis::placement::{Placement, PointsByEdge, place_points};
 use crate::analysis::service_area::{ReachInputs, facility_reach};
 use crate::analysis::sum;
@@ -38,7 +38,7 @@ use crate::facilities::{Facility, FacilitySource};
 use crate::output::OutputSet;
 use crate::output::geojson::{point_geometry, write_features};
 use crate::output::planner::{WrittenLayer, finish_site};
-use crate::pipeline::{Prepared, Stages, peak_memory_mib, prepare, run_coverage, walk_costs};
+use crate::pipeline::{City, Stages, read_register_stage, write_coverage};
 use candidates::{Candidate, CandidateSource, GridCounts};
 use greedy::{Capacitated, Celf, CoverSets, Coverage, Pick, exact_best};
 
@@ -207,7 +207,7 @@ struct Kept {
 /// returns the rest sorted by id.
 fn gather_candidates(
     config: &SiteConfig,
-    prepared: &Prepared,
+    prepared: &City,
     existing: &[Facility],
 ) -> Result<Gathered> {
     let mut per_source: BTreeMap<String, SourceCounts> = BTreeMap::new();
@@ -399,30 +399,27 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
     };
     let mut stages = Stages::default();
     let mut outputs = OutputSet::new(&cov.out_dir)?;
-    let prepared = prepare(cov, &mut stages, log)?;
-    let position = prepared
-        .categories
-        .iter()
-        .position(|(name, _)| *name == category)
-        .expect("prepare gathers the configured category");
-    let existing = &prepared.categories[position].1;
+    let register = read_register_stage(cov, &mut stages, log)?;
+    let prepared = City::prepare(cov, &mut stages, log)?;
+    let facilities = prepared.facilities(cov, register.clone(), &mut stages, log)?;
+    let position = (facilities.categories.iter())
+        .position(|c| c.name == category)
+        .expect("the configured category is gathered");
+    let existing = &facilities.categories[position].facilities;
     if existing.is_empty() {
         // not an error here, but a mistyped tag or category also ends up here
         log(&format!(
             "warning: no facility of category {category:?} yet: every home starts uncovered"
         ));
     }
-    let existing_placements = &prepared.facility_placements[position];
-    let routing = Routing {
-        threshold_s: cov.threshold_min() * 60.0,
-        search_limit_s: cov.search_minutes.max(cov.threshold_min()) * 60.0,
-    };
+    let existing_placements = &facilities.categories[position].placements;
+    let routing = cov.routing();
     let graph = &prepared.graph;
     let homes = &prepared.homes;
     let residents = &prepared.residents;
-    let (mut all_costs, hill_report) = walk_costs(cov, graph, &prepared.frame, &mut stages, log)?;
+    let hill_report = prepared.hill_report().cloned();
     let profile = cov.profiles[0];
-    let costs = all_costs.swap_remove(0);
+    let costs = prepared.walk_costs(&profile);
     let population: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
     let total_population = sum(population.iter().copied());
     let share_of = |p: f64| {
@@ -843,20 +840,29 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
 
     let read_counts = prepared.extract.counts;
     let buildings = residents.buildings.len();
-    let input_bytes = prepared.input_bytes;
-    let input_sha256 = prepared.input_sha256.clone();
+    let input_bytes = prepared.input.bytes;
+    let input_sha256 = prepared.input.sha256.clone();
     let existing_count = existing.len();
     let kept_count = kept.len();
     let pairs = sets.pairs();
     drop(sets);
-    drop(prepared);
 
-    // The coverage job again, with the chosen sites added.
+    // The coverage job again on the same city, with the chosen sites added.
     let mut after_config = cov.clone();
     after_config.out_dir = cov.out_dir.join("after");
     after_config.extra_facilities.extend(extra);
     let after = stages.run("after", log, || {
-        run_coverage(&after_config, &|line| log(&format!("after: {line}")))
+        let log = |line: &str| log(&format!("after: {line}"));
+        let mut after_stages = Stages::default();
+        let after_facilities =
+            prepared.facilities(&after_config, register, &mut after_stages, &log)?;
+        write_coverage(
+            &after_config,
+            &prepared,
+            &after_facilities,
+            after_stages,
+            &log,
+        )
     })?;
     let after_share = after
         .categories
@@ -976,8 +982,9 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
             cov.layer_format,
         )
     })?;
-    summary["timings_s"] = stages.to_json();
-    summary["peak_memory_mib"] = json!(peak_memory_mib().map(|m| round_to(m, 1)));
+    let stats = crate::pipeline::summary::RunStats::now(&stages);
+    summary["timings_s"] = json!(stats.timings_s);
+    summary["peak_memory_mib"] = json!(stats.peak_memory_mib);
     outputs.write("summary.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &summary)?;
         w.write_all(b"\n")
