@@ -21,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod facilities;
+pub mod frame;
 pub mod graph;
 mod hashing;
 pub mod osm;

@@ -7,7 +7,7 @@ use super::outcome::CategoryOutcome;
 use super::residents::Residents;
 use super::sum;
 use super::units::{UnitLevel, UnitLocator, Units};
-use crate::config::Targets;
+use crate::analysis::targets::Targets;
 use crate::facilities::Facility;
 use crate::spatial::LocalFrame;
 use crate::spatial::inside::point_inside;

@@ -3,7 +3,7 @@
 //! Bottom up, so that no two of these modules import each other: [`placement`] (where points
 //! meet the network), then the searches [`coverage`] (nearest facility) and [`service_area`]
 //! (each facility's reach), then [`supply`], and [`outcome`], which gathers one category's
-//! results for [`indicators`] and the writers. [`residents`], [`population`] and [`units`]
+//! results for [`indicators`] (checked against [`targets`]) and the writers. [`residents`], [`population`] and [`units`]
 //! say who lives where and stand beside them.
 
 pub mod coverage;
@@ -14,6 +14,7 @@ pub mod population;
 pub mod residents;
 pub mod service_area;
 pub mod supply;
+pub mod targets;
 pub mod units;
 
 /// Σ `values`, in order; 0.0 when empty (an empty `f64` sum is -0.0, which JSON prints).

@@ -4,6 +4,11 @@
 
 pub mod options;
 
+pub use crate::analysis::targets::{
+    DEFAULT_TARGET_AFFORDABLE_SHARE, DEFAULT_TARGET_COVERED_SHARE, DEFAULT_TARGET_PLACES_PER_1000,
+    DEFAULT_TARGET_SUBDISTRICT_SHARE, DEFAULT_TARGET_TODDLER_CLASS_SHARE, Targets,
+};
+
 use std::path::PathBuf;
 
 use crate::analysis::residents::ResidentsOptions;
@@ -12,18 +17,6 @@ use crate::facilities::categories::Category;
 
 /// Threshold for "covered", minutes.
 pub const DEFAULT_MINUTES: f64 = 15.0;
-/// The plan's target: childcare places per 1,000 residents.
-pub const DEFAULT_TARGET_PLACES_PER_1000: f64 = 4.5;
-/// The plan's target: share of places in the affordable tier.
-pub const DEFAULT_TARGET_AFFORDABLE_SHARE: f64 = 0.6;
-/// The plan's target: share of sub-districts with at least one affordable facility.
-pub const DEFAULT_TARGET_SUBDISTRICT_SHARE: f64 = 0.9;
-/// The plan's target: share of kindergartens offering toddler classes, for its last year
-/// (30 % in 2023, 35 % in 2024, 40 % in 2025).
-pub const DEFAULT_TARGET_TODDLER_CLASS_SHARE: f64 = 0.4;
-/// Share of residents within the threshold for a unit to meet the service-circle target.
-/// The plan names no share; this default is the tool's.
-pub const DEFAULT_TARGET_COVERED_SHARE: f64 = 0.9;
 /// Farthest a home or facility may be from the network and still be snapped, metres.
 pub const DEFAULT_MAX_SNAP_M: f64 = 250.0;
 /// A network component with less walkable length than this, metres, is an island. Fixed,
@@ -150,33 +143,6 @@ impl CoverageConfig {
         crate::analysis::coverage::Routing {
             threshold_s: self.threshold_min() * 60.0,
             search_limit_s: self.search_minutes.max(self.threshold_min()) * 60.0,
-        }
-    }
-}
-
-/// The policy targets indicators are checked against (defaults: the plan's values).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct Targets {
-    /// Places per 1,000 residents.
-    pub places_per_1000: f64,
-    /// Share of places that are affordable.
-    pub affordable_share: f64,
-    /// Share of sub-districts with at least one affordable facility.
-    pub subdistricts_with_affordable_share: f64,
-    /// Share of residents within the threshold.
-    pub covered_share: f64,
-    /// Share of kindergartens offering toddler classes.
-    pub toddler_class_share: f64,
-}
-
-impl Default for Targets {
-    fn default() -> Self {
-        Targets {
-            places_per_1000: DEFAULT_TARGET_PLACES_PER_1000,
-            affordable_share: DEFAULT_TARGET_AFFORDABLE_SHARE,
-            subdistricts_with_affordable_share: DEFAULT_TARGET_SUBDISTRICT_SHARE,
-            covered_share: DEFAULT_TARGET_COVERED_SHARE,
-            toddler_class_share: DEFAULT_TARGET_TODDLER_CLASS_SHARE,
         }
     }
 }

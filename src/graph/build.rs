@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::profile::EdgeKind;
 use crate::osm::compounds::Compounds;
 use crate::osm::read::{OsmExtract, RawWay};
-use crate::spatial::LocalFrame;
+use crate::frame::LocalFrame;
 
 /// Consecutive nodes of one way that are all present: `(OSM id, frame position)`.
 type Run = Vec<(i64, Coord<f64>)>;

@@ -21,7 +21,7 @@ use super::ElementId;
 use super::areas::build_areas;
 use super::read::OsmExtract;
 use super::rules::{self, Gate, LanduseClass};
-use crate::spatial::LocalFrame;
+use crate::frame::LocalFrame;
 
 /// How close to a residential area's outline a gate or a wall's node must lie to belong to
 /// it, metres (mappers draw walls beside, not on, the landuse line).

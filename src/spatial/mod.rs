@@ -1,11 +1,11 @@
-//! Geometry in a local metric frame: projection, snapping onto the walking network, heights.
+//! Geometry in the local metric frame ([`crate::frame`]): snapping onto the walking network,
+//! heights, rasters, point in polygon.
 
 pub mod elevation;
 pub mod inside;
-pub mod projection;
 pub mod raster;
 pub mod segment_tree;
 pub mod snap;
 
-pub use projection::LocalFrame;
+pub use crate::frame::LocalFrame;
 pub use snap::{EdgeIndex, Snap};
