@@ -5,7 +5,7 @@
 //! A point sits *along* an edge (A/B Street's model): its time to a vertex is the straight
 //! leg to the edge plus the walk along the edge to that end. A search seeds a point's edge's
 //! two ends with those times ([`facility_seeds`]) and reads a point's time back through them
-//! ([`via_ends`]), or directly along the edge when both points share it ([`along_same_edge`]).
+//! (`via_ends`), or directly along the edge when both points share it (`along_same_edge`).
 
 use geo::Coord;
 use rayon::prelude::*;
