@@ -7,9 +7,9 @@ use petgraph::unionfind::UnionFind;
 use rayon::prelude::*;
 
 use super::profile::EdgeKind;
+use crate::frame::LocalFrame;
 use crate::osm::compounds::Compounds;
 use crate::osm::read::{OsmExtract, RawWay};
-use crate::frame::LocalFrame;
 
 /// Consecutive nodes of one way that are all present: `(OSM id, frame position)`.
 type Run = Vec<(i64, Coord<f64>)>;
