@@ -534,3 +534,82 @@ fn a_killed_run_leaves_earlier_outputs_intact() {
     let again = batch(&manifest, &["--quiet"]);
     assert_eq!(again.status.code(), Some(0));
 }
+
+/// A `site` job in a manifest (`command = "site"`, with `site`'s own keys) writes exactly
+/// what `fifteen site` writes with the same flags, and is skipped when run again.
+#[test]
+fn a_site_job_equals_the_site_command() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = write_manifest(
+        dir.path(),
+        &format!(
+            r#"
+[[job]]
+name = "town-sites"
+command = "site"
+input = "{town}"
+out = "out/sites"
+category = "childcare"
+add = 2
+candidates = ["grid", "public-buildings"]
+spacing_m = 150
+threads = 1
+"#,
+            town = sample_town().display()
+        ),
+    );
+    let first = batch(&manifest, &["--plain"]);
+    let stdout = text(&first.stdout);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&first.stderr)
+    );
+    assert_eq!(statuses(&stdout)["town-sites"], "done", "{stdout}");
+    assert!(stdout.contains("after 2 new site(s)"), "{stdout}");
+    let by_batch = dir.path().join("out/sites");
+    assert_eq!(run_json(&by_batch)["command"], "site");
+
+    let by_command = dir.path().join("cli");
+    let cli = Command::new(BIN)
+        .args(["site"])
+        .arg(sample_town())
+        .args(["--out"])
+        .arg(&by_command)
+        .args([
+            "--category",
+            "childcare",
+            "--add",
+            "2",
+            "--candidates",
+            "grid",
+        ])
+        .args([
+            "--candidates",
+            "public-buildings",
+            "--spacing-m",
+            "150",
+            "--threads",
+            "1",
+        ])
+        .args(["--quiet"])
+        .output()
+        .expect("fifteen runs");
+    assert!(cli.status.success(), "{}", text(&cli.stderr));
+    for file in [
+        "sites.geojson",
+        "candidates.geojson",
+        "coverage_curve.csv",
+        "after/buildings.geojson",
+        "after/indicators.csv",
+    ] {
+        assert_eq!(
+            sha256(&by_batch.join(file)),
+            sha256(&by_command.join(file)),
+            "{file}"
+        );
+    }
+    let second = batch(&manifest, &["--quiet"]);
+    assert_eq!(statuses(&text(&second.stdout))["town-sites"], "skipped");
+}

@@ -758,4 +758,39 @@ mod tests {
         );
         assert_eq!(tally(&outcomes), (0, 0, 2));
     }
+
+    /// The cache key is the meaning of a job, not its spelling: the same run written two
+    /// ways shares a key, any changed parameter or input changes it, and it has a version.
+    #[test]
+    fn fingerprints_key_the_resolved_configuration_and_the_inputs() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("town.osm.pbf"), b"bytes").expect("write");
+        let key = |job: &str| -> Value {
+            let text =
+                format!("[[job]]\nname = \"a\"\ninput = \"town.osm.pbf\"\nout = \"o\"\n{job}");
+            let m =
+                Manifest::parse(&text, &dir.path().join("jobs.toml"), dir.path()).expect("valid");
+            let print = fingerprint(&m.jobs[0].resolve().expect("valid")).expect("hashed");
+            assert_eq!(print["version"], FINGERPRINT_VERSION);
+            print["key"].clone()
+        };
+        let base = key("categories = [\"childcare\"]\nminutes = [5, 15]");
+        assert_eq!(base.as_str().map(str::len), Some(64));
+        // the same meaning: another key name, one item for a list, bands in another order,
+        // a default stated, threads (which change no result)
+        assert_eq!(key("category = \"childcare\"\nminutes = [15, 5]"), base);
+        assert_eq!(
+            key("categories = [\"childcare\"]\nminutes = [5, 15]\nmax_snap_m = 250\nthreads = 1"),
+            base
+        );
+        // another meaning
+        assert_ne!(key("categories = [\"childcare\"]\nminutes = [5, 10]"), base);
+        assert_ne!(
+            key("categories = [\"childcare\"]\nminutes = [5, 15]\nspeed_kmh = 4"),
+            base
+        );
+        // another input
+        std::fs::write(dir.path().join("town.osm.pbf"), b"other bytes").expect("write");
+        assert_ne!(key("categories = [\"childcare\"]\nminutes = [5, 15]"), base);
+    }
 }
