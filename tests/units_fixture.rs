@@ -52,6 +52,11 @@ fn boundary(map: &mut Map, x0: f64, x1: f64, level: &str, name: &str) {
 /// home, street or sub-district; kindergartens K1 and K2 as OSM nodes when
 /// `osm_kindergartens` (K1 tagged `min_age=1`, so taking children under 3).
 fn fixture(osm_kindergartens: bool) -> Map {
+    fixture_named(osm_kindergartens, ["S1", "S2", "S3", "D1", "D2", "D3"])
+}
+
+/// [`fixture`] with other unit names: S1, S2, S3, D1, D2, D3 in that order.
+fn fixture_named(osm_kindergartens: bool, names: [&str; 6]) -> Map {
     let mut map = Map::default();
     let a = map.node(0.0, 0.0, &[]);
     let b = map.node(3000.0, 0.0, &[]);
@@ -80,12 +85,12 @@ fn fixture(osm_kindergartens: bool) -> Map {
     for x in [250.0, 750.0, 1250.0, 1750.0, 2250.0, 2750.0] {
         house(&mut map, x);
     }
-    boundary(&mut map, 0.0, 1000.0, "8", "S1");
-    boundary(&mut map, 1000.0, 2000.0, "8", "S2");
-    boundary(&mut map, 2000.0, 3000.0, "8", "S3");
-    boundary(&mut map, 0.0, 2000.0, "6", "D1");
-    boundary(&mut map, 2000.0, 3000.0, "6", "D2");
-    boundary(&mut map, 3000.0, 4000.0, "6", "D3");
+    boundary(&mut map, 0.0, 1000.0, "8", names[0]);
+    boundary(&mut map, 1000.0, 2000.0, "8", names[1]);
+    boundary(&mut map, 2000.0, 3000.0, "8", names[2]);
+    boundary(&mut map, 0.0, 2000.0, "6", names[3]);
+    boundary(&mut map, 2000.0, 3000.0, "6", names[4]);
+    boundary(&mut map, 3000.0, 4000.0, "6", names[5]);
     map
 }
 
@@ -286,4 +291,58 @@ fn register_types_decide_toddler_and_guidance_targets() {
         assert_eq!(get("D3", "guidance_target_met"), d3);
         assert_eq!(get("(whole extract)", "guidance_target_met"), city);
     }
+}
+
+/// Names from the map and from a register are anyone's text: in `indicators.csv` a name or
+/// category that a spreadsheet would run as a formula is written with a leading `'` (OWASP's
+/// advice), and nothing else changes.
+#[test]
+fn names_that_spreadsheets_would_run_are_written_as_text() {
+    let hostile = [
+        "=HYPERLINK(\"http://x\",\"click\")",
+        "+S2",
+        "-S3",
+        "@D1",
+        "\tD2",
+        "D3",
+    ];
+    let (_dir, out) =
+        fixture_named(true, hostile).run_coverage("units-hostile", &["--category", "childcare"]);
+    let text = std::fs::read_to_string(out.join("indicators.csv")).expect("indicators.csv");
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let names: std::collections::BTreeSet<String> = reader
+        .records()
+        .map(|r| r.expect("a row")[1].to_string())
+        .collect();
+    for name in &hostile[..5] {
+        assert!(names.contains(&format!("'{name}")), "{name:?} in {names:?}");
+        assert!(!names.contains(*name), "{name:?} written as is");
+    }
+    assert!(names.contains("D3"), "{names:?}");
+
+    // a register's category, written into the category column
+    let (_reg_dir, register) = common::file_with(
+        "register.csv",
+        format!(
+            "id,lon,lat,category\nK,{:.7},{:.7},=1+1\n",
+            10.0 + 500.0 / (METRES_PER_DEGREE_LAT * 45f64.to_radians().cos()),
+            45.0 - 15.0 / METRES_PER_DEGREE_LAT
+        )
+        .as_bytes(),
+    );
+    let (_run, out) = fixture(false).run_coverage(
+        "units-hostile-register",
+        &["--facilities", register.to_str().unwrap()],
+    );
+    let table = Indicators::read(&out);
+    let i = table
+        .header
+        .iter()
+        .position(|h| h == "category")
+        .expect("column");
+    assert!(
+        table.rows.iter().all(|r| &r[i] == "'=1+1"),
+        "{:?}",
+        table.rows
+    );
 }

@@ -12,6 +12,7 @@ use crate::analysis::placement::Placement;
 use crate::analysis::residents::Residents;
 use crate::analysis::units::Units;
 use crate::facilities::FacilitySource;
+use crate::output::spreadsheet::text_cell;
 use crate::spatial::LocalFrame;
 
 use super::geojson::{point_geometry, polygon_geometry};
@@ -516,7 +517,8 @@ pub fn unit_features<'a>(
 }
 
 /// `indicators.csv`: one row per unit (and the city) and category, UTF-8 with a BOM so
-/// spreadsheets read it as UTF-8; empty cells where a value is undefined.
+/// spreadsheets read it as UTF-8; empty cells where a value is undefined; text cells that a
+/// spreadsheet would run as formulas neutralised ([`text_cell`]).
 pub fn write_indicators_csv(
     out: &mut impl std::io::Write,
     indicators: &[Indicator],
@@ -566,10 +568,10 @@ pub fn write_indicators_csv(
     let flag = |v: Option<bool>| v.map_or(String::new(), |v| v.to_string());
     for r in indicators {
         let mut record = vec![
-            r.unit_id.clone(),
-            r.unit_name.clone(),
-            r.level.clone(),
-            r.category.clone(),
+            text_cell(&r.unit_id).into_owned(),
+            text_cell(&r.unit_name).into_owned(),
+            text_cell(&r.level).into_owned(),
+            text_cell(&r.category).into_owned(),
             num(r.residents, 1),
         ];
         record.extend(r.covered_share.iter().map(|s| num(*s, 4)));

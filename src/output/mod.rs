@@ -9,5 +9,6 @@ pub mod map;
 pub mod planner;
 pub mod qgis;
 pub mod report;
+pub mod spreadsheet;
 
 pub use atomic::OutputSet;
