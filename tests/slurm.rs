@@ -72,7 +72,7 @@ fn missing() -> Option<String> {
         .collect();
     if !absent.is_empty() {
         return Some(format!(
-            "slurm-wlm and munge not installed ({} missing); .ci/run installs them",
+            "slurm-wlm and munge not installed; .ci/run installs them; missing: {}",
             absent.join(", ")
         ));
     }
@@ -321,7 +321,7 @@ fn the_docs_job_array_runs_every_job_once_on_a_real_slurm_cluster() {
             std::env::var(REQUIRE).as_deref() != Ok("1"),
             "{REQUIRE}=1 but {why}"
         );
-        eprintln!("skipped: the Slurm job-array test: {why}");
+        eprintln!("skipped: the Slurm job-array test ({why})");
         return;
     }
     let began = Instant::now();
