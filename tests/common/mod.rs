@@ -29,6 +29,25 @@ pub fn sample_town() -> PathBuf {
     .to_path_buf()
 }
 
+/// The first fenced block in `lang` of the section headed `## heading` of `docs/doc`, as
+/// written there (for tests that run or validate what the docs tell users to use unchanged).
+pub fn doc_block(doc: &str, heading: &str, lang: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs").join(doc);
+    let doc = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let start = doc
+        .find(&format!("\n## {heading}"))
+        .unwrap_or_else(|| panic!("{} has no section {heading:?}", path.display()));
+    let section = &doc[start + 1..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let open = format!("```{lang}\n");
+    let from = section
+        .find(&open)
+        .unwrap_or_else(|| panic!("no ```{lang} block under {heading:?}"))
+        + open.len();
+    let len = section[from..].find("\n```").expect("the block ends") + 1;
+    section[from..from + len].to_string()
+}
+
 /// The data CI places beside the checkout (real OSM extracts, reference CSVs, elevation
 /// tiles); a clone alone does not have it.
 const SHARED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
