@@ -775,3 +775,33 @@ fn exactness_in_practice() {
     println!("worst ratio {worst}");
     assert!(worst >= ONE_MINUS_1_OVER_E);
 }
+
+/// A candidate's id from a file is anyone's text: `coverage_curve.csv` writes one that a
+/// spreadsheet would run with a leading `'`; the GeoJSON keeps it as given.
+#[test]
+fn a_site_id_that_spreadsheets_would_run_is_written_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trap(dir.path());
+    let csv = dir.path().join("sites.csv");
+    let (lon, lat) = Map::lon_lat(3200.0, 30.0);
+    let hostile = "=HYPERLINK(\"http://x\",\"click\")";
+    std::fs::write(
+        &csv,
+        format!(
+            "id,name,lon,lat\n\"{}\",m,{lon},{lat}\n",
+            hostile.replace('"', "\"\"")
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let flags = [
+        "--category",
+        "childcare",
+        "--candidates",
+        csv.to_str().unwrap(),
+    ];
+    site_ok(&t.pbf, &out, &[&flags[..], &["--add", "1"]].concat());
+    assert_eq!(site_ids(&out), [hostile]);
+    let rows = curve(&out);
+    assert_eq!(rows[1]["site_id"], format!("'{hostile}"));
+}

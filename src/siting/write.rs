@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::output::OutputSet;
 use crate::output::geojson::{point_geometry, write_features};
 use crate::output::planner::WrittenLayer;
+use crate::output::spreadsheet::text_cell;
 use crate::pipeline::City;
 
 use super::candidates::Candidate;
@@ -262,11 +263,13 @@ fn write_curve(w: &mut impl Write, curve: &[CurvePoint]) -> std::io::Result<()> 
     Ok(())
 }
 
-/// A CSV field, quoted when it holds a delimiter, quote or line break.
+/// A CSV text field: neutralised when a spreadsheet would run it ([`text_cell`]), quoted
+/// when it holds a delimiter, quote or line break.
 fn csv_field(s: &str) -> String {
+    let s = text_cell(s);
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s.into_owned()
     }
 }
