@@ -206,10 +206,27 @@ fn gather_candidates(
 ) -> Result<Gathered> {
     let mut per_source: BTreeMap<String, SourceCounts> = BTreeMap::new();
     let mut left_out = Vec::new();
-    let mut all: Vec<(Candidate, Option<PathBuf>)> = Vec::new();
+    let all = generate_candidates(config, prepared, &mut per_source)?;
+    let unique = drop_taken_ids(all, existing, &mut per_source, &mut left_out)?;
+    let mut kept = place_candidates(unique, config, prepared, &mut per_source, &mut left_out);
+    kept.sort_by(|a, b| a.candidate.id.cmp(&b.candidate.id));
+    Ok(Gathered {
+        kept,
+        per_source,
+        left_out,
+    })
+}
+
+/// Every source's candidates, in source order, with the file each came from (if any);
+/// counts what each source generated.
+fn generate_candidates(
+    config: &SiteConfig,
+    prepared: &City,
+    per_source: &mut BTreeMap<String, SourceCounts>,
+) -> Result<Vec<(Candidate, Option<PathBuf>)>> {
+    let mut all = Vec::new();
     for source in &config.candidates {
-        let label = source.label();
-        let counts = per_source.entry(label.clone()).or_default();
+        let counts = per_source.entry(source.label()).or_default();
         let generated = match source {
             CandidateSource::Grid => {
                 let (list, grid) = candidates::grid_candidates(
@@ -236,7 +253,18 @@ fn gather_candidates(
         counts.generated += generated.len();
         all.extend(generated);
     }
+    Ok(all)
+}
 
+/// The candidates whose ids are free: one with an existing facility's id, or an id an
+/// earlier candidate took, is left out (an error when it comes from a file, whose ids the
+/// planner chose).
+fn drop_taken_ids(
+    all: Vec<(Candidate, Option<PathBuf>)>,
+    existing: &[Facility],
+    per_source: &mut BTreeMap<String, SourceCounts>,
+    left_out: &mut Vec<LeftOut>,
+) -> Result<Vec<Candidate>> {
     let existing_ids: HashSet<&str> = existing.iter().map(|f| f.id.as_str()).collect();
     let mut seen: HashSet<String> = HashSet::new();
     let mut unique = Vec::new();
@@ -244,42 +272,43 @@ fn gather_candidates(
         let counts = per_source
             .get_mut(&candidate.source)
             .expect("every source counted");
-        let reason = if existing_ids.contains(candidate.id.as_str()) {
-            if let Some(path) = &file {
-                return Err(Error::data(
-                    path,
-                    format!(
-                        "candidate {:?} has the id of an existing facility; give the candidates ids of their own (an id column)",
-                        candidate.id
-                    ),
-                ));
-            }
+        let (reason, message) = if existing_ids.contains(candidate.id.as_str()) {
             counts.already_facilities += 1;
-            "already a facility of the category"
+            (
+                "already a facility of the category",
+                "has the id of an existing facility; give the candidates ids of their own (an id column)",
+            )
         } else if !seen.insert(candidate.id.clone()) {
-            if let Some(path) = &file {
-                return Err(Error::data(
-                    path,
-                    format!(
-                        "candidate id {:?} is also the id of another candidate",
-                        candidate.id
-                    ),
-                ));
-            }
             counts.duplicates += 1;
-            "duplicate (named by an earlier source)"
+            (
+                "duplicate (named by an earlier source)",
+                "is also the id of another candidate",
+            )
         } else {
             unique.push(candidate);
             continue;
         };
+        if let Some(path) = &file {
+            let id = &candidate.id;
+            return Err(Error::data(path, format!("candidate {id:?} {message}")));
+        }
         left_out.push((candidate, reason));
     }
+    Ok(unique)
+}
 
-    let points: Vec<Coord<f64>> = unique
-        .iter()
+/// The candidates that meet the network off an island, placed exactly as the city places
+/// facilities (so the after/ run places them identically); the rest are left out.
+fn place_candidates(
+    unique: Vec<Candidate>,
+    config: &SiteConfig,
+    prepared: &City,
+    per_source: &mut BTreeMap<String, SourceCounts>,
+    left_out: &mut Vec<LeftOut>,
+) -> Vec<Kept> {
+    let points: Vec<Coord<f64>> = (unique.iter())
         .map(|c| prepared.frame.to_xy(c.lon, c.lat))
         .collect();
-    // exactly how `prepare` places facilities, so the after/ run places them identically
     let placements = place_points(
         &prepared.graph,
         &prepared.index,
@@ -309,12 +338,7 @@ fn gather_candidates(
         };
         left_out.push((candidate, reason));
     }
-    kept.sort_by(|a, b| a.candidate.id.cmp(&b.candidate.id));
-    Ok(Gathered {
-        kept,
-        per_source,
-        left_out,
-    })
+    kept
 }
 
 pub(crate) fn round_to(v: f64, decimals: i32) -> f64 {
