@@ -70,7 +70,8 @@ pub struct SiteArgs {
 /// `fifteen batch`: see [`crate::batch`] and docs/batch.md.
 #[derive(Debug, Args)]
 pub struct BatchArgs {
-    /// The manifest (TOML: [defaults] and [[job]] tables).
+    /// The manifest file.
+    #[arg(help = "The manifest (TOML: [defaults] and [[job]] tables)")]
     pub manifest: PathBuf,
     /// Jobs run side by side (at most the machine's cores; each gets cores / N threads).
     #[arg(long, default_value_t = 1)]

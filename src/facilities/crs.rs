@@ -85,7 +85,7 @@ const NOT_CHINA: [[f64; 4]; 6] = [
     [131.2662, 44.8922, 137.0227, 42.5692],
 ];
 
-/// Whether a point lies outside the area where GCJ-02 applies (see [`CHINA`]).
+/// Whether a point lies outside the area where GCJ-02 applies (see `CHINA` in this module).
 pub fn outside_china(lon: f64, lat: f64) -> bool {
     let within = |&[west, north, east, south]: &[f64; 4]| {
         (west..=east).contains(&lon) && (south..=north).contains(&lat)

@@ -113,7 +113,7 @@ pub struct EdgeKind {
     pub stroller_ramp: bool,
     /// Steps with `ramp=yes` or `ramp:wheelchair=yes`.
     pub wheelchair_ramp: bool,
-    /// Below ground (see [`is_underground`]): walked, but no home or facility steps onto
+    /// Below ground (see `is_underground` in this module): walked, but no home or facility steps onto
     /// it from above.
     pub underground: bool,
 }

@@ -395,7 +395,7 @@ const MAP_STRIPS: u32 = 4;
 /// Rasterises an SVG the tool drew to PNG bytes at `scale` (2 gives a sharp slide image).
 /// Text uses the system's fonts; without any, the PNG has no text.
 ///
-/// The image is drawn in [`MAP_STRIPS`] horizontal strips side by side and deflated at png's
+/// The image is drawn in `MAP_STRIPS` horizontal strips side by side and deflated at png's
 /// `Fast` level. The `report` stage of a one-category run, mostly this map, took 0.17 s on
 /// Liechtenstein and 0.59 s on 16× tiled Liechtenstein (2 cores, the map on one of them);
 /// now 0.10 s and 0.45 s, and the PNG is larger (250 → 450 KB, 410 KB → 1.1 MB). Strips

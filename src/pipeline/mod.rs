@@ -3,7 +3,7 @@
 //! A [`City`] is prepared once (read → compounds → graph → residents beside index → snap →
 //! elevation → units); facility sets are placed on it ([`City::facilities`], [`City::place`])
 //! and analysed per walking profile ([`City::analyse`]: route → indicators); each profile's
-//! layers and planner files are written ([`write`]: write → report). Every stage is named
+//! layers and planner files are written ([`mod@write`]: write → report). Every stage is named
 //! and timed by [`Stages`]; the timings go into `summary.json` ([`summary`]).
 //!
 //! ```

@@ -1,8 +1,8 @@
 //! The `site` job: where the next facilities should go, and how many are needed.
 //!
-//! 1. [`crate::pipeline::prepare`] reads the extract, builds the network, finds the homes and
-//!    the existing facilities of the one category (there may be none), all snapped; the
-//!    existing facilities stay.
+//! 1. [`crate::pipeline::City::prepare`] reads the extract, builds the network and finds the
+//!    homes; the existing facilities of the one category (there may be none) are placed on it
+//!    and stay.
 //! 2. One multi-source search finds the homes already within the threshold; they are left out
 //!    of every gain.
 //! 3. Candidates come from a lattice of network points, tagged OSM elements and/or a file
@@ -14,8 +14,9 @@
 //! 5. Greedy with lazy re-evaluation ([`greedy::Celf`]) chooses sites one at a time by what
 //!    they add, until `--add` sites or `--target-share`.
 //! 6. `sites.geojson`, `coverage_curve.csv`, `candidates.geojson` and `summary.json` explain
-//!    every choice, and the `coverage` job is rerun with the chosen sites added into `after/`
-//!    (its covered share is the curve's last, to the bit: the same searches, the same sum).
+//!    every choice, and the `coverage` job runs again on the same prepared city with the
+//!    chosen sites added, into `after/` (its covered share is the curve's last, to the bit:
+//!    the same searches, the same sum).
 
 pub mod candidates;
 pub mod greedy;
