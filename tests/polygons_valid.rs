@@ -165,6 +165,26 @@ fn every_layer_of_every_shared_extract_is_valid_by_geos() {
             _ => panic!("{name}: stderr:\n{}", outcome.stderr),
         }
     }
+    // A site run too: its candidates and sites (points) and its `after/` layers.
+    let site = dir.path().join("site-town");
+    let outcome = common::run(
+        "site",
+        [
+            common::sample_town().as_os_str(),
+            "--category".as_ref(),
+            "childcare".as_ref(),
+            "--add".as_ref(),
+            "2".as_ref(),
+            "--candidates".as_ref(),
+            "grid".as_ref(),
+            "--candidates".as_ref(),
+            "public-buildings".as_ref(),
+            "--out".as_ref(),
+            site.as_os_str(),
+        ],
+    );
+    assert_eq!(outcome.code, Some(0), "site: {}", outcome.stderr);
+    runs.push(site);
     assert!(
         runs.len() * 2 > extracts.len(),
         "most extracts must give layers: {} of {}",
