@@ -13,6 +13,7 @@ use rstar::{AABB, RTree};
 
 use crate::osm::areas::{Area, BrokenAreas, build_areas};
 use crate::osm::read::OsmExtract;
+use crate::osm::repair::{Outline, RepairCounts};
 use crate::osm::rules::{self, Judged, LanduseClass};
 use crate::osm::{ElementId, tag};
 use crate::spatial::LocalFrame;
@@ -57,7 +58,8 @@ pub struct Building {
     pub footprint_m2: f64,
     /// Estimated residents.
     pub population: f64,
-    /// Footprint in lon/lat degrees.
+    /// Footprint in lon/lat degrees, valid by OGC rules; empty when the mapped outline was
+    /// invalid beyond repair.
     pub footprint: MultiPolygon<f64>,
     /// A point inside the footprint, frame metres: what places the home in a block or unit.
     pub inside_xy: Coord<f64>,
@@ -109,6 +111,12 @@ pub struct ResidentsCounts {
     pub grid_blocks: usize,
     /// Areas that could not be assembled, with the reason.
     pub broken_areas: BrokenAreas,
+    /// Building outlines (of `buildings_read`) invalid as mapped: repaired, or not repairable
+    /// (a home's outline is then left out of `buildings.geojson`; the home is kept by its
+    /// inside point).
+    pub building_outlines: RepairCounts,
+    /// Landuse outlines invalid as mapped: repaired, or not repairable (then no block).
+    pub landuse_outlines: RepairCounts,
 }
 
 /// Every home, with its block.
@@ -165,6 +173,10 @@ pub fn find_residents(
         if tag(&area.tags, "building").is_some() {
             building_areas.push(area);
         } else if let Some(class) = rules::landuse_class(&area.tags) {
+            counts.landuse_outlines.count(&area.outline);
+            if matches!(area.outline, Outline::Unrepairable(_)) {
+                continue;
+            }
             let projected = frame.project(&area.polygon);
             let area_m2 = projected.unsigned_area();
             landuse.push((
@@ -241,6 +253,7 @@ pub fn find_residents(
     let mut grid_cells: Vec<((i64, i64), usize)> = Vec::new();
     for (area, look) in building_areas.into_iter().zip(looks) {
         counts.buildings_read += 1;
+        counts.building_outlines.count(&area.outline);
         let (judged, inside, footprint_m2, levels, block_area) = match look {
             BuildingLook::NotResidential => {
                 counts.non_residential += 1;
@@ -298,7 +311,10 @@ pub fn find_residents(
             levels,
             footprint_m2,
             population: footprint_m2 * levels / options.floor_area_per_person_m2,
-            footprint: area.polygon,
+            footprint: match area.outline {
+                Outline::Unrepairable(_) => MultiPolygon(Vec::new()),
+                Outline::Valid | Outline::Repaired(_) => area.polygon,
+            },
             inside_xy: inside,
             origin_xy,
             from_entrance,

@@ -10,6 +10,7 @@ use rstar::{AABB, RTree};
 use crate::error::{Error, Result};
 use crate::osm::areas::build_areas;
 use crate::osm::read::{OsmExtract, is_admin_boundary};
+use crate::osm::repair::{Outline, RepairCounts, repair_outline};
 use crate::osm::tag;
 use crate::spatial::LocalFrame;
 use crate::spatial::inside::IndexedArea;
@@ -49,6 +50,8 @@ pub struct Units {
     pub units: Vec<Unit>,
     /// `name (id): reason` for each unit skipped.
     pub skipped: Vec<String>,
+    /// Unit outlines invalid as mapped: repaired, or not repairable (then skipped).
+    pub outlines: RepairCounts,
 }
 
 /// Where units come from (serialized as `summary.json` names it: `{"source": "osm", …}`).
@@ -88,10 +91,16 @@ pub fn units_from_osm(extract: &OsmExtract, district_level: u8, subdistrict_leve
         }
     };
     let wanted = |tags: &Vec<(String, String)>| is_admin_boundary(tags) && level_of(tags).is_some();
-    let (areas, broken) = build_areas(extract, wanted);
+    let (areas, mut broken) = build_areas(extract, wanted);
     let name_of = |tags: &[(String, String)]| tag(tags, "name").unwrap_or("(unnamed)").to_string();
+    let mut outlines = RepairCounts::default();
+    for a in &areas {
+        outlines.count(&a.outline);
+    }
+    broken.skipped.append(&mut broken.unrepairable);
     let mut units: Vec<Unit> = areas
         .into_iter()
+        .filter(|a| !matches!(a.outline, Outline::Unrepairable(_)))
         .map(|a| Unit {
             id: a.id.to_string(),
             name: name_of(&a.tags),
@@ -116,7 +125,11 @@ pub fn units_from_osm(extract: &OsmExtract, district_level: u8, subdistrict_leve
             format!("{name} ({reason})")
         })
         .collect();
-    Units { units, skipped }
+    Units {
+        units,
+        skipped,
+        outlines,
+    }
 }
 
 /// Sub-districts from the planner's GeoJSON polygons, named by `name_field`.
@@ -138,7 +151,7 @@ pub fn units_from_file(path: &Path, name_field: &str) -> Result<Units> {
     if fc.features.is_empty() {
         return Err(Error::data(path, "no units in file"));
     }
-    let mut units = Vec::new();
+    let (mut units, mut skipped, mut outlines) = (Vec::new(), Vec::new(), RepairCounts::default());
     for (i, f) in fc.features.into_iter().enumerate() {
         let bad = |what: &str| Error::data(path, format!("feature {i}, {what}"));
         let name = match f.property(name_field) {
@@ -153,7 +166,7 @@ pub fn units_from_file(path: &Path, name_field: &str) -> Result<Units> {
         let geometry = f
             .geometry
             .ok_or_else(|| bad("field \"geometry\": missing"))?;
-        let outline = match geo::Geometry::<f64>::try_from(geometry) {
+        let mut outline = match geo::Geometry::<f64>::try_from(geometry) {
             Ok(geo::Geometry::Polygon(p)) => MultiPolygon(vec![p]),
             Ok(geo::Geometry::MultiPolygon(mp)) => mp,
             _ => {
@@ -162,6 +175,12 @@ pub fn units_from_file(path: &Path, name_field: &str) -> Result<Units> {
                 ));
             }
         };
+        let checked = repair_outline(&mut outline);
+        outlines.count(&checked);
+        if let Outline::Unrepairable(why) = checked {
+            skipped.push(format!("{name} (row/{}: {why})", i + 1));
+            continue;
+        }
         units.push(Unit {
             id: format!("row/{}", i + 1),
             name,
@@ -172,7 +191,8 @@ pub fn units_from_file(path: &Path, name_field: &str) -> Result<Units> {
     order(&mut units);
     Ok(Units {
         units,
-        skipped: Vec::new(),
+        skipped,
+        outlines,
     })
 }
 

@@ -4,6 +4,7 @@ use geo::{Contains, Coord, LineString, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
 use super::read::{OsmExtract, RawWay};
+use super::repair::{Outline, repair_outline};
 use super::{ElementId, ElementKind, Tags};
 
 /// An area feature: its element, tags, polygon and any `entrance=*` node on its outline.
@@ -18,6 +19,10 @@ pub struct Area {
     /// `(lon, lat)` of the first `entrance=main` node on its outline, else of the first
     /// `entrance=*` node, if any.
     pub entrance: Option<(f64, f64)>,
+    /// Whether its outline was valid as mapped, repaired (then `polygon` is the repair), or
+    /// invalid beyond repair (then `polygon` is as mapped, fit for an inside point but for no
+    /// polygon layer).
+    pub outline: Outline,
 }
 
 /// Areas that could not be built, with the reason, for the data-quality report.
@@ -25,11 +30,16 @@ pub struct Area {
 pub struct BrokenAreas {
     /// Element ids (`way/1`) and why each was skipped.
     pub skipped: Vec<String>,
+    /// Element ids whose outline was invalid as mapped and was repaired, and why it was invalid.
+    pub repaired: Vec<String>,
+    /// Element ids whose outline was invalid as mapped and could not be repaired, and why.
+    pub unrepairable: Vec<String>,
 }
 
 /// Builds every area of the extract whose tags pass `keep`: closed ways, and multipolygon
 /// relations whose member ways join into closed rings. Areas with missing nodes or rings
-/// that do not close are skipped and listed in the returned [`BrokenAreas`].
+/// that do not close are skipped and listed in the returned [`BrokenAreas`]. Each outline is
+/// checked and repaired when invalid ([`repair_outline`]); [`Area::outline`] says how.
 pub fn build_areas(
     extract: &OsmExtract,
     keep: impl Fn(&Tags) -> bool + Sync,
@@ -48,12 +58,16 @@ pub fn build_areas(
         .map(|way| {
             let id = ElementId::way(way.id);
             match ring(extract, &way.refs) {
-                Some(exterior) => Ok(Area {
-                    id,
-                    tags: way.tags.clone(),
-                    polygon: MultiPolygon(vec![Polygon::new(exterior, vec![])]),
-                    entrance: entrance_of(&way.refs),
-                }),
+                Some(exterior) => {
+                    let mut polygon = MultiPolygon(vec![Polygon::new(exterior, vec![])]);
+                    Ok(Area {
+                        id,
+                        tags: way.tags.clone(),
+                        outline: repair_outline(&mut polygon),
+                        polygon,
+                        entrance: entrance_of(&way.refs),
+                    })
+                }
                 None => Err(format!("{id}: a node is missing from the extract")),
             }
         })
@@ -127,12 +141,21 @@ pub fn build_areas(
             }
         }
         let entrance = outer_rings.iter().find_map(|r| entrance_of(r));
+        let mut polygon = MultiPolygon(polygons);
         areas.push(Area {
             id,
             tags: rel.tags.clone(),
-            polygon: MultiPolygon(polygons),
+            outline: repair_outline(&mut polygon),
+            polygon,
             entrance,
         });
+    }
+    for area in &areas {
+        match &area.outline {
+            Outline::Valid => {}
+            Outline::Repaired(why) => broken.repaired.push(format!("{}: {why}", area.id)),
+            Outline::Unrepairable(why) => broken.unrepairable.push(format!("{}: {why}", area.id)),
+        }
     }
     (areas, broken)
 }

@@ -4,6 +4,7 @@
 pub mod areas;
 pub mod compounds;
 pub mod read;
+pub mod repair;
 pub mod rules;
 pub mod write;
 

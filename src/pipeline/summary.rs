@@ -17,6 +17,7 @@ use crate::facilities::crs::FacilityCrs;
 use crate::graph::{BuildCounts, WalkCosts, WalkProfile};
 use crate::osm::compounds::CompoundCounts;
 use crate::osm::read::ReadCounts;
+use crate::osm::repair::RepairCounts;
 use crate::output::planner::LayerFormat;
 use crate::pipeline::analyse::{CategoryCoverage, ProfileAnalysis};
 use crate::pipeline::city::{City, InputFile};
@@ -292,6 +293,8 @@ pub struct UnitCounts {
     pub subdistricts: usize,
     /// `name (id): reason` per unit skipped.
     pub skipped: Vec<String>,
+    /// Unit outlines invalid as mapped: repaired, or not repairable (then skipped).
+    pub outlines: RepairCounts,
 }
 
 /// One profile's `summary.json`.
@@ -335,6 +338,7 @@ impl CoverageSummary {
                 districts: level_count(UnitLevel::District),
                 subdistricts: level_count(UnitLevel::Subdistrict),
                 skipped: city.units.skipped.clone(),
+                outlines: city.units.outlines,
             },
             indicators: analysis.indicators.clone(),
             coverage: coverage_by_category(&analysis.coverage),
