@@ -10,4 +10,4 @@ pub mod planner;
 pub mod qgis;
 pub mod report;
 
-pub use atomic::OutputSet;
+pub use atomic::{OutputLock, OutputSet};
