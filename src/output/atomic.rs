@@ -273,10 +273,11 @@ fn clear_leftovers(parent: &Path, name: &str, target: &Path) {
             .strip_prefix("staging-")
             .map(|p| (false, p))
             .or_else(|| rest.strip_prefix("old-").map(|p| (true, p)));
-        if let Some((old, pid)) = pid {
-            if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) {
-                found.push((old, entry.path()));
-            }
+        if let Some((old, pid)) = pid
+            && !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+        {
+            found.push((old, entry.path()));
         }
     }
     for (old, path) in found {
@@ -591,7 +592,9 @@ mod tests {
         {
             let mut set = OutputSet::new(&out).unwrap();
             set.write("adult/a.txt", |w| w.write_all(b"x")).unwrap();
-            assert!(out.join("adult").is_dir());
+            // staged beside the target, which appears only at the commit
+            assert!(set.written("adult/a.txt").unwrap().is_file());
+            assert!(!out.exists());
         }
         assert!(!dir.path().join("fresh").exists());
 
