@@ -195,6 +195,14 @@ fn resolve(dir: &Path, asked: &Path, created: &mut Vec<PathBuf>) -> Result<PathB
         target
     } else {
         let parent = asked.parent().unwrap_or(asked);
+        // a file on the way is named as such, not as "file exists"
+        if parent
+            .ancestors()
+            .find(|a| a.exists())
+            .is_some_and(|a| !a.is_dir())
+        {
+            return Err(Error::io(dir, std::io::ErrorKind::NotADirectory.into()));
+        }
         create_dirs(parent, created).map_err(|e| Error::io(dir, e))?;
         let parent = parent.canonicalize().map_err(|e| Error::io(dir, e))?;
         parent.join(asked.file_name().unwrap_or_default())
