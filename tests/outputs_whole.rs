@@ -481,3 +481,39 @@ fn a_full_disk_exits_1_and_keeps_the_earlier_result() {
     assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
     eprintln!("full disk: exit 1, {}", stderr.trim());
 }
+
+/// An output folder that is a mount point (a container's volume) cannot be renamed: the run
+/// stages inside it and moves the files in, and still leaves nothing behind.
+#[test]
+fn an_output_folder_that_is_a_mount_point_is_written_in_place() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let disk = match SmallDisk::mount(&dir.path().join("volume")) {
+        Ok(disk) => disk,
+        Err(why) => {
+            assert!(
+                std::env::var(REQUIRE_TMPFS).as_deref() != Ok("1"),
+                "{REQUIRE_TMPFS}=1 but a tmpfs cannot be mounted: {why}"
+            );
+            eprintln!("skipped: a small tmpfs cannot be mounted here ({why}); needs root");
+            return;
+        }
+    };
+    let town = common::sample_town();
+    let town = town.to_str().expect("utf-8");
+    let o = disk.0.to_str().expect("utf-8");
+    ok(&[
+        "coverage",
+        town,
+        "--category",
+        "childcare",
+        "--quiet",
+        "-o",
+        o,
+    ]);
+    std::fs::write(disk.0.join("notes.txt"), b"kept").expect("write");
+    ok(&["coverage", town, "--category", "park", "--quiet", "-o", o]);
+    let set = snapshot(&disk.0);
+    assert!(set.contains_key("map_park.png") && set.contains_key("notes.txt"));
+    let hidden: Vec<_> = set.keys().filter(|k| k.starts_with('.')).collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+}

@@ -18,6 +18,10 @@
 //! a run removes what dead runs left: staging and old folders of this target, and the hidden
 //! `.NAME.tmp-PID` files inside it whose process is gone.
 //!
+//! A target that is a mount point cannot be renamed: there the lock and the staging folder
+//! lie inside it (`OUT/.fifteen.lock`, `OUT/.fifteen.staging-PID`) and the files are moved in
+//! one by one, each whole but the set not.
+//!
 //! A set made for a folder inside another set's target in the same process (the `site`
 //! command's `OUT/after/`) is written into that set's staging folder and swapped in with it.
 
@@ -62,6 +66,9 @@ struct Lock {
     target: PathBuf,
     /// Parents of the target that were missing, removed again when empty.
     created_dirs: Vec<PathBuf>,
+    /// The target is a mount point (a container's volume, say), which cannot be renamed:
+    /// the lock and the staging folder lie inside it and the files are moved in one by one.
+    inside: bool,
 }
 
 /// The locks this process holds: the folder as asked (made absolute) and each lock.
@@ -120,15 +127,20 @@ impl Lock {
         }
         let name = target.file_name().unwrap_or_default().to_string_lossy();
         let parent = target.parent().unwrap_or(&target);
-        let path = parent.join(format!(".{name}.lock"));
+        let inside = is_mount_point(&target);
+        let path = match inside {
+            true => target.join(INSIDE_LOCK),
+            false => parent.join(format!(".{name}.lock")),
+        };
         match Lock::take(&path, &target) {
             Ok(file) => {
-                clear_leftovers(parent, &name, &target);
+                clear_leftovers(parent, &name, &target, inside);
                 let lock = Arc::new(Lock {
                     path,
                     file,
                     target,
                     created_dirs,
+                    inside,
                 });
                 held.push((asked.clone(), Arc::downgrade(&lock)));
                 Ok((asked, lock))
@@ -265,8 +277,11 @@ fn remove_dead_temps(dir: &Path) {
 /// What earlier runs on `target` left in `parent`, found under the lock and so dead: an old
 /// set whose swap was cut short is put back when `target` is missing, staging and old folders
 /// are removed, and so are dead processes' temporary files inside `target`.
-fn clear_leftovers(parent: &Path, name: &str, target: &Path) {
-    let prefix = format!(".{name}.");
+fn clear_leftovers(parent: &Path, name: &str, target: &Path, inside: bool) {
+    let (prefix, parent) = match inside {
+        true => (".fifteen.".to_string(), target),
+        false => (format!(".{name}."), parent),
+    };
     let mut found: Vec<(bool, PathBuf)> = Vec::new();
     for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
         let file_name = entry.file_name();
@@ -315,6 +330,7 @@ fn carry_over(from: &Path, to: &Path) -> std::io::Result<()> {
                 None => {
                     std::fs::create_dir(&dst)?;
                     carry_over(&src, &dst)?;
+                    std::fs::set_permissions(&dst, std::fs::metadata(&src)?.permissions())?;
                 }
                 Some(m) if m.is_dir() => carry_over(&src, &dst)?,
                 Some(_) => {} // the new set wrote a file where a folder was: the new set wins
@@ -325,6 +341,34 @@ fn carry_over(from: &Path, to: &Path) -> std::io::Result<()> {
             } else if std::fs::hard_link(&src, &dst).is_err() {
                 std::fs::copy(&src, &dst)?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// The lock file's name inside an output folder that is a mount point.
+const INSIDE_LOCK: &str = ".fifteen.lock";
+
+/// Whether `target` is a mount point: on another device than its parent.
+fn is_mount_point(target: &Path) -> bool {
+    let dev = |p: &Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+    match (dev(target), target.parent().and_then(dev)) {
+        (Some(a), Some(b)) => a != b,
+        _ => false,
+    }
+}
+
+/// Moves every file under `from` to the same place under `to`, one rename each (for a
+/// target that is a mount point, where the folder itself cannot be swapped).
+fn move_into(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let dst = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir_all(&dst)?;
+            move_into(&entry.path(), &dst)?;
+        } else {
+            std::fs::rename(entry.path(), &dst)?;
         }
     }
     Ok(())
@@ -416,7 +460,10 @@ impl OutputSet {
         let target = lock.target.clone();
         let parent = target.parent().unwrap_or(&target);
         let name = target.file_name().unwrap_or_default().to_string_lossy();
-        let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
+        let staging = match lock.inside {
+            true => target.join(format!(".fifteen.staging-{}", std::process::id())),
+            false => parent.join(format!(".{name}.staging-{}", std::process::id())),
+        };
         let twice = (ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).iter())
             .any(|(_, active, _)| *active == target);
         if twice {
@@ -508,9 +555,17 @@ impl OutputSet {
         let done = (self.written.iter())
             .map(|(name, _)| self.target.join(name))
             .collect();
-        if self.lock.is_some() {
+        let inside = self.lock.as_ref().is_some_and(|l| l.inside);
+        if inside {
+            move_into(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
+            let _ = std::fs::remove_dir_all(&self.staging);
+        } else if self.lock.is_some() {
             if self.target.is_dir() {
                 carry_over(&self.target, &self.staging).map_err(|e| Error::io(&self.target, e))?;
+                // the folder keeps the mode it was given (group-writable, say)
+                if let Ok(meta) = std::fs::metadata(&self.target) {
+                    let _ = std::fs::set_permissions(&self.staging, meta.permissions());
+                }
             }
             let parent = self.target.parent().unwrap_or(&self.target).to_path_buf();
             let name = self
