@@ -466,6 +466,8 @@ fn run_job(
         let config = resolve(job)?;
         let coverage = config.coverage();
         let print = fingerprint(&config)?;
+        // held until run.json is written: no other run writes the folder in between
+        let _lock = crate::output::OutputSet::lock(&coverage.out_dir)?;
         if !opts.force && unchanged(&coverage.out_dir, &print, coverage) {
             return Ok(Status::Skipped);
         }

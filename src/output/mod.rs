@@ -11,4 +11,4 @@ pub mod qgis;
 pub mod report;
 pub mod spreadsheet;
 
-pub use atomic::OutputSet;
+pub use atomic::{OutputLock, OutputSet};

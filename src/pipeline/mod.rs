@@ -76,8 +76,11 @@ pub struct CoverageReport {
 /// # Errors
 /// [`crate::Error::Data`] for unusable input (corrupt extract, no walkable way, no facility
 /// of a category unless [`CoverageConfig::allow_empty_category`], a bad register row);
-/// [`crate::Error::Io`] when the output folder cannot be written.
+/// [`crate::Error::Io`] when the output folder cannot be written; [`crate::Error::Usage`]
+/// when another run is writing it.
 pub fn run_coverage(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<CoverageReport> {
+    // a second run on the same folder fails now, not after the analysis
+    let _lock = OutputSet::lock(&config.out_dir)?;
     let mut stages = Stages::default();
     let register = read_register_stage(config, &mut stages, log)?;
     let city = City::prepare(config, &mut stages, log)?;
