@@ -437,19 +437,27 @@ impl Drop for SmallDisk {
     }
 }
 
-#[test]
-fn a_full_disk_exits_1_and_keeps_the_earlier_result() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let disk = match SmallDisk::mount(&dir.path().join("disk")) {
-        Ok(disk) => disk,
+/// A small tmpfs at `path`, or `None` after saying why the test skips (an error instead
+/// under `FIFTEEN_REQUIRE_TMPFS=1`).
+fn small_disk_or_skip(path: &Path) -> Option<SmallDisk> {
+    match SmallDisk::mount(path) {
+        Ok(disk) => Some(disk),
         Err(why) => {
             assert!(
                 std::env::var(REQUIRE_TMPFS).as_deref() != Ok("1"),
                 "{REQUIRE_TMPFS}=1 but a tmpfs cannot be mounted: {why}"
             );
             eprintln!("skipped: a small tmpfs cannot be mounted here ({why}); needs root");
-            return;
+            None
         }
+    }
+}
+
+#[test]
+fn a_full_disk_exits_1_and_keeps_the_earlier_result() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(disk) = small_disk_or_skip(&dir.path().join("disk")) else {
+        return;
     };
     let town = common::sample_town();
     let town = town.to_str().expect("utf-8");
@@ -495,16 +503,8 @@ fn a_full_disk_exits_1_and_keeps_the_earlier_result() {
 #[test]
 fn an_output_folder_that_is_a_mount_point_is_written_in_place() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let disk = match SmallDisk::mount(&dir.path().join("volume")) {
-        Ok(disk) => disk,
-        Err(why) => {
-            assert!(
-                std::env::var(REQUIRE_TMPFS).as_deref() != Ok("1"),
-                "{REQUIRE_TMPFS}=1 but a tmpfs cannot be mounted: {why}"
-            );
-            eprintln!("skipped: a small tmpfs cannot be mounted here ({why}); needs root");
-            return;
-        }
+    let Some(disk) = small_disk_or_skip(&dir.path().join("volume")) else {
+        return;
     };
     let town = common::sample_town();
     let town = town.to_str().expect("utf-8");

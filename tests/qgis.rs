@@ -42,18 +42,7 @@ fn check_in_qgis(runs: &[&Path], may_be_empty: &[&str], render_dir: &Path) {
         command.args(["--may-be-empty", stem]);
     }
     let output = command.args(runs).output().expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}");
-    assert!(
-        output.status.success(),
-        "QGIS found problems:\n{}\n{}",
-        stdout
-            .lines()
-            .filter(|l| !l.starts_with("ok"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_checker_passed(&output, "QGIS found problems");
 }
 
 fn skip_without_qgis() -> bool {

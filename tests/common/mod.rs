@@ -307,3 +307,20 @@ pub fn assert_fails_cleanly(
     }
     message
 }
+
+/// Asserts that a checker script (QGIS, shapely) run as `output` passed; on failure shows its
+/// lines that are not `ok …` and its stderr, under `what` (e.g. "QGIS found problems").
+pub fn assert_checker_passed(output: &std::process::Output, what: &str) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "{what}:\n{}\n{}",
+        stdout
+            .lines()
+            .filter(|l| !l.starts_with("ok"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
