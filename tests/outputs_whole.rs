@@ -27,6 +27,21 @@ fn ok(args: &[&str]) {
     );
 }
 
+/// Runs `coverage` on the sample town for childcare into `out`, and insists it succeeds.
+fn town_childcare_into(out: &str) {
+    let town = common::sample_town();
+    let town = town.to_str().expect("utf-8");
+    ok(&[
+        "coverage",
+        town,
+        "--category",
+        "childcare",
+        "--quiet",
+        "-o",
+        out,
+    ]);
+}
+
 /// Every file under `dir` (hidden ones too), by path relative to it, with its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
@@ -246,15 +261,7 @@ fn a_swap_cut_between_its_renames_is_undone_by_the_next_run() {
     let town = town.to_str().expect("utf-8");
     let out = dir.path().join("out");
     let o = out.to_str().expect("utf-8");
-    ok(&[
-        "coverage",
-        town,
-        "--category",
-        "childcare",
-        "--quiet",
-        "-o",
-        o,
-    ]);
+    town_childcare_into(o);
     std::fs::write(out.join("notes.txt"), b"the planner's own notes").expect("write");
     let old = snapshot(&out);
 
@@ -464,15 +471,7 @@ fn a_full_disk_exits_1_and_keeps_the_earlier_result() {
     let out = disk.0.join("out");
     let o = out.to_str().expect("utf-8");
     // about 0.6 MB: fits
-    ok(&[
-        "coverage",
-        town,
-        "--category",
-        "childcare",
-        "--quiet",
-        "-o",
-        o,
-    ]);
+    town_childcare_into(o);
     let old = snapshot(&out);
     // about 1.7 MB more while the old set is there: does not
     let full = run(&[
@@ -509,15 +508,7 @@ fn an_output_folder_that_is_a_mount_point_is_written_in_place() {
     let town = common::sample_town();
     let town = town.to_str().expect("utf-8");
     let o = disk.0.to_str().expect("utf-8");
-    ok(&[
-        "coverage",
-        town,
-        "--category",
-        "childcare",
-        "--quiet",
-        "-o",
-        o,
-    ]);
+    town_childcare_into(o);
     std::fs::write(disk.0.join("notes.txt"), b"kept").expect("write");
     ok(&["coverage", town, "--category", "park", "--quiet", "-o", o]);
     let set = snapshot(&disk.0);
