@@ -105,19 +105,6 @@ pub fn locate_homes(units: &Units, frame: &LocalFrame, residents: &Residents) ->
     }
 }
 
-/// Locates facilities in units: per facility, (district, sub-district).
-pub fn locate_facilities(
-    units: &Units,
-    frame: &LocalFrame,
-    facilities: &[Facility],
-) -> Vec<(Option<u32>, Option<u32>)> {
-    let locator = UnitLocator::new(units, frame);
-    facilities
-        .iter()
-        .map(|f| locator.locate_both(frame.to_xy(f.lon, f.lat)))
-        .collect()
-}
-
 /// Lower and upper bounds decide a target: met, missed, or `None` when unknowns straddle it.
 fn verdict(lower: f64, upper: f64, target: f64) -> Option<bool> {
     if lower >= target {

@@ -5,13 +5,13 @@
 
 use serde::Serialize;
 
-use crate::analysis::indicators::{UnitPlacement, locate_facilities, locate_homes};
+use crate::analysis::indicators::{UnitPlacement, locate_homes};
 use crate::analysis::placement::{Placement, place_homes, place_points};
 use crate::analysis::population::{
     PopulationLayerCounts, apply_population_layer, read_population_layer,
 };
 use crate::analysis::residents::{Residents, find_residents};
-use crate::analysis::units::{Units, UnitsSource, units_from_file, units_from_osm};
+use crate::analysis::units::{UnitLocator, Units, UnitsSource, units_from_file, units_from_osm};
 use crate::config::{CoverageConfig, FacilityInput, ISLAND_MAX_M};
 use crate::error::{Error, Result};
 use crate::facilities::Facility;
@@ -221,6 +221,7 @@ impl City {
     /// Places facilities, per category, on the network (snapped within the city's
     /// `max_snap_m`; those on islands marked) and in the units.
     pub fn place(&self, categories: Vec<(String, Vec<Facility>)>) -> FacilitySet {
+        let locator = UnitLocator::new(&self.units, &self.frame);
         let categories = categories
             .into_iter()
             .map(|(name, facilities)| {
@@ -235,7 +236,7 @@ impl City {
                     self.max_snap_m,
                     ISLAND_MAX_M,
                 );
-                let units = locate_facilities(&self.units, &self.frame, &facilities);
+                let units = points.iter().map(|&p| locator.locate_both(p)).collect();
                 PlacedCategory {
                     name,
                     facilities,
