@@ -63,6 +63,7 @@ pub mod output;
 pub mod pipeline;
 pub mod siting;
 pub mod spatial;
+mod text;
 pub mod tile;
 
 pub use config::CoverageConfig;

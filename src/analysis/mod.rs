@@ -4,8 +4,10 @@
 //! meet the network), then the searches [`coverage`] (nearest facility) and [`service_area`]
 //! (each facility's reach), then [`supply`], and [`outcome`], which gathers one category's
 //! results for [`indicators`] (checked against [`targets`]) and the writers. [`residents`], [`population`] and [`units`]
-//! say who lives where and stand beside them.
+//! say who lives where and stand beside them;
+//! [`census`] reads census tables by unit and matches them to the units.
 
+pub mod census;
 pub mod coverage;
 pub mod indicators;
 pub mod outcome;

@@ -37,6 +37,11 @@ pub struct Unit {
     pub id: String,
     /// Its name (`name` tag or the file's name field).
     pub name: String,
+    /// Codes it is known by, for census tables: the `ref` and `ISO3166-2` tags of an OSM
+    /// relation; a file unit's `row/N` id and its `id`, `code`, `ref` and `ISO3166-2` properties.
+    pub codes: Vec<String>,
+    /// Its other names ([`OTHER_NAME_KEYS`], each split on `;`), without `name` itself.
+    pub other_names: Vec<String>,
     /// District or sub-district.
     pub level: UnitLevel,
     /// Outline in lon/lat degrees.
@@ -74,6 +79,40 @@ pub enum UnitsSource {
     },
 }
 
+/// Tags (OSM) or properties (file) holding other names of a unit, in this order.
+pub const OTHER_NAME_KEYS: &[&str] = &[
+    "name:zh",
+    "name:zh-Hans",
+    "name:zh-Hant",
+    "official_name",
+    "short_name",
+    "name:en",
+    "alt_name",
+];
+
+/// Tags of an OSM relation holding its codes.
+const OSM_CODE_KEYS: &[&str] = &["ref", "ISO3166-2"];
+
+/// Properties of a file unit holding its codes (besides its `row/N` id).
+const FILE_CODE_KEYS: &[&str] = &["id", "code", "ref", "ISO3166-2"];
+
+/// The non-empty `values`, each split on `;` and trimmed, without repeats and without any
+/// of `except`.
+fn split_values<S: AsRef<str>>(
+    values: impl IntoIterator<Item = S>,
+    except: &[&str],
+) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for value in values {
+        for v in value.as_ref().split(';').map(str::trim) {
+            if !v.is_empty() && !except.contains(&v) && !found.iter().any(|f| f == v) {
+                found.push(v.to_string());
+            }
+        }
+    }
+    found
+}
+
 fn order(units: &mut [Unit]) {
     units.sort_by(|a, b| (a.level, &a.name, &a.id).cmp(&(b.level, &b.name, &b.id)));
 }
@@ -101,11 +140,19 @@ pub fn units_from_osm(extract: &OsmExtract, district_level: u8, subdistrict_leve
     let mut units: Vec<Unit> = areas
         .into_iter()
         .filter(|a| !matches!(a.outline, Outline::Unrepairable(_)))
-        .map(|a| Unit {
-            id: a.id.to_string(),
-            name: name_of(&a.tags),
-            level: level_of(&a.tags).expect("filtered on level"),
-            outline: a.polygon,
+        .map(|a| {
+            let name = name_of(&a.tags);
+            Unit {
+                id: a.id.to_string(),
+                codes: split_values(OSM_CODE_KEYS.iter().filter_map(|k| tag(&a.tags, k)), &[]),
+                other_names: split_values(
+                    OTHER_NAME_KEYS.iter().filter_map(|k| tag(&a.tags, k)),
+                    &[&name],
+                ),
+                name,
+                level: level_of(&a.tags).expect("filtered on level"),
+                outline: a.polygon,
+            }
         })
         .collect();
     order(&mut units);
@@ -154,15 +201,20 @@ pub fn units_from_file(path: &Path, name_field: &str) -> Result<Units> {
     let (mut units, mut skipped, mut outlines) = (Vec::new(), Vec::new(), RepairCounts::default());
     for (i, f) in fc.features.into_iter().enumerate() {
         let bad = |what: &str| Error::data(path, format!("feature {i}, {what}"));
-        let name = match f.property(name_field) {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            _ => {
-                return Err(bad(&format!(
-                    "field {name_field:?}: missing (the unit name)"
-                )));
-            }
+        let text_of = |k: &str| match f.property(k) {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            _ => None,
         };
+        let name = text_of(name_field)
+            .ok_or_else(|| bad(&format!("field {name_field:?}: missing (the unit name)")))?;
+        let id = format!("row/{}", i + 1);
+        let mut codes = vec![id.clone()];
+        codes.extend(split_values(
+            FILE_CODE_KEYS.iter().filter_map(|k| text_of(k)),
+            &[&id],
+        ));
+        let other_names = split_values(OTHER_NAME_KEYS.iter().filter_map(|k| text_of(k)), &[&name]);
         let geometry = f
             .geometry
             .ok_or_else(|| bad("field \"geometry\": missing"))?;
@@ -182,7 +234,9 @@ pub fn units_from_file(path: &Path, name_field: &str) -> Result<Units> {
             continue;
         }
         units.push(Unit {
-            id: format!("row/{}", i + 1),
+            id,
+            codes,
+            other_names,
             name,
             level: UnitLevel::Subdistrict,
             outline,

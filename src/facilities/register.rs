@@ -1,6 +1,5 @@
 //! The planner's own facility register: a CSV or GeoJSON file of points.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -8,6 +7,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::facilities::{Facility, FacilitySource};
+use crate::text::{csv_delimiter, decode};
 
 /// Accepted names of the longitude column, in order of preference.
 const LON_NAMES: &[&str] = &["lon", "lng", "long", "longitude", "x"];
@@ -91,34 +91,9 @@ pub fn parse_register(path: &Path, bytes: &[u8], default_category: &str) -> Resu
         .map_err(|m| Error::data(path, m))
 }
 
-/// Decodes the file: by its byte-order mark if any, else as UTF-8, else as GBK (or, when the
-/// bytes are not valid GBK either, as Windows-1252). Never fails.
-fn decode(bytes: &[u8]) -> Cow<'_, str> {
-    if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
-        return encoding.decode_without_bom_handling(&bytes[bom_len..]).0;
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => match encoding_rs::GBK.decode_without_bom_handling(bytes) {
-            (text, false) => text,
-            (_, true) => {
-                encoding_rs::WINDOWS_1252
-                    .decode_without_bom_handling(bytes)
-                    .0
-            }
-        },
-    }
-}
-
 /// Splits a CSV register into rows, after finding the delimiter and the columns.
 fn csv_rows(text: &str) -> Result<Vec<Row>, String> {
-    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let count = |c| header.matches(c).count();
-    let delimiter = match (count(','), count(';'), count('\t')) {
-        (0, semicolons, tabs) if semicolons > 0 && semicolons >= tabs => b';',
-        (0, _, tabs) if tabs > 0 => b'\t',
-        _ => b',',
-    };
+    let delimiter = csv_delimiter(text);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
