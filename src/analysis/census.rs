@@ -420,9 +420,9 @@ fn units_where(units: &[&Unit], hit: impl Fn(&Unit) -> bool) -> Vec<usize> {
     (0..units.len()).filter(|&i| hit(units[i])).collect()
 }
 
-/// Matches `key` to `units` (by code, name, then normalised name); `normalised` holds the
-/// units' normalised names.
-fn match_key(key: &str, units: &[&Unit], normalised: &[Vec<String>]) -> RowOutcome {
+/// Matches `key` to `units` (by code, name, then normalised name); `names` holds each unit's
+/// name and normalised names.
+fn match_key(key: &str, units: &[&Unit], names: &[(String, Vec<String>)]) -> RowOutcome {
     let code = canonical_code(key);
     let norm = normalise_name(key);
     let tries: [(MatchHow, Vec<usize>); 3] = [
@@ -437,7 +437,7 @@ fn match_key(key: &str, units: &[&Unit], normalised: &[Vec<String>]) -> RowOutco
         (
             MatchHow::NormalisedName,
             (0..units.len())
-                .filter(|&i| !norm.is_empty() && normalised[i].contains(&norm))
+                .filter(|&i| !norm.is_empty() && names[i].1.contains(&norm))
                 .collect(),
         ),
     ];
@@ -451,7 +451,7 @@ fn match_key(key: &str, units: &[&Unit], normalised: &[Vec<String>]) -> RowOutco
             units: found,
         },
         None => RowOutcome::Unmatched {
-            closest: Vec::new(),
+            closest: closest(&[norm], names),
         },
     }
 }
@@ -482,17 +482,17 @@ fn closest(target: &[String], candidates: &[(String, Vec<String>)]) -> Vec<Strin
 /// are given the 3 closest unit names, units left without a row the 3 closest keys of rows
 /// not matched.
 pub fn match_census(table: &CensusTable, units: &[&Unit]) -> CensusMatch {
-    let normalised: Vec<Vec<String>> = units
+    let names: Vec<(String, Vec<String>)> = units
         .iter()
-        .map(|u| names_of(u).map(normalise_name).collect())
+        .map(|u| (u.name.clone(), names_of(u).map(normalise_name).collect()))
         .collect();
-    let mut rows: Vec<RowMatch> = table
+    let rows: Vec<RowMatch> = table
         .rows
         .iter()
         .map(|r| RowMatch {
             line: r.line,
             key: r.key.clone(),
-            outcome: match_key(&r.key, units, &normalised),
+            outcome: match_key(&r.key, units, &names),
         })
         .collect();
     let mut rows_of_unit: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
@@ -506,32 +506,21 @@ pub fn match_census(table: &CensusTable, units: &[&Unit]) -> CensusMatch {
         .filter(|r| !matches!(r.outcome, RowOutcome::Matched { .. }))
         .map(|r| (r.key.clone(), vec![normalise_name(&r.key)]))
         .collect();
-    let unit_names: Vec<(String, Vec<String>)> = units
-        .iter()
-        .zip(&normalised)
-        .map(|(u, n)| (u.name.clone(), n.clone()))
-        .collect();
-    for r in &mut rows {
-        if let RowOutcome::Unmatched { closest: near } = &mut r.outcome {
-            *near = closest(&[normalise_name(&r.key)], &unit_names);
-        }
-    }
     let mut result = CensusMatch {
-        rows,
         by_unit: rows_of_unit
             .iter()
             .map(|r| (r.len() == 1).then(|| r[0]))
             .collect(),
+        rows,
         contested: Vec::new(),
         without_row: Vec::new(),
     };
-    for (unit, found) in rows_of_unit.iter().enumerate() {
-        let name = units[unit].name.clone();
+    for (unit, (found, (name, normalised))) in rows_of_unit.iter().zip(names).enumerate() {
         match found.len() {
             0 => result.without_row.push(UnitWithoutRow {
                 unit,
                 name,
-                closest: closest(&normalised[unit], &unmatched),
+                closest: closest(&normalised, &unmatched),
             }),
             1 => {}
             _ => result.contested.push(Contested {

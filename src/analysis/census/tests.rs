@@ -578,3 +578,61 @@ fn file_units_carry_codes_and_other_names() {
         ]
     );
 }
+
+#[test]
+fn osm_units_carry_codes_and_other_names() {
+    use crate::analysis::units::units_from_osm;
+    use crate::osm::read::read_extract_bytes;
+    use crate::osm::write::{Member, MemberType, PbfWriter};
+    let mut pbf = PbfWriter::new(Vec::new()).unwrap();
+    for (id, lon, lat) in [
+        (1, 9.50, 47.12),
+        (2, 9.54, 47.12),
+        (3, 9.54, 47.16),
+        (4, 9.50, 47.16),
+    ] {
+        pbf.write_node(id, lon, lat, &[]).unwrap();
+    }
+    pbf.write_way(10, &[1, 2, 3, 4, 1], &[]).unwrap();
+    let outer = Member {
+        kind: MemberType::Way,
+        id: 10,
+        role: "outer",
+    };
+    let tags = [
+        ("type", "boundary"),
+        ("boundary", "administrative"),
+        ("admin_level", "8"),
+        ("name", "Vaduz"),
+        ("ISO3166-2", "LI-11"),
+        ("ref", "7001"),
+        ("name:en", "Vaduz"),
+        ("official_name", "Gemeinde Vaduz"),
+        ("alt_name", "Hauptort; Vaduz Stadt"),
+    ];
+    pbf.write_relation(100, &[outer], &tags).unwrap();
+    let bytes = pbf.finish().unwrap();
+    let extract = read_extract_bytes(Path::new("li.osm.pbf"), &bytes, &[]).unwrap();
+    let units = units_from_osm(&extract, 6, 8).units;
+    let got: Vec<(&str, &str, &[String], &[String])> = units
+        .iter()
+        .map(|u| {
+            (
+                u.id.as_str(),
+                u.name.as_str(),
+                &u.codes[..],
+                &u.other_names[..],
+            )
+        })
+        .collect();
+    let strings = |s: &[&str]| s.iter().map(ToString::to_string).collect::<Vec<_>>();
+    assert_eq!(
+        got,
+        [(
+            "relation/100",
+            "Vaduz",
+            &strings(&["7001", "LI-11"])[..],
+            &strings(&["Gemeinde Vaduz", "Hauptort", "Vaduz Stadt"])[..]
+        )]
+    );
+}
