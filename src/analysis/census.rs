@@ -226,7 +226,10 @@ fn read_rows(
 /// thousands with `,`, spaces or `'` (groups of three after the first).
 fn parse_count(cell: &str) -> Result<f64, String> {
     let not_a_count = || format!("{cell:?} is not a count");
-    let (whole, fraction) = cell.split_once('.').unwrap_or((cell, ""));
+    let (whole, fraction) = match cell.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (cell, None),
+    };
     let groups: Vec<&str> = whole
         .split(|c: char| c == ',' || c == '\'' || c.is_whitespace())
         .collect();
@@ -237,8 +240,8 @@ fn parse_count(cell: &str) -> Result<f64, String> {
     if !grouped_well {
         return Err(format!("{} (group digits by three)", not_a_count()));
     }
-    let plain = match cell.split_once('.') {
-        Some(_) => format!("{}.{fraction}", groups.concat()),
+    let plain = match fraction {
+        Some(fraction) => format!("{}.{fraction}", groups.concat()),
         None => groups.concat(),
     };
     let value: f64 = plain.parse().map_err(|_| not_a_count())?;
@@ -378,7 +381,7 @@ pub struct RowMatch {
 /// A unit matched by more than one row: an error in the table, and none of its rows count.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contested {
-    /// Index of the unit.
+    /// Index of the unit among those given to [`match_census`].
     pub unit: usize,
     /// Its name.
     pub name: String,
@@ -389,7 +392,7 @@ pub struct Contested {
 /// A unit no row matched.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitWithoutRow {
-    /// Index of the unit.
+    /// Index of the unit among those given to [`match_census`].
     pub unit: usize,
     /// Its name.
     pub name: String,
@@ -402,7 +405,8 @@ pub struct UnitWithoutRow {
 pub struct CensusMatch {
     /// Each row of the table, in order.
     pub rows: Vec<RowMatch>,
-    /// For each unit, the index of its one row; `None` when no row or several matched it.
+    /// For each unit, the index of its one row (in [`Self::rows`] and the table's rows);
+    /// `None` when no row or several matched it.
     pub by_unit: Vec<Option<usize>>,
     /// Units matched by several rows.
     pub contested: Vec<Contested>,
