@@ -78,7 +78,7 @@ pub struct CoverageOptions {
     #[arg(long, default_value_t = DEFAULT_SEARCH_MINUTES)]
     pub search_minutes: f64,
     /// Gross floor area per resident in the population estimate, m² (default: the
-    /// country's, see docs/method.md#residents, else 30).
+    /// country's, see docs/method.md#residents-and-blocks, else 30).
     #[arg(long)]
     pub floor_area_per_person_m2: Option<f64>,
     /// Country of the extract, ISO 3166-1 alpha-2 (e.g. CN), for the floor area per resident

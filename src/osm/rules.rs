@@ -197,7 +197,7 @@ pub enum FloorAreaBasis {
     Gross,
 }
 
-/// A country's published floor area per resident (source in docs/method.md#residents).
+/// A country's published floor area per resident (source in docs/method.md#residents-and-blocks).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CountryFloorArea {
     /// ISO 3166-1 alpha-2 code.

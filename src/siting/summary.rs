@@ -89,7 +89,7 @@ pub struct SiteParameters {
     /// Network components shorter than this are islands, metres.
     pub island_max_m: f64,
     /// Gross floor area per resident given by flag, m² (`None`: by country, see
-    /// docs/method.md#residents).
+    /// docs/method.md#residents-and-blocks).
     pub floor_area_per_person_m2: Option<f64>,
     /// Candidate sources, in order.
     pub candidates: Vec<CandidateParameters>,
