@@ -148,3 +148,76 @@ fn homes_do_not_snap_into_tunnels() {
     assert!((minutes - 1015.0 / 75.0).abs() <= 0.01, "{minutes} min");
     assert_eq!(p["childcare_nearest"], format!("node/{kindergarten}"));
 }
+
+/// Which buildings are homes and how many live in them, by hand: the size and landuse rules
+/// for a plain `building=yes`, and the floor area per resident from the country boundary,
+/// `--country` and `--floor-area-per-person-m2`.
+///
+/// Along a street (y = 0, x 0–400 m) with a kindergarten at its east end, all inside a
+/// 500 m square `admin_level=2` boundary tagged `ISO3166-1:alpha2=LI`:
+/// - Y36, `building=yes`, 6 × 6 m = 36 m²: a home, 36 ÷ floor area per resident;
+/// - Y25, `building=yes`, 5 × 5 m = 25 m², under 30 m²: a shed, no home;
+/// - H16, `building=house`, 4 × 4 m = 16 m²: tagged, a home at any size;
+/// - Y100, `building=yes`, 10 × 10 m inside a `landuse=allotments` area: a garden shed.
+#[test]
+fn residents_rules_by_hand() {
+    let mut map = Map::default();
+    let a = map.node(0.0, 0.0, &[]);
+    let b = map.node(400.0, 0.0, &[]);
+    map.way(vec![a, b], &[("highway", "residential")]);
+    map.node(400.0, 10.0, &[("amenity", "kindergarten")]);
+    let y36 = map.rectangle(47.0, 10.0, 53.0, 16.0, &[("building", "yes")]);
+    map.rectangle(97.5, 10.0, 102.5, 15.0, &[("building", "yes")]);
+    let h16 = map.rectangle(148.0, 10.0, 152.0, 14.0, &[("building", "house")]);
+    map.rectangle(180.0, 5.0, 260.0, 60.0, &[("landuse", "allotments")]);
+    map.rectangle(200.0, 20.0, 210.0, 30.0, &[("building", "yes")]);
+    let border = map.rectangle(-50.0, -50.0, 450.0, 450.0, &[]);
+    map.relation(
+        vec![(border, "outer")],
+        &[
+            ("type", "boundary"),
+            ("boundary", "administrative"),
+            ("admin_level", "2"),
+            ("ISO3166-1:alpha2", "LI"),
+        ],
+    );
+
+    // (flags, country, its source, floor area per resident, its source)
+    let runs: [(&[&str], &str, &str, f64, &str); 3] = [
+        (&[], "LI", "extract", 53.0 * 1.25, "country"),
+        (&["--country", "cn"], "CN", "flag", 36.52, "country"),
+        (
+            &["--floor-area-per-person-m2", "20"],
+            "LI",
+            "extract",
+            20.0,
+            "flag",
+        ),
+    ];
+    for (flags, country, country_source, m2, m2_source) in runs {
+        let mut args = vec!["--category", "childcare"];
+        args.extend_from_slice(flags);
+        let (_dir, out) = map.run_coverage("residents", &args);
+        let summary = common::read_json(&out.join("summary.json"));
+        let counts = &summary["counts"]["residents"];
+        assert_eq!(counts["country"], country, "{flags:?}");
+        assert_eq!(counts["country_source"], country_source, "{flags:?}");
+        assert_eq!(counts["floor_area_source"], m2_source, "{flags:?}");
+        let used = counts["floor_area_per_person_m2"].as_f64().expect("m2");
+        assert!((used - m2).abs() < 1e-9, "{flags:?}: {used}");
+        assert_eq!(counts["ruled_out_by_size"], 1, "{flags:?}");
+        assert_eq!(counts["ruled_out_by_landuse"], 1, "{flags:?}");
+
+        let buildings = read_features(&out.join("buildings.geojson"));
+        assert_eq!(buildings.len(), 2, "{flags:?}: Y36 and H16 only");
+        for (way, footprint_m2) in [(y36, 36.0), (h16, 16.0)] {
+            let p = properties_of(&buildings, &format!("way/{way}"));
+            let population = p["population"].as_f64().expect("population");
+            assert!(
+                (population - footprint_m2 / m2).abs() <= 0.01,
+                "{flags:?} way/{way}: {population}, by hand {:.3}",
+                footprint_m2 / m2
+            );
+        }
+    }
+}

@@ -51,6 +51,7 @@ fn sample_for(id: &str) -> Option<Sample> {
         "max_snap_m" => sample("100", "100"),
         "search_minutes" => sample("60", "60"),
         "floor_area_per_person_m2" => sample("42.5", "42.5"),
+        "country" => sample(r#""CN""#, "CN"),
         "population" => sample(r#""people.geojson""#, "people.geojson"),
         "population_field" => Sample {
             with: &[("population", "people.geojson")],

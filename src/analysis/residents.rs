@@ -1,8 +1,12 @@
 //! Residents: residential buildings with a population estimate, grouped into blocks.
 //!
 //! A building is a home when its tags say so ([`rules::residential_by_tags`]); a plain
-//! `building=yes` is assumed to be one unless it stands in a non-residential landuse area.
-//! Population = footprint area × levels ÷ floor area per person. Blocks are the
+//! `building=yes` is assumed to be one unless it stands in a non-residential landuse area or
+//! its footprint is under [`rules::MIN_ASSUMED_HOME_FOOTPRINT_M2`].
+//! Population = footprint area × levels ÷ gross floor area per person: the flag's value, else
+//! the country's ([`rules::COUNTRY_FLOOR_AREA`]; the country from `--country`, else the
+//! extract's `admin_level=2` boundary holding most homes), else
+//! [`DEFAULT_FLOOR_AREA_PER_PERSON_M2`]. Blocks are the
 //! `landuse=residential` areas; a home outside all of them goes into a square grid cell, so
 //! every resident lands in exactly one block.
 
@@ -12,23 +16,26 @@ use rstar::primitives::GeomWithData;
 use rstar::{AABB, RTree};
 
 use crate::osm::areas::{Area, BrokenAreas, build_areas};
-use crate::osm::read::OsmExtract;
+use crate::osm::read::{OsmExtract, is_admin_boundary};
 use crate::osm::repair::{Outline, RepairCounts};
 use crate::osm::rules::{self, Judged, LanduseClass};
 use crate::osm::{ElementId, tag};
 use crate::spatial::LocalFrame;
-use crate::spatial::inside::point_inside;
+use crate::spatial::inside::{IndexedArea, point_inside};
 
-/// Floor area per resident in the footprint estimate, m².
+/// Gross floor area per resident in the footprint estimate when neither the flag nor the
+/// country table gives one, m².
 pub const DEFAULT_FLOOR_AREA_PER_PERSON_M2: f64 = 30.0;
 /// Side of the grid cells that hold homes outside every residential landuse area, m.
 pub const DEFAULT_GRID_BLOCK_M: f64 = 250.0;
 
 /// Parameters of the residents model.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ResidentsOptions {
-    /// Floor area per resident, m² (default 30).
-    pub floor_area_per_person_m2: f64,
+    /// Gross floor area per resident, m², overriding the country's (see the module doc).
+    pub floor_area_per_person_m2: Option<f64>,
+    /// ISO 3166-1 alpha-2 code of the country, overriding the extract's boundary.
+    pub country: Option<String>,
     /// Side of the grid cells that hold homes outside every residential landuse area, m
     /// (default 250).
     pub grid_block_m: f64,
@@ -37,7 +44,8 @@ pub struct ResidentsOptions {
 impl Default for ResidentsOptions {
     fn default() -> Self {
         ResidentsOptions {
-            floor_area_per_person_m2: DEFAULT_FLOOR_AREA_PER_PERSON_M2,
+            floor_area_per_person_m2: None,
+            country: None,
             grid_block_m: DEFAULT_GRID_BLOCK_M,
         }
     }
@@ -92,9 +100,43 @@ pub struct Block {
     pub outline: MultiPolygon<f64>,
 }
 
+/// Where the floor area per resident came from.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FloorAreaSource {
+    /// `--floor-area-per-person-m2`.
+    Flag,
+    /// The country's row of [`rules::COUNTRY_FLOOR_AREA`].
+    Country,
+    /// [`DEFAULT_FLOOR_AREA_PER_PERSON_M2`]: no country, or one not in the table.
+    #[default]
+    Default,
+}
+
+/// Where the country came from.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CountrySource {
+    /// `--country`.
+    Flag,
+    /// The extract's `admin_level=2` boundary holding most homes.
+    Extract,
+    /// Neither: no country.
+    #[default]
+    None,
+}
+
 /// Counts for the data-quality report.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct ResidentsCounts {
+    /// ISO 3166-1 alpha-2 code of the country the homes are in, if known.
+    pub country: Option<String>,
+    /// Where `country` came from.
+    pub country_source: CountrySource,
+    /// Gross floor area per resident used, m².
+    pub floor_area_per_person_m2: f64,
+    /// Where `floor_area_per_person_m2` came from.
+    pub floor_area_source: FloorAreaSource,
     /// Buildings of any kind read.
     pub buildings_read: usize,
     /// Buildings judged residential by tag.
@@ -103,6 +145,9 @@ pub struct ResidentsCounts {
     pub residential_assumed: usize,
     /// `building=yes` ruled out by a non-residential landuse area around them.
     pub ruled_out_by_landuse: usize,
+    /// `building=yes` ruled out by a footprint under
+    /// [`rules::MIN_ASSUMED_HOME_FOOTPRINT_M2`].
+    pub ruled_out_by_size: usize,
     /// Buildings not residential by their tags.
     pub non_residential: usize,
     /// Blocks from landuse areas (holding at least one home).
@@ -144,6 +189,8 @@ enum BuildingLook {
     Degenerate,
     /// A plain `building=yes` inside a non-residential landuse area.
     RuledOut,
+    /// A plain `building=yes` too small to be a home.
+    TooSmall,
     /// A home: how it was judged, a point inside it (frame metres), its footprint (m²) and
     /// levels, and the residential landuse area holding it (index), if any.
     Home {
@@ -224,8 +271,12 @@ pub fn find_residents(
             let Some(inside) = point_inside(&projected) else {
                 return BuildingLook::Degenerate;
             };
+            let footprint_m2 = projected.unsigned_area();
             if judged == Judged::Assumed && !containing(&excluding_index, inside).is_empty() {
                 return BuildingLook::RuledOut;
+            }
+            if judged == Judged::Assumed && footprint_m2 < rules::MIN_ASSUMED_HOME_FOOTPRINT_M2 {
+                return BuildingLook::TooSmall;
             }
             // The most specific residential area holds the building: smallest area, then
             // lowest index.
@@ -241,7 +292,7 @@ pub fn find_residents(
             BuildingLook::Home {
                 judged,
                 inside,
-                footprint_m2: projected.unsigned_area(),
+                footprint_m2,
                 levels: rules::levels(&area.tags),
                 block_area,
             }
@@ -268,6 +319,10 @@ pub fn find_residents(
             }
             BuildingLook::RuledOut => {
                 counts.ruled_out_by_landuse += 1;
+                continue;
+            }
+            BuildingLook::TooSmall => {
+                counts.ruled_out_by_size += 1;
                 continue;
             }
             BuildingLook::Home {
@@ -310,7 +365,7 @@ pub fn find_residents(
             judged,
             levels,
             footprint_m2,
-            population: footprint_m2 * levels / options.floor_area_per_person_m2,
+            population: footprint_m2 * levels, // floor area, m²: divided below
             footprint: match area.outline {
                 Outline::Unrepairable(_) => MultiPolygon(Vec::new()),
                 Outline::Valid | Outline::Repaired(_) => area.polygon,
@@ -353,6 +408,62 @@ pub fn find_residents(
         }
     }
     counts.grid_blocks = residents.blocks.len() - counts.landuse_blocks;
+
+    (counts.country, counts.country_source) = match &options.country {
+        Some(code) => (Some(code.to_ascii_uppercase()), CountrySource::Flag),
+        None => match country_of_homes(extract, frame, &residents.buildings) {
+            Some(code) => (Some(code), CountrySource::Extract),
+            None => (None, CountrySource::None),
+        },
+    };
+    let by_country = counts
+        .country
+        .as_deref()
+        .and_then(rules::country_floor_area);
+    (counts.floor_area_per_person_m2, counts.floor_area_source) =
+        match (options.floor_area_per_person_m2, by_country) {
+            (Some(m2), _) => (m2, FloorAreaSource::Flag),
+            (None, Some(row)) => (row.gross_m2(), FloorAreaSource::Country),
+            (None, None) => (DEFAULT_FLOOR_AREA_PER_PERSON_M2, FloorAreaSource::Default),
+        };
+    for b in &mut residents.buildings {
+        b.population /= counts.floor_area_per_person_m2;
+    }
     residents.counts = counts;
     residents
+}
+
+/// The ISO code of the extract's country boundary (`admin_level=2`, see
+/// [`rules::country_code`]) holding most homes; ties go to the smaller code. Boundaries the
+/// extract holds only in part (a neighbour's, cut at the extract's edge) do not assemble and
+/// take no part. `None` when no boundary holds a home.
+fn country_of_homes(
+    extract: &OsmExtract,
+    frame: &LocalFrame,
+    homes: &[Building],
+) -> Option<String> {
+    let (areas, _) = build_areas(extract, |tags| {
+        is_admin_boundary(tags) && rules::country_code(tags).is_some()
+    });
+    areas
+        .iter()
+        .filter(|a| !matches!(a.outline, Outline::Unrepairable(_)))
+        .filter_map(|a| {
+            let code = rules::country_code(&a.tags)?;
+            let projected = frame.project(&a.polygon);
+            let bounds = projected.bounding_rect()?;
+            let area = IndexedArea::new(&projected);
+            let held = homes
+                .iter()
+                .filter(|h| {
+                    let p = h.inside_xy;
+                    (bounds.min().x..=bounds.max().x).contains(&p.x)
+                        && (bounds.min().y..=bounds.max().y).contains(&p.y)
+                        && area.contains(p)
+                })
+                .count();
+            (held > 0).then_some((held, code))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+        .map(|(_, code)| code)
 }

@@ -14,7 +14,7 @@ use clap::{Args, FromArgMatches};
 use serde::de::{self, IntoDeserializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::analysis::residents::{DEFAULT_FLOOR_AREA_PER_PERSON_M2, DEFAULT_GRID_BLOCK_M};
+use crate::analysis::residents::DEFAULT_GRID_BLOCK_M;
 use crate::analysis::service_area::{DEFAULT_AREA_BUFFER_M, DEFAULT_AREA_CELL_M};
 use crate::analysis::units::{DEFAULT_DISTRICT_LEVEL, DEFAULT_SUBDISTRICT_LEVEL, UnitsSource};
 use crate::config::{
@@ -77,9 +77,14 @@ pub struct CoverageOptions {
     /// Longest walk reported, minutes; homes farther away get no time (null).
     #[arg(long, default_value_t = DEFAULT_SEARCH_MINUTES)]
     pub search_minutes: f64,
-    /// Floor area per resident in the population estimate, m².
-    #[arg(long, default_value_t = DEFAULT_FLOOR_AREA_PER_PERSON_M2)]
-    pub floor_area_per_person_m2: f64,
+    /// Gross floor area per resident in the population estimate, m² (default: the
+    /// country's, see docs/method.md#residents-and-blocks, else 30).
+    #[arg(long)]
+    pub floor_area_per_person_m2: Option<f64>,
+    /// Country of the extract, ISO 3166-1 alpha-2 (e.g. CN), for the floor area per resident
+    /// (default: the extract's admin_level=2 boundary holding most homes).
+    #[arg(long)]
+    pub country: Option<String>,
     /// The planner's population layer (GeoJSON points or polygons with a residents count),
     /// replacing the footprint estimate.
     #[arg(long)]
@@ -287,8 +292,21 @@ impl CoverageOptions {
         config.elevation_dir = self.elevation.clone();
         config.max_snap_m = positive("max-snap-m", self.max_snap_m)?;
         config.search_minutes = positive("search-minutes", self.search_minutes)?;
-        config.residents.floor_area_per_person_m2 =
-            positive("floor-area-per-person-m2", self.floor_area_per_person_m2)?;
+        config.residents.floor_area_per_person_m2 = self
+            .floor_area_per_person_m2
+            .map(|m2| positive("floor-area-per-person-m2", m2))
+            .transpose()?;
+        config.residents.country = match &self.country {
+            Some(code) if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                Some(code.to_ascii_uppercase())
+            }
+            Some(code) => {
+                return Err(Error::Usage(format!(
+                    "--country takes a two-letter ISO 3166-1 code (e.g. CN), not {code:?}"
+                )));
+            }
+            None => None,
+        };
         config.residents.grid_block_m = positive("grid-block-m", self.grid_block_m)?;
         config.population_layer = self
             .population

@@ -1,6 +1,7 @@
 //! The tag rules, in one place: which ways a person may walk (and which only a gated
-//! compound's residents may), which buildings house people, and which landuse areas are
-//! residential blocks or rule residents out.
+//! compound's residents may), which buildings house people, which landuse areas are
+//! residential blocks or rule residents out, and how much floor area a resident takes in
+//! each country.
 //!
 //! Every rule is a table lookup so the manual (docs/method.md) can quote the tables and the tests can walk them.
 
@@ -164,7 +165,111 @@ pub const NON_RESIDENTIAL_LANDUSE: &[&str] = &[
     "quarry",
     "landfill",
     "farmyard",
+    "farmland",
+    "meadow",
+    "orchard",
+    "vineyard",
+    "allotments",
+    "greenhouse_horticulture",
+    "plant_nursery",
+    "animal_keeping",
 ];
+
+/// Smallest footprint of a plain `building=yes` taken as a home, m². Below it the building is
+/// a garage, shed, kiosk or substation: a one-car garage is about 15–20 m², a garden shed under
+/// 15 m², while the smallest detached dwellings (tiny houses, cottages) start at 25–40 m² and
+/// a studio flat's own floor is about 30 m². Buildings tagged as homes are kept at any size.
+pub const MIN_ASSUMED_HOME_FOOTPRINT_M2: f64 = 30.0;
+
+/// Gross floor area (footprint × levels, walls, stairs and shafts included) per m² of
+/// dwelling floor area as national statistics count it: dwelling floor area is taken as
+/// 80 % of gross, the usual share for housing (walls ≈ 10–15 %, stairs, shafts and corridors
+/// the rest).
+pub const GROSS_PER_DWELLING_FLOOR_AREA: f64 = 1.25;
+
+/// What a country's published floor area per resident counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FloorAreaBasis {
+    /// Dwelling (living) floor area inside the flats: converted to gross by
+    /// [`GROSS_PER_DWELLING_FLOOR_AREA`].
+    Dwelling,
+    /// Gross (construction) floor area, as the estimate measures it: taken as is.
+    Gross,
+}
+
+/// A country's published floor area per resident (source in docs/method.md#residents-and-blocks).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CountryFloorArea {
+    /// ISO 3166-1 alpha-2 code.
+    pub country: &'static str,
+    /// Floor area per resident as published, m².
+    pub published_m2: f64,
+    /// What the published figure counts.
+    pub basis: FloorAreaBasis,
+    /// Year of the figure.
+    pub year: u16,
+}
+
+impl CountryFloorArea {
+    /// Gross floor area per resident, m²: what the footprint estimate divides by.
+    pub fn gross_m2(&self) -> f64 {
+        match self.basis {
+            FloorAreaBasis::Dwelling => self.published_m2 * GROSS_PER_DWELLING_FLOOR_AREA,
+            FloorAreaBasis::Gross => self.published_m2,
+        }
+    }
+}
+
+/// Floor area per resident by country, from national statistics. A country not listed gets
+/// the estimate's default.
+pub const COUNTRY_FLOOR_AREA: &[CountryFloorArea] = &[
+    // China, 2020 census: urban households' housing construction area per person.
+    CountryFloorArea {
+        country: "CN",
+        published_m2: 36.52,
+        basis: FloorAreaBasis::Gross,
+        year: 2020,
+    },
+    // Switzerland, BFS building and dwelling statistics.
+    CountryFloorArea {
+        country: "CH",
+        published_m2: 46.0,
+        basis: FloorAreaBasis::Dwelling,
+        year: 2018,
+    },
+    // Finland, Statistics Finland, dwellings and housing conditions.
+    CountryFloorArea {
+        country: "FI",
+        published_m2: 41.3,
+        basis: FloorAreaBasis::Dwelling,
+        year: 2020,
+    },
+    // Liechtenstein, Amt für Statistik, census 2015 vol. 5.
+    CountryFloorArea {
+        country: "LI",
+        published_m2: 53.0,
+        basis: FloorAreaBasis::Dwelling,
+        year: 2015,
+    },
+];
+
+/// The [`COUNTRY_FLOOR_AREA`] row of an ISO 3166-1 alpha-2 code (any case), if listed.
+pub fn country_floor_area(country: &str) -> Option<&'static CountryFloorArea> {
+    COUNTRY_FLOOR_AREA
+        .iter()
+        .find(|c| c.country.eq_ignore_ascii_case(country))
+}
+
+/// The ISO 3166-1 alpha-2 code of a country boundary (`admin_level=2`): `ISO3166-1:alpha2`,
+/// else `ISO3166-1`; `None` for any other relation or a code that is not two letters.
+pub fn country_code(tags: &[(String, String)]) -> Option<String> {
+    if tag(tags, "boundary") != Some("administrative") || tag(tags, "admin_level") != Some("2") {
+        return None;
+    }
+    let code = tag(tags, "ISO3166-1:alpha2").or_else(|| tag(tags, "ISO3166-1"))?;
+    (code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()))
+        .then(|| code.to_ascii_uppercase())
+}
 
 /// How a building came to count as a home.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -406,6 +511,46 @@ mod tests {
             landuse_class(&tags(&[("landuse", "industrial")])),
             Some(LanduseClass::NonResidential)
         );
-        assert_eq!(landuse_class(&tags(&[("landuse", "meadow")])), None);
+        assert_eq!(
+            landuse_class(&tags(&[("landuse", "allotments")])),
+            Some(LanduseClass::NonResidential)
+        );
+        assert_eq!(
+            landuse_class(&tags(&[("landuse", "meadow")])),
+            Some(LanduseClass::NonResidential)
+        );
+        // Houses stand in forest clearings mapped without holes (rural Finland): not ruled out.
+        assert_eq!(landuse_class(&tags(&[("landuse", "forest")])), None);
+    }
+
+    #[test]
+    fn country_tables() {
+        let li = country_floor_area("li").expect("listed");
+        assert!((li.gross_m2() - 66.25).abs() < 1e-9);
+        assert_eq!(country_floor_area("CN").map(|c| c.gross_m2()), Some(36.52));
+        assert_eq!(country_floor_area("AD"), None);
+        let boundary = |extra: &[(&'static str, &'static str)]| {
+            let mut t = vec![("boundary", "administrative"), ("admin_level", "2")];
+            t.extend_from_slice(extra);
+            tags(&t)
+        };
+        assert_eq!(
+            country_code(&boundary(&[("ISO3166-1:alpha2", "LI")])),
+            Some("LI".to_string())
+        );
+        assert_eq!(
+            country_code(&boundary(&[("ISO3166-1", "ad")])),
+            Some("AD".to_string())
+        );
+        assert_eq!(country_code(&boundary(&[("ISO3166-1", "AND")])), None);
+        assert_eq!(country_code(&boundary(&[])), None);
+        assert_eq!(
+            country_code(&tags(&[
+                ("boundary", "administrative"),
+                ("admin_level", "4"),
+                ("ISO3166-1", "LI")
+            ])),
+            None
+        );
     }
 }

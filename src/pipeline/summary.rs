@@ -189,8 +189,11 @@ pub struct Parameters {
     pub search_minutes: f64,
     /// Network components shorter than this are islands, metres.
     pub island_max_m: f64,
-    /// Floor area per resident, m².
-    pub floor_area_per_person_m2: f64,
+    /// Gross floor area per resident given by flag, m² (the value used is in
+    /// `counts.residents`).
+    pub floor_area_per_person_m2: Option<f64>,
+    /// Country given by flag (the one used is in `counts.residents`).
+    pub country: Option<String>,
     /// Grid block side, metres.
     pub grid_block_m: f64,
     /// The planner's population layer.
@@ -221,6 +224,7 @@ impl Parameters {
             search_minutes: config.search_minutes,
             island_max_m: ISLAND_MAX_M,
             floor_area_per_person_m2: config.residents.floor_area_per_person_m2,
+            country: config.residents.country.clone(),
             grid_block_m: config.residents.grid_block_m,
             population_layer: (config.population_layer.as_ref()).map(|(path, field)| {
                 PopulationLayerParameters {

@@ -88,8 +88,9 @@ pub struct SiteParameters {
     pub max_snap_m: f64,
     /// Network components shorter than this are islands, metres.
     pub island_max_m: f64,
-    /// Floor area per resident, m².
-    pub floor_area_per_person_m2: f64,
+    /// Gross floor area per resident given by flag, m² (`None`: by country, see
+    /// docs/method.md#residents-and-blocks).
+    pub floor_area_per_person_m2: Option<f64>,
     /// Candidate sources, in order.
     pub candidates: Vec<CandidateParameters>,
     /// `--add`.
