@@ -591,10 +591,11 @@ impl Tags<'_> {
                     shown(other)
                 ))),
             },
-            Some(1) => mollweide_crs(keys).map_err(|m| self.error(m)),
+            // GDAL writes user-defined (32767) for ESRI:54009.
+            Some(1 | USER_DEFINED) => mollweide_crs(keys).map_err(|m| self.error(m)),
             other => Err(self.error(format!(
                 "GTModelTypeGeoKey (1024) is {}: only geographic (2, EPSG:4326) and projected \
-                 (1, World Mollweide ESRI:54009) rasters are supported",
+                 or user-defined (1, 32767: World Mollweide ESRI:54009) rasters are supported",
                 shown(other)
             ))),
         }
@@ -1002,7 +1003,7 @@ mod tests {
                 ),
             ],
             keys: vec![
-                1, 1, 0, 5, 1024, 0, 1, 1, 1025, 0, 1, 1, 1026, 34737, n, 0, 3072, 0, 1, 32767,
+                1, 1, 0, 5, 1024, 0, 1, 32767, 1025, 0, 1, 1, 1026, 34737, n, 0, 3072, 0, 1, 32767,
                 3073, 34737, pe_len, n,
             ],
             ascii: Some(ascii),
