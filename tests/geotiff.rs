@@ -26,7 +26,7 @@ const NORTH_DEG: f64 = 47.75;
 /// What the grid holds at (`col`, `row`): people, with every 7th cell nodata.
 fn expected(col: usize, row: usize) -> Option<f64> {
     let k = row * COLS + col;
-    (k % 7 != 3).then(|| k as f64 * 0.5)
+    (k % 7 != 3).then_some(k as f64 * 0.5)
 }
 
 /// Writes the grid as an ASCII grid (AAIGrid) with lower-left corner (`x0`, `y0`) and `cell`.
