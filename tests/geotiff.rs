@@ -244,6 +244,15 @@ fn gdal_mollweide_100m() {
         let (lon, lat) = w.centre_lon_lat(cell);
         assert!((lon - centre.0).abs() < 1e-9 && (lat - centre.1).abs() < 1e-9);
     }
+    let far = read_window(&path, rect(100.0, 10.0, 101.0, 11.0));
+    assert_data_error(
+        far,
+        &[
+            "does not overlap",
+            "lon 100° … 101°",
+            "raster (World Mollweide x 740000 m … 744000 m",
+        ],
+    );
 }
 
 /// The message of the data error `result` must be, checked to hold every one of `mentions`.
@@ -290,7 +299,7 @@ fn gdal_rasters_the_reader_refuses() {
         &[
             "does not overlap",
             "lon 20° … 21°",
-            "x 9° … 10.25°, y 47° … 47.75°",
+            "raster (lon 9° … 10.25°, lat 47° … 47.75°)",
         ],
     );
 }

@@ -30,6 +30,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use geo::Rect;
+use tiff::TiffError;
 use tiff::decoder::{Decoder, DecodingResult};
 use tiff::tags::Tag;
 
@@ -62,11 +63,14 @@ impl RasterCrs {
         }
     }
 
-    /// The unit of coordinates, for messages.
-    fn unit(self) -> &'static str {
+    /// A box from `min` to `max` in this CRS's units, for messages.
+    fn describe(self, min: (f64, f64), max: (f64, f64)) -> String {
         match self {
-            RasterCrs::Wgs84 => "°",
-            RasterCrs::Mollweide => " m",
+            RasterCrs::Wgs84 => format!("lon {}° … {}°, lat {}° … {}°", min.0, max.0, min.1, max.1),
+            RasterCrs::Mollweide => format!(
+                "World Mollweide x {:.0} m … {:.0} m, y {:.0} m … {:.0} m",
+                min.0, max.0, min.1, max.1
+            ),
         }
     }
 }
@@ -82,18 +86,12 @@ struct Placement {
 }
 
 impl Placement {
-    /// "x a … b, y c … d" of `cols` × `rows` cells from (`col`, `row`), for messages.
+    /// The extent of cells `cols` × `rows`, for messages.
     fn extent(&self, cols: Range<usize>, rows: Range<usize>) -> String {
         let x = |c: usize| self.left + c as f64 * self.cell_w;
         let y = |r: usize| self.top - r as f64 * self.cell_h;
-        let u = self.crs.unit();
-        format!(
-            "x {}{u} … {}{u}, y {}{u} … {}{u}",
-            x(cols.start),
-            x(cols.end),
-            y(rows.end),
-            y(rows.start)
-        )
+        let min = (x(cols.start), y(rows.end));
+        self.crs.describe(min, (x(cols.end), y(rows.start)))
     }
 }
 
@@ -202,7 +200,7 @@ pub fn read_window(path: &Path, bounds: Rect<f64>) -> Result<RasterWindow> {
 }
 
 /// A TIFF error while reading `path`, as bad data.
-fn tiff_error(path: &Path, e: tiff::TiffError) -> Error {
+fn tiff_error(path: &Path, e: TiffError) -> Error {
     Error::data(path, format!("TIFF: {e}"))
 }
 
@@ -350,19 +348,14 @@ fn window_cells(
     let cols = clamp(col0, width)..clamp(col1.max(col0 + 1.0), width);
     let rows = clamp(row0, height)..clamp(row1.max(row0 + 1.0), height);
     if cols.is_empty() || rows.is_empty() {
-        let u = place.crs.unit();
+        let (lo, hi) = (bounds.min(), bounds.max());
+        let mut area = RasterCrs::Wgs84.describe((lo.x, lo.y), (hi.x, hi.y));
+        if place.crs == RasterCrs::Mollweide {
+            area += &format!("; {}", place.crs.describe(min, max));
+        }
+        let raster = place.extent(0..width, 0..height);
         return Err(format!(
-            "the area (lon {}° … {}°, lat {}° … {}°; x {}{u} … {}{u}, y {}{u} … {}{u}) does not \
-             overlap the raster ({})",
-            bounds.min().x,
-            bounds.max().x,
-            bounds.min().y,
-            bounds.max().y,
-            min.0,
-            max.0,
-            min.1,
-            max.1,
-            place.extent(0..width, 0..height)
+            "the area ({area}) does not overlap the raster ({raster})"
         ));
     }
     Ok((cols, rows))
@@ -416,10 +409,13 @@ fn read_cells(
             let index = cy * across + cx;
             let chunk = decoder.read_chunk(index as u32).map_err(|e| {
                 let kind = if across == 1 { "strip" } else { "tile" };
-                Error::data(
-                    path,
-                    format!("{kind} {index}: {e} (is the file truncated?)"),
-                )
+                let hint = match e {
+                    TiffError::IoError(_) | TiffError::FormatError(_) => {
+                        " (is the file truncated?)"
+                    }
+                    _ => "",
+                };
+                Error::data(path, format!("{kind} {index}: {e}{hint}"))
             })?;
             let data_w = chunk_w.min(width - cx * chunk_w);
             let data_h = chunk_h.min(height - cy * chunk_h);
@@ -675,7 +671,10 @@ fn parse_geo_keys(
             _ => None,
         };
         let value = value.ok_or_else(|| {
-            format!("GeoKeyDirectoryTag (34735): key {id} points past its parameters (tag {location}, {n} at {offset})")
+            format!(
+                "GeoKeyDirectoryTag (34735): key {id} points past its parameters \
+                 (tag {location}, {n} at {offset})"
+            )
         })?;
         keys.0.insert(id, value);
     }
@@ -925,7 +924,10 @@ mod tests {
         let message = data_message(read_window(&path, rect(20.0, 47.0, 21.0, 48.0)));
         assert!(message.contains("does not overlap"), "{message}");
         assert!(message.contains("lon 20° … 21°"), "{message}");
-        assert!(message.contains("x 9° … 10°, y 47.25° … 48°"), "{message}");
+        assert!(
+            message.contains("raster (lon 9° … 10°, lat 47.25° … 48°)"),
+            "{message}"
+        );
     }
 
     #[test]
