@@ -2,7 +2,9 @@
 //! heights, rasters, point in polygon.
 
 pub mod elevation;
+pub mod geotiff;
 pub mod inside;
+pub mod mollweide;
 pub mod raster;
 pub mod segment_tree;
 pub mod snap;

@@ -136,6 +136,47 @@ macro_rules! shared_or_skip {
 #[allow(unused_imports)]
 pub(crate) use shared_or_skip;
 
+/// Set to `1` to make a missing GDAL (`gdal_translate` on PATH) fail the tests that need it
+/// instead of skipping them.
+pub const REQUIRE_GDAL: &str = "FIFTEEN_REQUIRE_GDAL";
+
+/// Whether GDAL's command-line tools (gdal-bin) are on PATH for the test `test`; when not, a
+/// `skipped:` line goes to stderr (a panic instead under `FIFTEEN_REQUIRE_GDAL=1`).
+#[track_caller]
+pub fn gdal_for_test(test: &str) -> bool {
+    let found = Command::new("gdal_translate")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var(REQUIRE_GDAL).as_deref() != Ok("1"),
+            "{REQUIRE_GDAL}=1 but gdal_translate is not on PATH: install gdal-bin, or unset \
+             {REQUIRE_GDAL} to skip the tests that need it"
+        );
+        note(&format!(
+            "skipped: {test}: needs gdal-bin (gdal_translate); set {REQUIRE_GDAL}=1 to make this an error"
+        ));
+    }
+    found
+}
+
+/// `gdal_or_skip!();` at the top of a test: a `skipped:` line naming the test and a `return`
+/// when GDAL's tools are not on PATH (a panic instead under `FIFTEEN_REQUIRE_GDAL=1`).
+#[allow(unused_macros)]
+macro_rules! gdal_or_skip {
+    () => {{
+        fn here() {}
+        let test = std::any::type_name_of_val(&here);
+        let test = test.strip_suffix("::here").unwrap_or(test);
+        if !$crate::common::gdal_for_test(test) {
+            return;
+        }
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use gdal_or_skip;
+
 /// What one run of the binary gave.
 #[derive(Debug)]
 pub struct Outcome {
