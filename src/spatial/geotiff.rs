@@ -418,21 +418,16 @@ fn read_cells(
         for cx in cols.start / chunk_w..cols.end.div_ceil(chunk_w) {
             let index = cy * across + cx;
             ends.check(index).map_err(|m| Error::data(path, m))?;
-            let chunk = decoder.read_chunk(index as u32).map_err(|e| {
-                let kind = if across == 1 { "strip" } else { "tile" };
-                let hint = match e {
-                    TiffError::IoError(_) | TiffError::FormatError(_) => {
-                        " (is the file truncated?)"
-                    }
-                    _ => "",
-                };
-                Error::data(path, format!("{kind} {index}: {e}{hint}"))
-            })?;
+            let chunk = decoder.read_chunk(index as u32);
+            let chunk = chunk.map_err(|e| Error::data(path, ends.decode_error(index, &e)))?;
             let data_w = chunk_w.min(width - cx * chunk_w);
             let data_h = chunk_h.min(height - cy * chunk_h);
             let origin = (cx * chunk_w, cy * chunk_h, data_w, data_h);
             if !out.copy(chunk, origin) {
-                let m = format!("chunk {index} does not hold {data_w} × {data_h} cells");
+                let m = format!(
+                    "{} {index} does not hold {data_w} × {data_h} cells",
+                    ends.kind
+                );
                 return Err(Error::data(path, m));
             }
         }
@@ -462,6 +457,15 @@ impl ChunkEnds {
                 self.kind
             )),
         }
+    }
+
+    /// The message for an error decoding chunk `index`.
+    fn decode_error(&self, index: usize, e: &TiffError) -> String {
+        let hint = match e {
+            TiffError::IoError(_) | TiffError::FormatError(_) => " (is the file truncated?)",
+            _ => "",
+        };
+        format!("{} {index}: {e}{hint}", self.kind)
     }
 }
 
