@@ -31,7 +31,7 @@ use std::path::Path;
 
 use geo::Rect;
 use tiff::TiffError;
-use tiff::decoder::{Decoder, DecodingResult};
+use tiff::decoder::{ChunkType, Decoder, DecodingResult};
 use tiff::tags::Tag;
 
 use super::mollweide;
@@ -172,6 +172,7 @@ impl RasterWindow {
 /// reader takes (see the module doc), is truncated, or does not overlap `bounds`.
 pub fn read_window(path: &Path, bounds: Rect<f64>) -> Result<RasterWindow> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut decoder = Decoder::new(BufReader::new(file))
         .map_err(|e| Error::data(path, format!("not a TIFF this reader can read: {e}")))?;
     let mut tags = Tags {
@@ -185,7 +186,15 @@ pub fn read_window(path: &Path, bounds: Rect<f64>) -> Result<RasterWindow> {
     let (width, height) = tags.decoder.dimensions().map_err(|e| tiff_error(path, e))?;
     let (cols, rows) = window_cells(&place, bounds, width as usize, height as usize)
         .map_err(|message| Error::data(path, message))?;
-    let values = read_cells(&mut decoder, path, (width, height), (&cols, &rows), nodata)?;
+    let ends = chunk_ends(&mut decoder, path, file_len)?;
+    let values = read_cells(
+        &mut decoder,
+        path,
+        (width, height),
+        (&cols, &rows),
+        nodata,
+        &ends,
+    )?;
     let place = Placement {
         left: place.left + cols.start as f64 * place.cell_w,
         top: place.top - rows.start as f64 * place.cell_h,
@@ -242,11 +251,11 @@ impl Tags<'_> {
         Error::data(self.path, message)
     }
 
-    /// The unsigned values of `tag`, or `default` when it is absent.
-    fn unsigned(&mut self, tag: Tag, default: &[u16]) -> Result<Vec<u16>> {
+    /// The first unsigned value of `tag`, or `default` when it is absent or empty.
+    fn unsigned(&mut self, tag: Tag, default: u16) -> Result<u16> {
         let found = self.decoder.find_tag_unsigned_vec::<u16>(tag);
         let found = found.map_err(|e| tiff_error(self.path, e))?;
-        Ok(found.unwrap_or_else(|| default.to_vec()))
+        Ok(found.and_then(|v| v.first().copied()).unwrap_or(default))
     }
 
     /// The doubles of `tag`, `None` when it is absent.
@@ -261,14 +270,14 @@ impl Tags<'_> {
 
     /// Checks for one sample per cell of a supported type.
     fn sample_kind(&mut self) -> Result<SampleKind> {
-        let samples = self.unsigned(Tag::SamplesPerPixel, &[1])?[0];
+        let samples = self.unsigned(Tag::SamplesPerPixel, 1)?;
         if samples != 1 {
             let m =
                 format!("SamplesPerPixel (277) is {samples}: only single-band rasters are read");
             return Err(self.error(m));
         }
-        let format = self.unsigned(Tag::SampleFormat, &[1])?[0];
-        let bits = self.unsigned(Tag::BitsPerSample, &[1])?[0];
+        let format = self.unsigned(Tag::SampleFormat, 1)?;
+        let bits = self.unsigned(Tag::BitsPerSample, 1)?;
         match (format, bits) {
             (3, 32) => Ok(SampleKind::Float32),
             (1, 8 | 16 | 32) | (2, 8 | 16 | 32) | (3, 64) => Ok(SampleKind::Other),
@@ -289,7 +298,7 @@ impl Tags<'_> {
 
     /// Checks that the compression is one the reader decodes.
     fn check_compression(&mut self) -> Result<()> {
-        let code = self.unsigned(Tag::Compression, &[1])?[0];
+        let code = self.unsigned(Tag::Compression, 1)?;
         if COMPRESSIONS.iter().any(|&(c, _)| c == code) {
             return Ok(());
         }
@@ -389,6 +398,7 @@ fn read_cells(
     size: (u32, u32),
     (cols, rows): (&Range<usize>, &Range<usize>),
     nodata: Option<f64>,
+    ends: &ChunkEnds,
 ) -> Result<Vec<f64>> {
     let (width, height) = (size.0 as usize, size.1 as usize);
     let (chunk_w, chunk_h) = decoder.chunk_dimensions();
@@ -407,26 +417,84 @@ fn read_cells(
     for cy in rows.start / chunk_h..rows.end.div_ceil(chunk_h) {
         for cx in cols.start / chunk_w..cols.end.div_ceil(chunk_w) {
             let index = cy * across + cx;
-            let chunk = decoder.read_chunk(index as u32).map_err(|e| {
-                let kind = if across == 1 { "strip" } else { "tile" };
-                let hint = match e {
-                    TiffError::IoError(_) | TiffError::FormatError(_) => {
-                        " (is the file truncated?)"
-                    }
-                    _ => "",
-                };
-                Error::data(path, format!("{kind} {index}: {e}{hint}"))
-            })?;
+            ends.check(index).map_err(|m| Error::data(path, m))?;
+            let chunk = decoder.read_chunk(index as u32);
+            let chunk = chunk.map_err(|e| Error::data(path, ends.decode_error(index, &e)))?;
             let data_w = chunk_w.min(width - cx * chunk_w);
             let data_h = chunk_h.min(height - cy * chunk_h);
             let origin = (cx * chunk_w, cy * chunk_h, data_w, data_h);
             if !out.copy(chunk, origin) {
-                let m = format!("chunk {index} does not hold {data_w} × {data_h} cells");
+                let m = format!(
+                    "{} {index} does not hold {data_w} × {data_h} cells",
+                    ends.kind
+                );
                 return Err(Error::data(path, m));
             }
         }
     }
     Ok(values)
+}
+
+/// Where each chunk's bytes end in the file, to refuse a truncated file before decoding.
+struct ChunkEnds {
+    /// "tile" or "strip", for messages.
+    kind: &'static str,
+    ends: Vec<Option<u64>>,
+    file_len: u64,
+}
+
+impl ChunkEnds {
+    /// Ok when chunk `index` lies inside the file, else a message saying so.
+    fn check(&self, index: usize) -> std::result::Result<(), String> {
+        match self.ends.get(index).copied().flatten() {
+            Some(end) if end <= self.file_len => Ok(()),
+            Some(end) => Err(format!(
+                "{} {index} ends at byte {end} but the file has {} bytes: it is truncated",
+                self.kind, self.file_len
+            )),
+            None => Err(format!(
+                "{} {index} is missing from the TIFF's chunk tables",
+                self.kind
+            )),
+        }
+    }
+
+    /// The message for an error decoding chunk `index`.
+    fn decode_error(&self, index: usize, e: &TiffError) -> String {
+        let hint = match e {
+            TiffError::IoError(_) | TiffError::FormatError(_) => " (is the file truncated?)",
+            _ => "",
+        };
+        format!("{} {index}: {e}{hint}", self.kind)
+    }
+}
+
+/// Reads the offset and byte-count tables of the strips or tiles of a file of `file_len` bytes.
+fn chunk_ends(
+    decoder: &mut Decoder<BufReader<File>>,
+    path: &Path,
+    file_len: u64,
+) -> Result<ChunkEnds> {
+    let (kind, offsets, counts) = match decoder.get_chunk_type() {
+        ChunkType::Tile => ("tile", Tag::TileOffsets, Tag::TileByteCounts),
+        ChunkType::Strip => ("strip", Tag::StripOffsets, Tag::StripByteCounts),
+    };
+    let mut table = |tag: Tag| {
+        let values = decoder.find_tag_unsigned_vec::<u64>(tag);
+        let values = values.map_err(|e| tiff_error(path, e))?;
+        values.ok_or_else(|| Error::data(path, format!("no {tag:?} ({})", tag.to_u16())))
+    };
+    let (offsets, counts) = (table(offsets)?, table(counts)?);
+    let ends = offsets
+        .iter()
+        .zip(&counts)
+        .map(|(&o, &c)| o.checked_add(c))
+        .collect();
+    Ok(ChunkEnds {
+        kind,
+        ends,
+        file_len,
+    })
 }
 
 /// Where decoded chunks go: the window's cells.
@@ -438,8 +506,9 @@ struct Out<'a> {
 }
 
 impl Out<'_> {
-    /// Copies the window's cells of a decoded chunk whose first cell is (`col`, `row`) of the
-    /// raster and which holds `w` × `h` cells; false when it holds another number of cells.
+    /// Copies the window's cells of a decoded chunk; `origin` is (column, row) of its first
+    /// cell in the raster and its width and height in cells. False when the chunk holds
+    /// another number of cells.
     fn copy(&mut self, chunk: DecodingResult, origin: (usize, usize, usize, usize)) -> bool {
         match chunk {
             DecodingResult::U8(v) => self.copy_as(&v, origin, f64::from),
@@ -454,6 +523,7 @@ impl Out<'_> {
         }
     }
 
+    /// [`Out::copy`] for samples of type `T`, turned into `f64` by `to_f64`.
     fn copy_as<T: Copy>(
         &mut self,
         chunk: &[T],
@@ -606,7 +676,7 @@ impl Tags<'_> {
                     m.len()
                 )));
             };
-            if b != 0.0 || e != 0.0 || a <= 0.0 || f >= 0.0 {
+            if b != 0.0 || e != 0.0 || !(a > 0.0 && f < 0.0) {
                 return Err(self.error(format!(
                     "ModelTransformationTag (34264) is rotated or not north-up (x = {a}·col + \
                      {b}·row, y = {e}·col + {f}·row): only north-up grids are supported"
@@ -928,6 +998,21 @@ mod tests {
             message.contains("raster (lon 9° … 10°, lat 47.25° … 48°)"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn every_truncation_is_a_data_error_not_a_panic() {
+        let (dir, path) = grid(&area_georef());
+        let bytes = std::fs::read(&path).unwrap();
+        let cut = dir.path().join("cut.tif");
+        for len in 0..bytes.len() {
+            std::fs::write(&cut, &bytes[..len]).unwrap();
+            let result = read_window(&cut, rect(8.0, 46.0, 11.0, 49.0));
+            assert!(
+                matches!(result, Err(Error::Data { .. })),
+                "{len} bytes: {result:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Geometry in the local metric frame ([`crate::frame`]): snapping onto the walking network,
-//! heights, rasters, point in polygon.
+//! heights, rasters, population GeoTIFFs, point in polygon.
 
 pub mod elevation;
 pub mod geotiff;
