@@ -58,6 +58,32 @@ fn sample_for(id: &str) -> Option<Sample> {
             ..sample(r#""residents""#, "residents")
         },
         "grid_block_m" => sample("300", "300"),
+        "population_raster" => sample(r#""people.tif""#, "people.tif"),
+        "raster_search_m" => sample("120", "120"),
+        "census" => sample(r#""census.csv""#, "census.csv"),
+        "census_key" => Sample {
+            with: &[("census", "census.csv")],
+            ..sample(r#""代码""#, "代码")
+        },
+        "census_residents" => Sample {
+            with: &[("census", "census.csv")],
+            ..sample(r#""常住人口""#, "常住人口")
+        },
+        "census_under3" => Sample {
+            with: &[("census", "census.csv")],
+            ..sample(r#""0-3岁""#, "0-3岁")
+        },
+        "census_level" => Sample {
+            with: &[("census", "census.csv")],
+            ..sample(r#""district""#, "district")
+        },
+        "census_strict" => Sample {
+            with: &[("census", "census.csv")],
+            ..sample("true", "")
+        },
+        "population_total" => sample("37366", "37366"),
+        "under1_raster" => sample(r#"["f0.tif", "m0.tif"]"#, "f0.tif"),
+        "age1to4_raster" => sample(r#""f1.tif""#, "f1.tif"),
         "area_buffer_m" => sample("30", "30"),
         "area_cell_m" => sample("20", "20"),
         "default_capacity" => sample("30", "30"),
@@ -83,10 +109,7 @@ fn sample_for(id: &str) -> Option<Sample> {
         "add" => sample("3", "3"),
         "target_share" => sample("0.9", "0.9"),
         "site_capacity" => sample("40", "40"),
-        "under3_share" => Sample {
-            with: &[("site-capacity", "40")],
-            ..sample("0.02", "0.02")
-        },
+        "under3_share" => sample("0.02", "0.02"),
         "demand_per_1000" => Sample {
             with: &[("site-capacity", "40")],
             ..sample("20", "20")
@@ -195,6 +218,11 @@ fn every_coverage_and_site_flag_is_a_manifest_key_with_the_same_meaning() {
         "units.geojson",
         "sites.csv",
         "town.osm.pbf",
+        "people.tif",
+        "census.csv",
+        "f0.tif",
+        "m0.tif",
+        "f1.tif",
     ] {
         std::fs::write(dir.path().join(file), "").expect("write");
     }

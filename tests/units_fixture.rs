@@ -179,7 +179,9 @@ fn indicators_roll_up_by_hand() {
     assert_eq!(get("S2", "has_affordable_facility"), "false");
     assert_eq!(get("S2", "places_target_met"), "false");
     close("S2", "deficit_places", 4.5 * 20.0 / 1000.0);
-    close("S2", "access_per_1000", (1000.0 + 2000.0 / 3.0) / 2.0);
+    // 2SFCA's demand is children: 3 % of residents (the default --under3-share), so each
+    // place per resident is 1 / 0.03 places per child.
+    close("S2", "access_per_child", (1.0 + 2.0 / 3.0) / 2.0 / 0.03);
     close("S2", "covered_share_5min", 0.0);
     close("S2", "covered_share_15min", 1.0);
     assert_eq!(get("S3", "has_affordable_facility"), "false");
@@ -221,7 +223,8 @@ fn indicators_roll_up_by_hand() {
     assert_eq!(k1["properties"]["subdistrict"], "S1");
     assert_eq!(k1["properties"]["district"], "D1");
     assert_eq!(k1["properties"]["affordable_source"], "osm_proxy");
-    assert!((k1["properties"]["ratio_per_1000"].as_f64().unwrap() - 1000.0).abs() < 1.0);
+    let ratio = k1["properties"]["ratio_per_child"].as_f64().unwrap();
+    assert!((ratio * 0.03 - 1.0).abs() < 1e-3, "{ratio}");
     assert_eq!(k1["properties"]["type"], "kindergarten");
     assert_eq!(k1["properties"]["toddler_classes"], true);
 }

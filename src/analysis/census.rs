@@ -127,12 +127,24 @@ pub fn read_census(path: &Path, columns: &CensusColumns) -> Result<CensusTable> 
     if headers.iter().all(String::is_empty) {
         return Err(bad("empty file: no header row".into()));
     }
-    let find = |configured: &Option<String>, names: &[&str], what: &str| {
+    let find = |configured: &Option<String>, names: &[&str], what: (&str, &str)| {
         find_column(&headers, configured.as_deref(), names, what).map_err(bad)
     };
-    let key = find(&columns.key, KEY_HEADERS, "key (unit name or code)")?;
-    let residents = find(&columns.residents, RESIDENTS_HEADERS, "residents")?;
-    let under3 = match find(&columns.under3, UNDER3_HEADERS, "children under 3") {
+    let key = find(
+        &columns.key,
+        KEY_HEADERS,
+        ("key (unit name or code)", "--census-key"),
+    )?;
+    let residents = find(
+        &columns.residents,
+        RESIDENTS_HEADERS,
+        ("residents", "--census-residents"),
+    )?;
+    let under3 = match find(
+        &columns.under3,
+        UNDER3_HEADERS,
+        ("children under 3", "--census-under3"),
+    ) {
         Ok(column) => Some(column),
         Err(_) if columns.under3.is_none() => None,
         Err(e) => return Err(e),
@@ -148,12 +160,12 @@ pub fn read_census(path: &Path, columns: &CensusColumns) -> Result<CensusTable> 
 }
 
 /// The index of the `configured` column, or else of the first of `names` among `headers`
-/// (both case-insensitive); the message names what was missing.
+/// (both case-insensitive); the message names what was missing and the flag that names it.
 fn find_column(
     headers: &[String],
     configured: Option<&str>,
     names: &[&str],
-    what: &str,
+    (what, flag): (&str, &str),
 ) -> Result<usize, String> {
     let position = |name: &str| {
         headers
@@ -166,7 +178,7 @@ fn find_column(
             position(name).ok_or_else(|| format!("line 1: no {what} column {name:?}; {seen}"))
         }
         None => names.iter().find_map(|n| position(n)).ok_or_else(|| {
-            format!("line 1: no {what} column; {seen}; tried {names:?} (name it with a flag)")
+            format!("line 1: no {what} column; {seen}; tried {names:?} (name it with {flag})")
         }),
     }
 }

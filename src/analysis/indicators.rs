@@ -25,12 +25,17 @@ pub struct Indicator {
     pub category: String,
     /// Residents.
     pub residents: f64,
+    /// Children under 3 (the plan's demand).
+    pub children: f64,
     /// Share of residents within each band.
     pub covered_share: Vec<f64>,
     /// Facilities located in the unit.
     pub facilities: usize,
     /// Places of those facilities.
     pub places: f64,
+    /// Of `places`, those assumed (`--default-capacity` or the category's default) for
+    /// facilities whose source states none.
+    pub assumed_places: f64,
     /// Places per 1,000 residents (`None` without residents).
     pub places_per_1000: Option<f64>,
     /// Places in facilities known to be affordable.
@@ -41,16 +46,21 @@ pub struct Indicator {
     pub affordable_share: Option<f64>,
     /// Facilities known to be affordable.
     pub affordable_facilities: usize,
-    /// 2SFCA access averaged over residents, places per 1,000 residents.
-    pub access_per_1000: Option<f64>,
+    /// 2SFCA access (demand: children under 3) averaged over children, places per child
+    /// (`None` without children).
+    pub access_per_child: Option<f64>,
     /// Places missing to reach the target ratio (0 when met).
     pub deficit_places: f64,
     /// Share of sub-districts (of the city or district) holding an affordable facility.
     pub subdistricts_with_affordable_share: Option<f64>,
     /// Covered share at the threshold ≥ target.
     pub covered_target_met: Option<bool>,
-    /// Places per 1,000 ≥ target.
+    /// Places per 1,000 ≥ target; `None` (undecided) when only assumed places could meet
+    /// it, and without residents.
     pub places_target_met: Option<bool>,
+    /// Places per 1,000 ≥ target counting assumed places as real: the verdict "on assumed
+    /// capacities" (`None` without residents).
+    pub places_target_met_on_assumed: Option<bool>,
     /// Affordable share ≥ target; `None` when unknown places could decide either way.
     pub affordable_target_met: Option<bool>,
     /// (Sub-districts) at least one affordable facility; `None` when only unknowns could.
@@ -264,6 +274,7 @@ pub fn indicators(
         .filter(|&u| units.units[u].level == UnitLevel::District)
         .collect();
     let pop = |h: usize| residents.buildings[h].population;
+    let kids = |h: usize| residents.buildings[h].children;
     let mut rows = Vec::new();
     for outcome in outcomes {
         // Per sub-district: holds an affordable facility (Some(true)), only unknowns (None).
@@ -314,10 +325,14 @@ pub fn indicators(
                     .map(|&f| outcome.places[f]))
             };
             let places = sum(inside.iter().map(|&f| outcome.places[f]));
+            let assumed_places = sum((inside.iter())
+                .filter(|&&f| outcome.facilities[f].capacity.is_none())
+                .map(|&f| outcome.places[f]));
+            let children = sum(scope.homes.iter().map(|&h| kids(h)));
             let (affordable_places, unknown_places) =
                 (places_where(Some(true)), places_where(None));
             let per_1000 = |v: f64| (total > 0.0).then(|| v / total * 1000.0);
-            let access_total = sum(scope.homes.iter().map(|&h| pop(h) * outcome.access[h]));
+            let access_total = sum(scope.homes.iter().map(|&h| kids(h) * outcome.access[h]));
             let kindergartens: Vec<&Facility> = inside
                 .iter()
                 .map(|&f| &outcome.facilities[f])
@@ -348,6 +363,7 @@ pub fn indicators(
                 level: scope.level.to_string(),
                 category: outcome.name.clone(),
                 residents: total,
+                children,
                 covered_target_met: (total > 0.0).then(|| {
                     covered_share
                         .last()
@@ -356,6 +372,7 @@ pub fn indicators(
                 covered_share,
                 facilities: inside.len(),
                 places,
+                assumed_places,
                 places_per_1000: per_1000(places),
                 affordable_places,
                 unknown_affordability_places: unknown_places,
@@ -364,10 +381,20 @@ pub fn indicators(
                     .iter()
                     .filter(|&&f| outcome.facilities[f].affordable == Some(true))
                     .count(),
-                access_per_1000: per_1000(access_total),
+                access_per_child: (children > 0.0).then(|| access_total / children),
                 deficit_places: (targets.places_per_1000 * total / 1000.0 - places).max(0.0),
                 subdistricts_with_affordable_share: sub_share.map(|s| s.0),
-                places_target_met: per_1000(places).map(|p| p >= targets.places_per_1000),
+                // an assumed capacity could be anything: only stated places decide
+                places_target_met: per_1000(places - assumed_places).and_then(|stated| {
+                    let most = if assumed_places > 0.0 {
+                        f64::INFINITY
+                    } else {
+                        stated
+                    };
+                    verdict(stated, most, targets.places_per_1000)
+                }),
+                places_target_met_on_assumed: per_1000(places)
+                    .map(|p| p >= targets.places_per_1000),
                 affordable_target_met: (places > 0.0)
                     .then(|| {
                         verdict(

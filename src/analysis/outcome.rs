@@ -25,9 +25,9 @@ pub struct CategoryOutcome {
     pub reach: Vec<FacilityReach>,
     /// Per facility: places (stated, or the category default).
     pub places: Vec<f64>,
-    /// Per facility: 2SFCA ratio, places per weighted resident in reach.
+    /// Per facility: 2SFCA ratio, places per weighted child under 3 in reach.
     pub ratios: Vec<Option<f64>>,
-    /// Per home: 2SFCA access, places per resident.
+    /// Per home: 2SFCA access, places per child under 3.
     pub access: Vec<f64>,
     /// Per facility: residents within the threshold for whom it is the nearest.
     pub nearest_population: Vec<f64>,

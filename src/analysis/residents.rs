@@ -64,8 +64,15 @@ pub struct Building {
     pub levels: f64,
     /// Footprint area, m².
     pub footprint_m2: f64,
-    /// Estimated residents.
+    /// Residents: the footprint estimate until the population stage replaces it
+    /// (`crate::analysis::population`).
     pub population: f64,
+    /// Where `population` comes from.
+    pub population_source: ResidentsSource,
+    /// Children under 3 (the plan's demand); set by the population stage.
+    pub children: f64,
+    /// Where `children` comes from.
+    pub children_source: ChildrenSource,
     /// Footprint in lon/lat degrees, valid by OGC rules; empty when the mapped outline was
     /// invalid beyond repair.
     pub footprint: MultiPolygon<f64>,
@@ -77,6 +84,74 @@ pub struct Building {
     pub from_entrance: bool,
     /// Index into [`Residents::blocks`].
     pub block: u32,
+}
+
+/// Where a home's residents come from (`residents_source` in `buildings.geojson`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResidentsSource {
+    /// Footprint × levels ÷ floor area per person.
+    Estimate,
+    /// The estimate scaled to `--population-total`.
+    EstimateScaled,
+    /// The planner's population layer (`--population`).
+    Layer,
+    /// The layer scaled to `--population-total`.
+    LayerScaled,
+    /// A population raster (`--population-raster`).
+    Raster,
+    /// The raster scaled to `--population-total`.
+    RasterScaled,
+    /// Its unit's row of the census table (`--census`).
+    Census,
+}
+
+impl ResidentsSource {
+    /// The name outputs use (`estimate`, `raster_scaled`, `census`, …).
+    pub fn label(self) -> &'static str {
+        match self {
+            ResidentsSource::Estimate => "estimate",
+            ResidentsSource::EstimateScaled => "estimate_scaled",
+            ResidentsSource::Layer => "layer",
+            ResidentsSource::LayerScaled => "layer_scaled",
+            ResidentsSource::Raster => "raster",
+            ResidentsSource::RasterScaled => "raster_scaled",
+            ResidentsSource::Census => "census",
+        }
+    }
+
+    /// The same source scaled to a known total (the census is never scaled).
+    pub fn scaled(self) -> Self {
+        match self {
+            ResidentsSource::Estimate => ResidentsSource::EstimateScaled,
+            ResidentsSource::Layer => ResidentsSource::LayerScaled,
+            ResidentsSource::Raster => ResidentsSource::RasterScaled,
+            other => other,
+        }
+    }
+}
+
+/// Where a home's children under 3 come from (`children_source` in `buildings.geojson`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChildrenSource {
+    /// Its unit's under-3 column of the census table.
+    Census,
+    /// Age rasters (`--under1-raster`, `--age1to4-raster`).
+    Raster,
+    /// Residents × `--under3-share`.
+    Share,
+}
+
+impl ChildrenSource {
+    /// The name outputs use (`census`, `raster`, `share`).
+    pub fn label(self) -> &'static str {
+        match self {
+            ChildrenSource::Census => "census",
+            ChildrenSource::Raster => "raster",
+            ChildrenSource::Share => "share",
+        }
+    }
 }
 
 /// Where a block's outline comes from.
@@ -366,6 +441,9 @@ pub fn find_residents(
             levels,
             footprint_m2,
             population: footprint_m2 * levels, // floor area, m²: divided below
+            population_source: ResidentsSource::Estimate,
+            children: 0.0,
+            children_source: ChildrenSource::Share,
             footprint: match area.outline {
                 Outline::Unrepairable(_) => MultiPolygon(Vec::new()),
                 Outline::Valid | Outline::Repaired(_) => area.polygon,

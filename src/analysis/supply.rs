@@ -1,7 +1,8 @@
 //! Supply and demand: places per facility and the two-step floating catchment (2SFCA).
 //!
-//! Each facility's ratio R = places ÷ (residents within its threshold); each home's access
-//! = Σ R over the facilities it reaches, i.e. places available per resident. With band
+//! Demand is children under 3, the plan's (issue 16): each facility's ratio R = places ÷
+//! (children within its threshold); each home's access = Σ R over the facilities it
+//! reaches, i.e. places available per child. With band
 //! weights (enhanced 2SFCA, Luo & Qi 2009) both sums weigh each home–facility pair by the
 //! weight of the band its walking time falls in.
 
@@ -43,9 +44,9 @@ impl Decay {
     }
 }
 
-/// 2SFCA: per facility the ratio of places to weighted residents in reach (`None` when no
-/// resident is in reach), per home the weighted sum of the ratios it reaches (places per
-/// resident).
+/// 2SFCA: per facility the ratio of places to the weighted `demand` in reach (`None` when
+/// none is in reach), per home the weighted sum of the ratios it reaches (places per unit
+/// of demand: per child under 3, as the pipeline calls it).
 pub fn two_step_fca(
     reach: &[FacilityReach],
     places: &[f64],

@@ -193,8 +193,22 @@ fn fingerprint(config: &JobConfig) -> Result<Value> {
     if let FacilityInput::Register { path, .. } = &coverage.facilities {
         add("facilities", path)?;
     }
-    if let Some((path, _)) = &coverage.population_layer {
-        add("population", path)?;
+    let population = &coverage.population;
+    if let Some(layer) = &population.layer {
+        add("population", &layer.path)?;
+    }
+    if let Some(path) = &population.raster {
+        add("population_raster", path)?;
+    }
+    if let Some(census) = &population.census {
+        add("census", &census.path)?;
+    }
+    let age_rasters = population
+        .under1_rasters
+        .iter()
+        .chain(&population.age1to4_rasters);
+    for (i, path) in age_rasters.enumerate() {
+        add(&format!("age_raster_{}", i + 1), path)?;
     }
     if let UnitsSource::File { path, .. } = &coverage.units {
         add("units", path)?;
@@ -315,16 +329,13 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// Stages a run of `config` reports (for progress bars).
 fn stage_count(config: &JobConfig) -> u64 {
     let coverage = config.coverage();
-    // read, compounds, graph, residents, facilities, index, snap, units; then route,
-    // indicators, write and report per profile
-    let mut n = 8 + 4 * coverage.profiles.len() as u64;
+    // population sources, read, compounds, graph, residents, facilities, index, snap,
+    // units, population; then route, indicators, write and report per profile
+    let mut n = 10 + 4 * coverage.profiles.len() as u64;
     if coverage.elevation_dir.is_some() {
         n += 1;
     }
     if matches!(coverage.facilities, FacilityInput::Register { .. }) {
-        n += 1;
-    }
-    if coverage.population_layer.is_some() {
         n += 1;
     }
     if let JobConfig::Site(_) = config {

@@ -84,9 +84,8 @@ pub struct CoverageConfig {
     /// Facilities added to those found (e.g. proposed sites), each in the category its
     /// `category` names.
     pub extra_facilities: Vec<crate::facilities::Facility>,
-    /// The planner's population layer (GeoJSON) and the property holding residents; replaces
-    /// the footprint estimate when given.
-    pub population_layer: Option<(PathBuf, String)>,
+    /// Where residents and children come from beyond the footprint estimate.
+    pub population: crate::analysis::population::PopulationSources,
     /// File format of the layers (`--format`).
     pub layer_format: crate::output::planner::LayerFormat,
     /// Run even when a category has no facility (every home then counts as uncovered), as
@@ -114,7 +113,7 @@ impl CoverageConfig {
             max_snap_m: DEFAULT_MAX_SNAP_M,
             search_minutes: DEFAULT_SEARCH_MINUTES,
             residents: ResidentsOptions::default(),
-            population_layer: None,
+            population: crate::analysis::population::PopulationSources::default(),
             layer_format: crate::output::planner::LayerFormat::Geojson,
             extra_facilities: Vec::new(),
             allow_empty_category: false,

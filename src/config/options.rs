@@ -14,9 +14,14 @@ use clap::{Args, FromArgMatches};
 use serde::de::{self, IntoDeserializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::analysis::population::{
+    CensusSource, DEFAULT_RASTER_SEARCH_M, DEFAULT_UNDER3_SHARE, LayerSource, PopulationSources,
+};
 use crate::analysis::residents::DEFAULT_GRID_BLOCK_M;
 use crate::analysis::service_area::{DEFAULT_AREA_BUFFER_M, DEFAULT_AREA_CELL_M};
-use crate::analysis::units::{DEFAULT_DISTRICT_LEVEL, DEFAULT_SUBDISTRICT_LEVEL, UnitsSource};
+use crate::analysis::units::{
+    DEFAULT_DISTRICT_LEVEL, DEFAULT_SUBDISTRICT_LEVEL, UnitLevel, UnitsSource,
+};
 use crate::config::{
     CoverageConfig, DEFAULT_MAX_SNAP_M, DEFAULT_SEARCH_MINUTES, DEFAULT_TARGET_AFFORDABLE_SHARE,
     DEFAULT_TARGET_COVERED_SHARE, DEFAULT_TARGET_PLACES_PER_1000, DEFAULT_TARGET_SUBDISTRICT_SHARE,
@@ -92,6 +97,51 @@ pub struct CoverageOptions {
     /// Property of --population holding the number of residents.
     #[arg(long, default_value = "population")]
     pub population_field: String,
+    /// A population raster (GeoTIFF of people per cell, as WorldPop and GHS-POP publish
+    /// them), replacing the footprint estimate; only the window over the extract is read.
+    #[arg(long, value_name = "FILE.tif", conflicts_with = "population")]
+    pub population_raster: Option<PathBuf>,
+    /// How far the people of a raster cell holding no home may go to homes, metres (else
+    /// they are counted as unplaced).
+    #[arg(long, default_value_t = DEFAULT_RASTER_SEARCH_M)]
+    pub raster_search_m: f64,
+    /// A census table (CSV, UTF-8 or GBK) of residents per unit: each listed unit's homes
+    /// then hold exactly its row, spread by floor area.
+    #[arg(long, value_name = "FILE.csv")]
+    pub census: Option<PathBuf>,
+    /// Column of --census naming the unit (name, OSM ref/ISO3166-2 code, or --units id);
+    /// default: a recognised header (docs/method.md#census-tables).
+    #[arg(long, value_name = "COLUMN", requires = "census")]
+    pub census_key: Option<String>,
+    /// Column of --census holding residents; default: a recognised header.
+    #[arg(long, value_name = "COLUMN", requires = "census")]
+    pub census_residents: Option<String>,
+    /// Column of --census holding children under 3; default: a recognised header, if any.
+    #[arg(long, value_name = "COLUMN", requires = "census")]
+    pub census_under3: Option<String>,
+    /// Level of the units --census rows name: subdistrict or district.
+    #[arg(long, default_value = "subdistrict", value_parser = ["subdistrict", "district"], requires = "census")]
+    pub census_level: String,
+    /// Stop with an error when a --census row matches no unit or a unit has no row.
+    #[arg(long, requires = "census")]
+    pub census_strict: bool,
+    /// The extract's known total of residents: homes not set by --census are scaled to it.
+    #[arg(long, value_name = "N")]
+    pub population_total: Option<f64>,
+    /// Share of residents under 3 (the plan's demand) where no --census column or age
+    /// raster says; a placeholder default: give the city's figure.
+    #[arg(long, default_value_t = DEFAULT_UNDER3_SHARE)]
+    pub under3_share: f64,
+    /// Raster of children under 1 (WorldPop age/sex `*_f_0_*`, `*_m_0_*`); repeatable,
+    /// summed.
+    #[arg(long, value_name = "FILE.tif")]
+    #[serde(deserialize_with = "one_or_many")]
+    pub under1_raster: Vec<PathBuf>,
+    /// Raster of children aged 1–4 (WorldPop `*_f_1_*`, `*_m_1_*`), half of whom count as
+    /// under 3; repeatable, summed.
+    #[arg(long, value_name = "FILE.tif")]
+    #[serde(deserialize_with = "one_or_many")]
+    pub age1to4_raster: Vec<PathBuf>,
     /// Side of the grid cells grouping homes outside residential landuse, metres.
     #[arg(long, default_value_t = DEFAULT_GRID_BLOCK_M)]
     pub grid_block_m: f64,
@@ -308,12 +358,69 @@ impl CoverageOptions {
             None => None,
         };
         config.residents.grid_block_m = positive("grid-block-m", self.grid_block_m)?;
-        config.population_layer = self
-            .population
-            .clone()
-            .map(|path| (path, self.population_field.clone()));
+        config.population = self.population_sources()?;
         config.layer_format = self.format;
         Ok(config)
+    }
+
+    /// Where residents and children come from beyond the footprint estimate.
+    fn population_sources(&self) -> Result<PopulationSources> {
+        // clap checks these for flags; a manifest's keys are checked here
+        if self.population.is_some() && self.population_raster.is_some() {
+            return Err(Error::Usage(
+                "--population and --population-raster both replace the estimate: give one".into(),
+            ));
+        }
+        let census_only = [
+            (self.census_key.is_some(), "census-key"),
+            (self.census_residents.is_some(), "census-residents"),
+            (self.census_under3.is_some(), "census-under3"),
+            (self.census_strict, "census-strict"),
+            (self.census_level != "subdistrict", "census-level"),
+        ];
+        if self.census.is_none()
+            && let Some((_, flag)) = census_only.iter().find(|(given, _)| *given)
+        {
+            return Err(Error::Usage(format!("--{flag} needs --census")));
+        }
+        let level = match self.census_level.as_str() {
+            "subdistrict" => UnitLevel::Subdistrict,
+            "district" => UnitLevel::District,
+            other => {
+                return Err(Error::Usage(format!(
+                    "--census-level is subdistrict or district, not {other:?}"
+                )));
+            }
+        };
+        if !(0.0..=1.0).contains(&self.under3_share) {
+            return Err(Error::Usage(format!(
+                "--under3-share is a share in 0..=1, not {}",
+                self.under3_share
+            )));
+        }
+        Ok(PopulationSources {
+            layer: (self.population.clone()).map(|path| LayerSource {
+                path,
+                field: self.population_field.clone(),
+            }),
+            raster: self.population_raster.clone(),
+            raster_search_m: positive("raster-search-m", self.raster_search_m)?,
+            census: (self.census.clone()).map(|path| CensusSource {
+                path,
+                key_column: self.census_key.clone(),
+                residents_column: self.census_residents.clone(),
+                under3_column: self.census_under3.clone(),
+                level,
+                strict: self.census_strict,
+            }),
+            total: match self.population_total {
+                Some(n) => Some(positive("population-total", n)?),
+                None => None,
+            },
+            under1_rasters: self.under1_raster.clone(),
+            age1to4_rasters: self.age1to4_raster.clone(),
+            under3_share: self.under3_share,
+        })
     }
 
     /// Where facilities come from: the register, or OSM by presets and custom tags.
@@ -426,10 +533,14 @@ impl CoverageOptions {
             &mut self.facilities,
             &mut self.elevation,
             &mut self.population,
+            &mut self.population_raster,
+            &mut self.census,
             &mut self.units,
         ]
         .into_iter()
         .flatten()
+        .chain(&mut self.under1_raster)
+        .chain(&mut self.age1to4_raster)
         {
             *path = base.join(&*path);
         }

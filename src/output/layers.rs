@@ -12,6 +12,7 @@ use crate::analysis::placement::Placement;
 use crate::analysis::residents::Residents;
 use crate::analysis::units::Units;
 use crate::facilities::FacilitySource;
+use crate::output::checks::places_source;
 use crate::output::spreadsheet::text_cell;
 use crate::spatial::LocalFrame;
 
@@ -63,6 +64,12 @@ pub fn building_feature<'a>(
         p.insert("levels".into(), json!(b.levels));
         p.insert("footprint_m2".into(), round(b.footprint_m2, 1));
         p.insert("population".into(), round(b.population, 2));
+        p.insert(
+            "residents_source".into(),
+            json!(b.population_source.label()),
+        );
+        p.insert("children".into(), round(b.children, 3));
+        p.insert("children_source".into(), json!(b.children_source.label()));
         p.insert("from_entrance".into(), json!(b.from_entrance));
         let snap = homes[h].snap;
         p.insert(
@@ -84,8 +91,8 @@ pub fn building_feature<'a>(
                 json!(c.band(h, bands_min).map(|i| bands_min[i])),
             );
             p.insert(
-                format!("{}_access_per_1000", c.name),
-                round(c.access[h] * 1000.0, 3),
+                format!("{}_access_per_child", c.name),
+                round(c.access[h], 4),
             );
         }
         (polygon_geometry(&b.footprint), p)
@@ -101,7 +108,7 @@ pub struct BlockCategory {
     pub median_minutes: Option<f64>,
     /// Largest minutes (`None` when some home has no time).
     pub max_minutes: Option<f64>,
-    /// Places available to the block's residents (Σ residents × 2SFCA access).
+    /// Places available to the block's children under 3 (Σ children × 2SFCA access).
     pub access_places: f64,
     /// Places missing to reach the target ratio.
     pub deficit_places: f64,
@@ -112,6 +119,8 @@ pub struct BlockCategory {
 pub struct BlockStats {
     /// Residents.
     pub population: f64,
+    /// Children under 3.
+    pub children: f64,
     /// Homes.
     pub buildings: usize,
     /// Per category.
@@ -142,10 +151,12 @@ pub fn block_stats(
         members[b.block as usize].push(h);
     }
     let pop = |h: usize| residents.buildings[h].population;
+    let kids = |h: usize| residents.buildings[h].children;
     members
         .iter()
         .map(|homes| {
             let population: f64 = homes.iter().map(|&h| pop(h)).sum();
+            let children: f64 = homes.iter().map(|&h| kids(h)).sum();
             let per_category = outcomes
                 .iter()
                 .map(|c| {
@@ -161,7 +172,7 @@ pub fn block_stats(
                                 .sum()
                         })
                         .collect();
-                    let access_places: f64 = homes.iter().map(|&h| pop(h) * c.access[h]).sum();
+                    let access_places: f64 = homes.iter().map(|&h| kids(h) * c.access[h]).sum();
                     let (median_minutes, max_minutes) = weighted_median_and_max(items);
                     BlockCategory {
                         covered_population,
@@ -176,6 +187,7 @@ pub fn block_stats(
                 .collect();
             BlockStats {
                 population,
+                children,
                 buildings: homes.len(),
                 per_category,
             }
@@ -207,6 +219,7 @@ pub fn block_features<'a>(
         p.insert("source".into(), json!(block.source));
         p.insert("buildings".into(), json!(s.buildings));
         p.insert("population".into(), round(s.population, 1));
+        p.insert("children".into(), round(s.children, 2));
         for (c, stats) in outcomes.iter().zip(&s.per_category) {
             let share = |covered: f64| {
                 if s.population > 0.0 {
@@ -246,12 +259,8 @@ pub fn block_features<'a>(
                 format!("{}_status", c.name),
                 json!(block_status(covered, s.population)),
             );
-            let access = if s.population > 0.0 {
-                stats.access_places / s.population * 1000.0
-            } else {
-                0.0
-            };
-            p.insert(format!("{}_access_per_1000", c.name), round(access, 3));
+            let access = (s.children > 0.0).then(|| stats.access_places / s.children);
+            p.insert(format!("{}_access_per_child", c.name), opt_round(access, 4));
             p.insert(
                 format!("{}_deficit_places", c.name),
                 round(stats.deficit_places, 2),
@@ -277,18 +286,7 @@ pub fn facility_features<'a>(
             p.insert("category".into(), json!(f.category));
             p.insert("source".into(), json!(f.source));
             p.insert("places".into(), json!(c.places[i]));
-            let stated = match f.source {
-                FacilitySource::Osm => "osm",
-                FacilitySource::File => "register",
-            };
-            p.insert(
-                "places_source".into(),
-                json!(if f.capacity.is_some() {
-                    stated
-                } else {
-                    "default"
-                }),
-            );
+            p.insert("places_source".into(), json!(places_source(f)));
             p.insert("affordable".into(), json!(f.affordable));
             p.insert(
                 "affordable_source".into(),
@@ -325,10 +323,7 @@ pub fn facility_features<'a>(
                 "nearest_population".into(),
                 round(c.nearest_population[i], 1),
             );
-            p.insert(
-                "ratio_per_1000".into(),
-                opt_round(c.ratios[i].map(|r| r * 1000.0), 3),
-            );
+            p.insert("ratio_per_child".into(), opt_round(c.ratios[i], 4));
             (Some(point_geometry(f.lon, f.lat)), p)
         })
     })
@@ -472,11 +467,13 @@ pub fn unit_features<'a>(
         for row in indicators.iter().filter(|r| r.unit_id == u.id) {
             let c = &row.category;
             p.insert(format!("{c}_residents"), round(row.residents, 1));
+            p.insert(format!("{c}_children"), round(row.children, 1));
             for (b, share) in bands_min.iter().zip(&row.covered_share) {
                 p.insert(format!("{c}_share_{}min", band_label(*b)), round(*share, 4));
             }
             p.insert(format!("{c}_facilities"), json!(row.facilities));
             p.insert(format!("{c}_places"), round(row.places, 1));
+            p.insert(format!("{c}_assumed_places"), round(row.assumed_places, 1));
             p.insert(
                 format!("{c}_places_per_1000"),
                 opt_round(row.places_per_1000, 3),
@@ -492,6 +489,10 @@ pub fn unit_features<'a>(
             p.insert(format!("{c}_deficit_places"), round(row.deficit_places, 1));
             p.insert(format!("{c}_covered_met"), json!(row.covered_target_met));
             p.insert(format!("{c}_places_met"), json!(row.places_target_met));
+            p.insert(
+                format!("{c}_places_met_on_assumed"),
+                json!(row.places_target_met_on_assumed),
+            );
             p.insert(
                 format!("{c}_affordable_met"),
                 json!(row.affordable_target_met),
@@ -526,10 +527,17 @@ pub fn write_indicators_csv(
 ) -> std::io::Result<()> {
     out.write_all("\u{feff}".as_bytes())?;
     let mut w = csv::Writer::from_writer(out);
-    let mut header: Vec<String> = ["unit_id", "unit_name", "level", "category", "residents"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut header: Vec<String> = [
+        "unit_id",
+        "unit_name",
+        "level",
+        "category",
+        "residents",
+        "children",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     header.extend(
         bands_min
             .iter()
@@ -539,16 +547,18 @@ pub fn write_indicators_csv(
         [
             "facilities",
             "places",
+            "assumed_places",
             "places_per_1000",
             "affordable_places",
             "unknown_affordability_places",
             "affordable_share",
             "affordable_facilities",
-            "access_per_1000",
+            "access_per_child",
             "deficit_places",
             "subdistricts_with_affordable_share",
             "covered_target_met",
             "places_target_met",
+            "places_target_met_on_assumed",
             "affordable_target_met",
             "has_affordable_facility",
             "subdistricts_target_met",
@@ -573,21 +583,24 @@ pub fn write_indicators_csv(
             text_cell(&r.level).into_owned(),
             text_cell(&r.category).into_owned(),
             num(r.residents, 1),
+            num(r.children, 1),
         ];
         record.extend(r.covered_share.iter().map(|s| num(*s, 4)));
         record.extend([
             r.facilities.to_string(),
             num(r.places, 1),
+            num(r.assumed_places, 1),
             opt(r.places_per_1000, 3),
             num(r.affordable_places, 1),
             num(r.unknown_affordability_places, 1),
             opt(r.affordable_share, 4),
             r.affordable_facilities.to_string(),
-            opt(r.access_per_1000, 3),
+            opt(r.access_per_child, 4),
             num(r.deficit_places, 2),
             opt(r.subdistricts_with_affordable_share, 4),
             flag(r.covered_target_met),
             flag(r.places_target_met),
+            flag(r.places_target_met_on_assumed),
             flag(r.affordable_target_met),
             flag(r.has_affordable_facility),
             flag(r.subdistricts_target_met),

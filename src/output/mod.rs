@@ -2,6 +2,7 @@
 //! (QGIS styles and project, the report, PNG maps, FlatGeobuf).
 
 pub mod atomic;
+pub mod checks;
 pub mod fgb;
 pub mod geojson;
 pub mod layers;

@@ -63,6 +63,21 @@ fn nice_step(raw: f64) -> f64 {
         .unwrap_or(10.0 * power)
 }
 
+/// The places-per-1,000 badge: met / not met on stated places, else (places assumed for
+/// facilities that state none) "met on assumed capacities" or "not met on assumed
+/// capacities", visibly apart from both.
+fn places_badge(row: &Value) -> &'static str {
+    match (
+        row["places_target_met"].as_bool(),
+        row["places_target_met_on_assumed"].as_bool(),
+    ) {
+        (Some(_), _) => badge(&row["places_target_met"]),
+        (None, Some(true)) => "<span class=\"und\">met on assumed capacities</span>",
+        (None, Some(false)) => "<span class=\"und\">not met on assumed capacities</span>",
+        (None, None) => badge(&Value::Null),
+    }
+}
+
 /// A met / not met / undecided badge for a `*_target_met` value.
 fn badge(v: &Value) -> &'static str {
     match v.as_bool() {
@@ -267,7 +282,7 @@ fn indicators_section(summary: &Value, bands_min: &[f64]) -> String {
     let threshold = bands_min.last().copied().unwrap_or(15.0);
     let t = |k: &str| targets[k].as_f64().unwrap_or(f64::NAN);
     let mut s = format!(
-        "<h2>Targets</h2>\n<p>Targets: at least {} of residents within {threshold} min; {} places per 1,000 residents; {} of places affordable; an affordable facility in {} of sub-districts; {} of kindergartens offering toddler classes; a guidance centre in every district. <em>Undecided</em>: affordability, toddler classes or facility types unknown for some facilities.</p>\n",
+        "<h2>Targets</h2>\n<p>Targets: at least {} of residents within {threshold} min; {} places per 1,000 residents; {} of places affordable; an affordable facility in {} of sub-districts; {} of kindergartens offering toddler classes; a guidance centre in every district. <em>Undecided</em>: affordability, toddler classes or facility types unknown for some facilities; <em>on assumed capacities</em>: only places assumed for facilities that state none could meet the places target.</p>\n",
         percent(Some(t("covered_share"))),
         t("places_per_1000"),
         percent(Some(t("affordable_share"))),
@@ -321,7 +336,7 @@ fn indicators_section(summary: &Value, bands_min: &[f64]) -> String {
                 r["places_per_1000"]
                     .as_f64()
                     .map_or("—".into(), |v| format!("{:.1}", v + 0.0)),
-                badge(&r["places_target_met"]),
+                places_badge(r),
                 percent(r["affordable_share"].as_f64()),
                 badge(&r["affordable_target_met"]),
                 percent(r["subdistricts_with_affordable_share"].as_f64()),
@@ -333,8 +348,96 @@ fn indicators_section(summary: &Value, bands_min: &[f64]) -> String {
             );
         }
         s.push_str("</table>\n");
+        s.push_str(&assumed_places_paragraph(&of));
         s.push_str(&kinds_paragraph(&of));
     }
+    s
+}
+
+/// How many of a category's places are assumed, from its city row; empty when none is.
+fn assumed_places_paragraph(rows: &[&Value]) -> String {
+    let Some(city) = rows.first() else {
+        return String::new();
+    };
+    let (assumed, places) = (
+        city["assumed_places"].as_f64().unwrap_or(0.0),
+        city["places"].as_f64().unwrap_or(0.0),
+    );
+    if assumed <= 0.0 {
+        return String::new();
+    }
+    format!(
+        "<p class=\"small\">{} of {} places are assumed (a default per facility whose source states none); <code>supply_check.csv</code> lists every facility by where its places come from.</p>\n",
+        thousands(assumed, 0),
+        thousands(places, 0)
+    )
+}
+
+/// Where residents and children come from, and the estimate beside the figures used per
+/// unit (`population_check.csv`).
+fn population_section(summary: &Value) -> String {
+    let pop = &summary["population"];
+    let n = |v: &Value| v.as_f64().unwrap_or(0.0);
+    let by_source = |key: &str| -> String {
+        let parts: Vec<String> = (pop[key].as_object().into_iter().flatten())
+            .map(|(source, v)| format!("{} {}", thousands(n(v), 0), escape(source)))
+            .collect();
+        parts.join(", ")
+    };
+    let mut s = String::from("<h2>Residents and children</h2>\n");
+    if pop["uncalibrated"].as_bool() == Some(true) {
+        s.push_str("<p><b>Residents are an uncalibrated estimate</b> (footprint × levels ÷ floor area per person), which can be off by a factor of 2–3 per unit; give a census table (<code>--census</code>), a population raster (<code>--population-raster</code>) or the known total (<code>--population-total</code>).</p>\n");
+    }
+    let _ = writeln!(
+        s,
+        "<p>Residents: {} ({}); the footprint estimate alone gives {}. Children under 3, the demand the two-step catchment and capacity-aware siting use: {} ({}).</p>",
+        thousands(n(&pop["residents"]), 0),
+        by_source("residents_by_source"),
+        thousands(n(&pop["estimate"]), 0),
+        thousands(n(&pop["children"]), 0),
+        by_source("children_by_source"),
+    );
+    let census = &pop["census"];
+    if census.is_object() {
+        let list = |k: &str| -> String {
+            let items: Vec<String> = (census[k].as_array().into_iter().flatten())
+                .filter_map(|v| v.as_str().map(escape))
+                .collect();
+            if items.is_empty() {
+                "none".into()
+            } else {
+                items.join("; ")
+            }
+        };
+        let _ = writeln!(
+            s,
+            "<p class=\"small\">Census: {} of {} rows matched. Rows matching no unit: {}. Units without a row (their homes keep the previous figure): {}.</p>",
+            census["matched_rows"],
+            census["rows"],
+            list("unmatched_rows"),
+            list("units_without_row"),
+        );
+    }
+    let units = pop["units"].as_array().cloned().unwrap_or_default();
+    s.push_str("<table>\n<tr><th>unit</th><th>level</th><th>homes</th><th>estimate</th><th>given</th><th>estimate ÷ given</th><th>residents used</th><th>source</th><th>children</th></tr>\n");
+    for u in &units {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td></tr>",
+            escape(u["unit_name"].as_str().unwrap_or("")),
+            escape(u["level"].as_str().unwrap_or("")),
+            thousands(n(&u["homes"]), 0),
+            thousands(n(&u["estimate"]), 0),
+            u["given"].as_f64().map_or("—".into(), |g| thousands(g, 0)),
+            u["estimate_ratio"]
+                .as_f64()
+                .map_or("—".into(), |r| format!("{r:.2}")),
+            thousands(n(&u["residents"]), 0),
+            escape(u["source"].as_str().unwrap_or("")),
+            thousands(n(&u["children"]), 0),
+        );
+    }
+    s.push_str("</table>\n<p class=\"small\">The same per unit in <code>population_check.csv</code>.</p>\n");
     s
 }
 
@@ -529,9 +632,14 @@ pub fn coverage_report(
             let met = target.map(|t| share >= t);
             let _ = writeln!(
                 s,
-                "<p class=\"lead\"><b>{category}</b>: {} of {} residents live within {threshold} min of one of {} facilities{}.</p>",
+                "<p class=\"lead\"><b>{category}</b>: {} of {} residents{} live within {threshold} min of one of {} facilities{}.</p>",
                 percent(Some(share)),
                 thousands(c["population"].as_f64().unwrap_or(0.0), 0),
+                if summary["population"]["uncalibrated"].as_bool() == Some(true) {
+                    " (an uncalibrated estimate)"
+                } else {
+                    ""
+                },
                 c["facilities"],
                 match (met, target) {
                     (Some(m), Some(t)) =>
@@ -543,6 +651,7 @@ pub fn coverage_report(
         }
     }
     s.push_str(&indicators_section(summary, bands_min));
+    s.push_str(&population_section(summary));
     for (category, svg, png) in maps {
         let _ = writeln!(
             s,

@@ -13,6 +13,7 @@ use crate::analysis::coverage::{Routing, nearest_facility};
 use crate::analysis::indicators::{Indicator, indicators};
 use crate::analysis::outcome::CategoryOutcome;
 use crate::analysis::placement::{Placement, PointsByEdge};
+use crate::analysis::population::PopulationReport;
 use crate::analysis::service_area::{AreaInputs, ReachInputs, facility_reach};
 use crate::analysis::sum;
 use crate::analysis::supply::{Decay, default_capacity, two_step_fca};
@@ -38,6 +39,10 @@ pub struct CategoryCoverage {
     pub facilities_on_islands: Vec<String>,
     /// Residents in all homes.
     pub population: f64,
+    /// Where they come from (`estimate`, `census+estimate`, …).
+    pub population_source: String,
+    /// Children under 3 in all homes.
+    pub children: f64,
     /// Residents within the threshold.
     pub covered_population: f64,
     /// `covered_population / population`.
@@ -112,7 +117,7 @@ impl City {
         });
         let population = self.population();
         let coverage = (outcomes.iter())
-            .map(|c| category_coverage(c, &population, config, profile))
+            .map(|c| category_coverage(c, &population, &self.population, config, profile))
             .collect();
         ProfileAnalysis {
             profile: *profile,
@@ -132,23 +137,24 @@ impl City {
         costs: &WalkCosts,
     ) -> Vec<CategoryOutcome> {
         let homes_by_edge = PointsByEdge::new(&self.graph, &self.homes);
-        let population = self.population();
+        let demand = Demand {
+            residents: self.population(),
+            children: self.children(),
+        };
         (facilities.categories.par_iter())
-            .map(|category| {
-                self.route_category(config, category, costs, &homes_by_edge, &population)
-            })
+            .map(|category| self.route_category(config, category, costs, &homes_by_edge, &demand))
             .collect()
     }
 
     /// One category: nearest facility per home, each facility's reach and service areas,
-    /// and the two-step floating catchment.
+    /// and the two-step floating catchment (demand: children under 3).
     fn route_category(
         &self,
         config: &CoverageConfig,
         category: &PlacedCategory,
         costs: &WalkCosts,
         homes_by_edge: &PointsByEdge,
-        population: &[f64],
+        demand: &Demand,
     ) -> CategoryOutcome {
         let routing = config.routing();
         let bands_s: Vec<f64> = config.bands_min.iter().map(|m| m * 60.0).collect();
@@ -197,11 +203,11 @@ impl City {
             weights: (config.decay_weights.clone()).unwrap_or_else(|| vec![1.0; bands_s.len()]),
             bands_s,
         };
-        let (ratios, access) = two_step_fca(&reach, &places, population, &decay);
+        let (ratios, access) = two_step_fca(&reach, &places, &demand.children, &decay);
         let mut nearest_population = vec![0.0; category.facilities.len()];
         for (h, t) in home_times.iter().enumerate() {
             if let Some((_, f)) = t.filter(|(s, _)| *s <= routing.threshold_s) {
-                nearest_population[f as usize] += population[h];
+                nearest_population[f as usize] += demand.residents[h];
             }
         }
         CategoryOutcome {
@@ -218,6 +224,14 @@ impl City {
             served_grid,
         }
     }
+}
+
+/// Who lives in each home, for the searches.
+struct Demand {
+    /// Residents per home.
+    residents: Vec<f64>,
+    /// Children under 3 per home.
+    children: Vec<f64>,
 }
 
 /// How far from a facility a walk within the threshold can end, service-area strips and
@@ -253,6 +267,7 @@ fn extent_around(points: &[Coord<f64>], pad_m: f64) -> Rect<f64> {
 fn category_coverage(
     c: &CategoryOutcome,
     population: &[f64],
+    report: &PopulationReport,
     config: &CoverageConfig,
     profile: &WalkProfile,
 ) -> CategoryCoverage {
@@ -283,6 +298,8 @@ fn category_coverage(
         facilities_unsnapped: ids_where(&|p| p.snap.is_none()),
         facilities_on_islands: ids_where(&|p| p.on_island),
         population: total_population,
+        population_source: report.residents_source.clone(),
+        children: report.children,
         covered_population,
         covered_share: share(covered_population),
         covered_buildings: covered.len(),

@@ -7,9 +7,7 @@ use serde::Serialize;
 
 use crate::analysis::indicators::{UnitPlacement, locate_homes};
 use crate::analysis::placement::{Placement, place_homes, place_points};
-use crate::analysis::population::{
-    PopulationLayerCounts, apply_population_layer, read_population_layer,
-};
+use crate::analysis::population::{self, PopulationReport};
 use crate::analysis::residents::{Residents, find_residents};
 use crate::analysis::units::{UnitLocator, Units, UnitsSource, units_from_file, units_from_osm};
 use crate::config::{CoverageConfig, FacilityInput, ISLAND_MAX_M};
@@ -54,8 +52,8 @@ pub struct City {
     pub index: EdgeIndex,
     /// Homes and blocks.
     pub residents: Residents,
-    /// What the planner's population layer did, when given.
-    pub population_counts: Option<PopulationLayerCounts>,
+    /// Where residents and children come from, and how far the estimate is from them.
+    pub population: PopulationReport,
     /// Where each home meets the network.
     pub homes: Vec<Placement>,
     /// Districts and sub-districts.
@@ -88,8 +86,10 @@ pub struct PlacedCategory {
 
 impl City {
     /// Reads the extract and prepares everything facilities are later asked about: stages
-    /// `population layer`, `read`, `compounds`, `graph`, `residents` beside `index`, `snap`
-    /// (homes), `elevation` (with `--elevation`) and `units`.
+    /// `population sources` (layer and census, read first so a bad file stops the run at
+    /// once), `read`, `compounds`, `graph`, `residents` beside `index`, `snap` (homes),
+    /// `elevation` (with `--elevation`), `units` and `population` (rasters, census,
+    /// calibration, children).
     ///
     /// The reader keeps the OSM elements of the configuration's categories (and
     /// `read_also`), so facility sets from OSM must name those categories.
@@ -102,12 +102,9 @@ impl City {
         stages: &mut Stages,
         log: &dyn Fn(&str),
     ) -> Result<City> {
-        let population_layer = match &config.population_layer {
-            Some((path, field)) => Some(stages.run("population layer", log, || {
-                read_population_layer(path, field)
-            })?),
-            None => None,
-        };
+        let early = stages.run("population sources", log, || {
+            population::read_early(&config.population)
+        })?;
         let (extract, input) = stages.run("read", log, || read_with_hash(config))?;
         if extract.walk_ways.is_empty() {
             return Err(Error::data(
@@ -136,8 +133,6 @@ impl City {
             }),
             ("index", || EdgeIndex::new(&graph)),
         );
-        let population_counts =
-            population_layer.map(|layer| apply_population_layer(&mut residents, &frame, &layer));
         let mut compound_counts = compounds.counts;
         let homes = stages.run("snap", log, || {
             let origins: Vec<_> = residents.buildings.iter().map(|b| b.origin_xy).collect();
@@ -179,6 +174,17 @@ impl City {
             let home_units = locate_homes(&units, &frame, &residents);
             Ok((units, home_units))
         })?;
+        let population = stages.run("population", log, || {
+            population::apply(
+                &config.population,
+                early,
+                &mut residents,
+                &frame,
+                &units,
+                &home_units,
+                log,
+            )
+        })?;
         Ok(City {
             extract,
             input,
@@ -188,7 +194,7 @@ impl City {
             compound_counts,
             index,
             residents,
-            population_counts,
+            population,
             homes,
             units,
             home_units,
@@ -215,6 +221,13 @@ impl City {
             .buildings
             .iter()
             .map(|b| b.population)
+            .collect()
+    }
+
+    /// Children under 3 per home, in home order: the plan's demand.
+    pub fn children(&self) -> Vec<f64> {
+        (self.residents.buildings.iter())
+            .map(|b| b.children)
             .collect()
     }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::analysis::indicators::Indicator;
-use crate::analysis::population::PopulationLayerCounts;
+use crate::analysis::population::{PopulationReport, PopulationSources};
 use crate::analysis::residents::ResidentsCounts;
 use crate::analysis::sum;
 use crate::analysis::units::{UnitLevel, UnitsSource};
@@ -143,15 +143,6 @@ impl FacilityParameters {
     }
 }
 
-/// The planner's population layer.
-#[derive(Debug, Clone, Serialize)]
-pub struct PopulationLayerParameters {
-    /// The GeoJSON file.
-    pub path: PathBuf,
-    /// The property holding residents.
-    pub field: String,
-}
-
 /// The parameters of a `coverage` run, resolved.
 #[derive(Debug, Clone, Serialize)]
 pub struct Parameters {
@@ -196,8 +187,8 @@ pub struct Parameters {
     pub country: Option<String>,
     /// Grid block side, metres.
     pub grid_block_m: f64,
-    /// The planner's population layer.
-    pub population_layer: Option<PopulationLayerParameters>,
+    /// Where residents and children come from beyond the footprint estimate.
+    pub population: PopulationSources,
     /// Worker threads.
     pub threads: usize,
 }
@@ -226,12 +217,7 @@ impl Parameters {
             floor_area_per_person_m2: config.residents.floor_area_per_person_m2,
             country: config.residents.country.clone(),
             grid_block_m: config.residents.grid_block_m,
-            population_layer: (config.population_layer.as_ref()).map(|(path, field)| {
-                PopulationLayerParameters {
-                    path: path.clone(),
-                    field: field.clone(),
-                }
-            }),
+            population: config.population.clone(),
             threads: rayon::current_num_threads(),
         }
     }
@@ -254,14 +240,16 @@ pub struct Counts {
     pub blocks: usize,
     /// Residents, to 0.1.
     pub population: f64,
+    /// Where they come from (`estimate`, `census+estimate`, …; see `population`).
+    pub population_source: String,
+    /// Children under 3, to 0.1.
+    pub children: f64,
     /// Homes not snapped.
     pub buildings_unsnapped: usize,
     /// Their residents, to 0.1.
     pub population_unsnapped: f64,
     /// Homes on network islands.
     pub buildings_on_islands: usize,
-    /// What the population layer did, when given.
-    pub population_layer: Option<PopulationLayerCounts>,
 }
 
 impl Counts {
@@ -280,10 +268,11 @@ impl Counts {
             buildings: city.residents.buildings.len(),
             blocks: city.residents.blocks.len(),
             population: tenth(sum(population.iter().copied())),
+            population_source: city.population.residents_source.clone(),
+            children: tenth(sum(city.children())),
             buildings_unsnapped: unsnapped.len(),
             population_unsnapped: tenth(sum(unsnapped.iter().map(|&h| population[h]))),
             buildings_on_islands: city.homes.iter().filter(|p| p.on_island).count(),
-            population_layer: city.population_counts.clone(),
         }
     }
 }
@@ -312,6 +301,8 @@ pub struct CoverageSummary {
     pub parameters: Parameters,
     /// What was counted.
     pub counts: Counts,
+    /// Where residents and children come from, per source, and what each source did.
+    pub population: PopulationReport,
     /// Units used.
     pub units: UnitCounts,
     /// The plan's indicators per category and unit.
@@ -338,6 +329,7 @@ impl CoverageSummary {
                 Some(ProfileParameters::of(&analysis.profile, &analysis.costs)),
             ),
             counts: Counts::of(city),
+            population: city.population.clone(),
             units: UnitCounts {
                 districts: level_count(UnitLevel::District),
                 subdistricts: level_count(UnitLevel::Subdistrict),

@@ -7,10 +7,10 @@ use crate::config::CoverageConfig;
 use crate::error::{Error, Result};
 use crate::output::OutputSet;
 use crate::output::geojson::{write_features, write_features_parallel};
-use crate::output::layers;
 use crate::output::map::{MapFeature, MapSources};
 use crate::output::planner::{CoverageViews, LayersWritten, WrittenLayer, finish_coverage};
 use crate::output::report::CategoryWalks;
+use crate::output::{checks, layers};
 use crate::pipeline::analyse::ProfileAnalysis;
 use crate::pipeline::city::City;
 
@@ -109,6 +109,12 @@ pub fn write_layers(
     }
     outputs.write(&file("indicators.csv"), |w| {
         layers::write_indicators_csv(w, &analysis.indicators, bands_min)
+    })?;
+    outputs.write(&file("population_check.csv"), |w| {
+        checks::write_population_check_csv(w, &city.population.units)
+    })?;
+    outputs.write(&file("supply_check.csv"), |w| {
+        checks::write_supply_check_csv(w, outcomes)
     })?;
     Ok(written)
 }

@@ -249,7 +249,7 @@ pub fn file_candidates(path: &std::path::Path) -> Result<Vec<Candidate>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::residents::{Block, Building};
+    use crate::analysis::residents::{Block, Building, ChildrenSource, ResidentsSource};
     use crate::osm::ElementId;
     use crate::osm::rules::Judged;
     use geo::MultiPolygon;
@@ -262,6 +262,9 @@ mod tests {
             levels: 1.0,
             footprint_m2: 100.0,
             population: 3.0,
+            population_source: ResidentsSource::Estimate,
+            children: 0.09,
+            children_source: ChildrenSource::Share,
             footprint: MultiPolygon(vec![]),
             inside_xy: Coord { x, y },
             origin_xy: Coord { x, y },

@@ -50,11 +50,6 @@ use summary::{
     SourceCounts,
 };
 
-/// Default share of residents who are children under 3, each wanting a place (capacity-aware
-/// siting). A placeholder: China's 2020 census counts about 2.5–3 % of residents under 3;
-/// give the city's own figure with `--under3-share`.
-pub const DEFAULT_UNDER3_SHARE: f64 = 0.03;
-
 /// Most candidates `--exact` accepts (subsets are enumerated).
 pub const EXACT_MAX_CANDIDATES: usize = 30;
 
@@ -66,10 +61,19 @@ const MICRO: f64 = 1e6;
 pub struct CapacityModel {
     /// Places of each new site.
     pub site_places: u32,
-    /// Places demanded per resident.
-    pub places_per_resident: f64,
-    /// Where `places_per_resident` comes from: `under3_share` or `demand_per_1000`.
-    pub basis: &'static str,
+    /// What each home demands.
+    pub demand: Demand,
+}
+
+/// Places a home demands in capacity-aware siting.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Demand {
+    /// One place per child under 3 (from the population sources: census column, age
+    /// rasters, or residents × `--under3-share`).
+    Children,
+    /// This many places per resident (`--demand-per-1000` ÷ 1,000).
+    PerResident(f64),
 }
 
 /// Everything a `site` run needs, resolved (serialized canonically, as

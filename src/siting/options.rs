@@ -11,7 +11,7 @@ use crate::config::options::{CoverageOptions, check_unique, clap_defaults, posit
 use crate::error::{Error, Result};
 use crate::facilities::categories::Category;
 use crate::siting::candidates::{CandidateSource, DEFAULT_SPACING_M};
-use crate::siting::{CapacityModel, DEFAULT_UNDER3_SHARE, SiteConfig};
+use crate::siting::{CapacityModel, Demand, SiteConfig};
 
 /// Where `site` looks for new sites and when it stops (its options beyond `coverage`'s).
 #[derive(Debug, Clone, PartialEq, Args, Serialize, Deserialize)]
@@ -41,12 +41,9 @@ pub struct SiteOptions {
     /// it can serve.
     #[arg(long, value_name = "PLACES")]
     pub site_capacity: Option<u32>,
-    /// Capacity-aware: places demanded per resident, the share of residents under 3
-    /// (placeholder default; give the city's figure).
-    #[arg(long, default_value_t = DEFAULT_UNDER3_SHARE, requires = "site_capacity")]
-    pub under3_share: f64,
-    /// Capacity-aware: places demanded per 1,000 residents, instead of --under3-share.
-    #[arg(long, conflicts_with = "under3_share", requires = "site_capacity")]
+    /// Capacity-aware: places demanded per 1,000 residents, instead of one place per child
+    /// under 3 (the children the population sources give).
+    #[arg(long, requires = "site_capacity")]
     pub demand_per_1000: Option<f64>,
     /// Also find the exact optimum for each number of sites (at most 30 candidates).
     #[arg(long)]
@@ -138,9 +135,9 @@ impl SiteOptions {
     fn capacity_model(&self) -> Result<Option<CapacityModel>> {
         let Some(places) = self.site_capacity else {
             // clap checks this for flags; a manifest's keys are checked here
-            if self.demand_per_1000.is_some() || self.under3_share != DEFAULT_UNDER3_SHARE {
+            if self.demand_per_1000.is_some() {
                 return Err(Error::Usage(
-                    "--under3-share and --demand-per-1000 need --site-capacity".into(),
+                    "--demand-per-1000 needs --site-capacity".into(),
                 ));
             }
             return Ok(None);
@@ -148,30 +145,12 @@ impl SiteOptions {
         if places == 0 {
             return Err(Error::Usage("--site-capacity must be at least 1".into()));
         }
-        Ok(Some(match self.demand_per_1000 {
-            Some(_) if self.under3_share != DEFAULT_UNDER3_SHARE => {
-                return Err(Error::Usage(
-                    "--demand-per-1000 and --under3-share cannot be combined".into(),
-                ));
-            }
-            Some(d) => CapacityModel {
-                site_places: places,
-                places_per_resident: positive("demand-per-1000", d)? / 1000.0,
-                basis: "demand_per_1000",
+        Ok(Some(CapacityModel {
+            site_places: places,
+            demand: match self.demand_per_1000 {
+                Some(d) => Demand::PerResident(positive("demand-per-1000", d)? / 1000.0),
+                None => Demand::Children,
             },
-            None => {
-                let share = self.under3_share;
-                if !(share > 0.0 && share <= 1.0) {
-                    return Err(Error::Usage(format!(
-                        "--under3-share is a share in (0, 1], not {share}"
-                    )));
-                }
-                CapacityModel {
-                    site_places: places,
-                    places_per_resident: share,
-                    basis: "under3_share",
-                }
-            }
         }))
     }
 

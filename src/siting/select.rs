@@ -16,7 +16,7 @@ use crate::graph::WalkCosts;
 use crate::pipeline::City;
 
 use super::greedy::{Capacitated, Celf, CoverSets, Coverage, Pick, exact_best};
-use super::{CurvePoint, Kept, MICRO, SiteConfig, ratio, round_to};
+use super::{CurvePoint, Demand, Kept, MICRO, SiteConfig, ratio, round_to};
 
 /// Homes not yet within the threshold, snapped, with residents: the elements every gain
 /// counts, with the per-home totals the curve is measured against.
@@ -27,7 +27,9 @@ pub(crate) struct Elements {
     pub total_population: f64,
     /// Homes within the threshold of an existing facility.
     pub covered_before: Vec<bool>,
-    /// Places demanded per resident (capacity-aware).
+    /// Places demanded per home (capacity-aware).
+    pub demand_per_home: Option<Vec<f64>>,
+    /// Places demanded per resident, on average over all homes (capacity-aware).
     pub places_per_resident: Option<f64>,
     /// Places of each new site, in millionths (capacity-aware).
     pub capacity_micro: Option<i64>,
@@ -53,7 +55,18 @@ impl Elements {
             .map(|b| b.population)
             .collect();
         let total_population = sum(population.iter().copied());
-        let places_per_resident = config.capacity.map(|c| c.places_per_resident);
+        let demand_per_home: Option<Vec<f64>> = config.capacity.map(|c| {
+            (city.residents.buildings.iter())
+                .map(|b| match c.demand {
+                    Demand::Children => b.children,
+                    Demand::PerResident(r) => b.population * r,
+                })
+                .collect()
+        });
+        let places_per_resident = (demand_per_home.as_ref())
+            .map(|d| sum(d.iter().copied()))
+            .filter(|_| total_population > 0.0)
+            .map(|demand| demand / total_population);
         let mut element_of_home = vec![u32::MAX; homes.len()];
         let mut home_of_element: Vec<u32> = Vec::new();
         for h in 0..homes.len() {
@@ -66,6 +79,7 @@ impl Elements {
             population,
             total_population,
             covered_before,
+            demand_per_home,
             places_per_resident,
             capacity_micro: (config.capacity)
                 .map(|c| (f64::from(c.site_places) * MICRO).round() as i64),
@@ -92,7 +106,7 @@ impl Elements {
 
     /// Places home `h` demands, in millionths (0 unless capacity-aware).
     fn demand_of(&self, h: usize) -> i64 {
-        (self.places_per_resident).map_or(0, |r| (self.population[h] * r * MICRO).round() as i64)
+        (self.demand_per_home.as_ref()).map_or(0, |d| (d[h] * MICRO).round() as i64)
     }
 
     /// `p` as a share of all residents.
@@ -299,7 +313,7 @@ fn trace_curve(
         let covered_population = elements.covered_population_of(&covered);
         let (marginal_residents, marginal_places) =
             match (capacity_micro, elements.places_per_resident) {
-                (Some(_), Some(r)) => {
+                (Some(_), Some(r)) if r > 0.0 => {
                     served += pick.gain as i64;
                     let places = pick.gain / MICRO;
                     (places / r, Some(places))

@@ -1,4 +1,4 @@
-//! The planner's own population layer, replacing the footprint estimate.
+//! The planner's own population layer (`--population`), replacing the footprint estimate.
 //!
 //! A GeoJSON file of points (e.g. address counts) or polygons (e.g. census areas), each with
 //! a number of residents. A point's residents go to the home whose footprint holds it, else to
@@ -13,7 +13,7 @@ use geo::{BoundingRect, Contains, Coord, Geometry, MapCoords, Point, Rect};
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, RTree};
 
-use super::residents::Residents;
+use crate::analysis::residents::{Residents, ResidentsSource};
 use crate::error::{Error, Result};
 use crate::spatial::LocalFrame;
 
@@ -198,6 +198,7 @@ pub fn apply_population_layer(
     }
     for (b, p) in residents.buildings.iter_mut().zip(population) {
         b.population = p;
+        b.population_source = ResidentsSource::Layer;
     }
     counts
 }

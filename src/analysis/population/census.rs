@@ -1,0 +1,158 @@
+//! A census table's counts given to homes (`--census`): each matched unit's residents (and
+//! children under 3, when the table has them) spread over the unit's homes, so the unit
+//! holds exactly its row. Reading and matching the table: [`crate::analysis::census`].
+
+use serde::Serialize;
+
+use super::CensusSource;
+use super::raster::shares;
+use crate::analysis::census::{CensusColumns, CensusTable, RowOutcome, match_census, read_census};
+use crate::analysis::indicators::UnitPlacement;
+use crate::analysis::residents::{ChildrenSource, Residents, ResidentsSource};
+use crate::analysis::units::{UnitLevel, Units};
+use crate::error::{Error, Result};
+
+/// What the census table did, for `summary.json` and the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CensusCounts {
+    /// The file.
+    pub path: String,
+    /// Rows read.
+    pub rows: usize,
+    /// Rows matched to a unit.
+    pub matched_rows: usize,
+    /// Rows matched to no unit, each with the closest unit names.
+    pub unmatched_rows: Vec<String>,
+    /// Units of the level with no row (their homes keep the previous figure), each with
+    /// the closest row keys.
+    pub units_without_row: Vec<String>,
+    /// Residents in matched rows.
+    pub residents_in_rows: f64,
+    /// Residents of matched rows whose unit holds no home.
+    pub residents_without_homes: f64,
+    /// Children under 3 in matched rows (the table's column), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub children_in_rows: Option<f64>,
+}
+
+/// Reads the table as `source` says.
+///
+/// # Errors
+/// As [`read_census`].
+pub fn read(source: &CensusSource) -> Result<CensusTable> {
+    read_census(
+        &source.path,
+        &CensusColumns {
+            key: source.key_column.clone(),
+            residents: source.residents_column.clone(),
+            under3: source.under3_column.clone(),
+        },
+    )
+}
+
+/// Matches `table` to the units of the source's level and sets the residents (and children)
+/// of each matched unit's homes: in proportion to their residents so far, else to their
+/// `floor_area`.
+///
+/// # Errors
+/// [`Error::Data`] under `--census-strict` when a row matches no unit or a unit has no
+/// row, and for two rows that match one unit.
+pub fn apply(
+    source: &CensusSource,
+    table: &CensusTable,
+    residents: &mut Residents,
+    units: &Units,
+    home_units: &UnitPlacement,
+    floor_area: &[f64],
+    log: &dyn Fn(&str),
+) -> Result<CensusCounts> {
+    let level_units: Vec<usize> = (0..units.units.len())
+        .filter(|&u| units.units[u].level == source.level)
+        .collect();
+    let candidates: Vec<_> = level_units.iter().map(|&u| &units.units[u]).collect();
+    let matched = match_census(table, &candidates);
+    if source.strict {
+        matched.require_complete(table)?;
+    } else if let Some(c) = matched.contested.first() {
+        // two rows naming one unit are an error in the table, strict or not
+        let lines: Vec<String> = c.lines.iter().map(ToString::to_string).collect();
+        return Err(Error::data(
+            &table.path,
+            format!(
+                "lines {} all name the unit {:?}: give it one row",
+                lines.join(" and "),
+                c.name
+            ),
+        ));
+    }
+    for line in matched.describe() {
+        log(&format!("warning: {}: {line}", source.path.display()));
+    }
+    let mut homes_of_unit: Vec<Vec<usize>> = vec![Vec::new(); units.units.len()];
+    for (h, (district, subdistrict)) in home_units.homes.iter().enumerate() {
+        let unit = match source.level {
+            UnitLevel::District => district,
+            UnitLevel::Subdistrict => subdistrict,
+        };
+        if let Some(u) = unit {
+            homes_of_unit[*u as usize].push(h);
+        }
+    }
+    let mut counts = CensusCounts {
+        path: source.path.display().to_string(),
+        rows: table.rows.len(),
+        unmatched_rows: (matched.rows.iter())
+            .filter_map(|r| match &r.outcome {
+                RowOutcome::Matched { .. } => None,
+                RowOutcome::Ambiguous { names, .. } => Some(format!(
+                    "{} (line {}; several units: {})",
+                    r.key,
+                    r.line,
+                    names.join(", ")
+                )),
+                RowOutcome::Unmatched { closest } => Some(format!(
+                    "{} (line {}; closest: {})",
+                    r.key,
+                    r.line,
+                    closest.join(", ")
+                )),
+            })
+            .collect(),
+        units_without_row: (matched.without_row.iter())
+            .map(|u| format!("{} (closest keys: {})", u.name, u.closest.join(", ")))
+            .collect(),
+        children_in_rows: table.under3_column.is_some().then_some(0.0),
+        ..CensusCounts::default()
+    };
+    let prior: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
+    for (candidate, row) in matched.by_unit.iter().enumerate() {
+        let Some(row) = row.map(|r| &table.rows[r]) else {
+            continue;
+        };
+        let homes = &homes_of_unit[level_units[candidate]];
+        counts.matched_rows += 1;
+        counts.residents_in_rows += row.residents;
+        if let (Some(c), Some(total)) = (row.under3, counts.children_in_rows.as_mut()) {
+            *total += c;
+        }
+        if homes.is_empty() {
+            counts.residents_without_homes += row.residents;
+            continue;
+        }
+        let weight = if homes.iter().any(|&h| prior[h] > 0.0) {
+            &prior
+        } else {
+            floor_area
+        };
+        for (h, share) in shares(homes, weight) {
+            let b = &mut residents.buildings[h];
+            b.population = row.residents * share;
+            b.population_source = ResidentsSource::Census;
+            if let Some(children) = row.under3 {
+                b.children = children * share;
+                b.children_source = ChildrenSource::Census;
+            }
+        }
+    }
+    Ok(counts)
+}

@@ -1,0 +1,205 @@
+//! A population raster's people given to homes (`--population-raster`, and the age rasters
+//! of children under 3).
+//!
+//! Each cell's people go to the homes whose inside point lies in the cell, in proportion to
+//! their floor area (footprint × levels). The people of a cell that holds no home go to the
+//! nearest home's cell — to the homes there, by floor area the same way — when that home
+//! is within the search distance of the cell's centre; else they are counted as unplaced,
+//! never dropped silently.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use geo::{Coord, Point};
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+use serde::Serialize;
+
+use crate::analysis::residents::Residents;
+use crate::error::Result;
+use crate::spatial::LocalFrame;
+use crate::spatial::geotiff::{RasterWindow, read_window};
+
+/// What one raster (or several, summed) gave, for `summary.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RasterCounts {
+    /// The files read.
+    pub files: Vec<String>,
+    /// Cells read (the window over the extract).
+    pub cells_read: usize,
+    /// People in those cells.
+    pub people_in_window: f64,
+    /// People given to homes in their own cell.
+    pub placed_in_cell: f64,
+    /// People of cells without homes given to homes within the search distance.
+    pub placed_nearby: f64,
+    /// People of cells with no home within the search distance.
+    pub unplaced: f64,
+    /// The search distance, metres.
+    pub search_m: f64,
+}
+
+impl RasterCounts {
+    /// Every figure of people multiplied by `weight` (an age raster's share under 3).
+    pub fn weighted(mut self, weight: f64) -> Self {
+        for v in [
+            &mut self.people_in_window,
+            &mut self.placed_in_cell,
+            &mut self.placed_nearby,
+            &mut self.unplaced,
+        ] {
+            *v *= weight;
+        }
+        self
+    }
+
+    /// Two rasters' counts summed.
+    pub fn plus(mut self, other: &RasterCounts) -> Self {
+        self.files.extend(other.files.iter().cloned());
+        self.cells_read += other.cells_read;
+        self.people_in_window += other.people_in_window;
+        self.placed_in_cell += other.placed_in_cell;
+        self.placed_nearby += other.placed_nearby;
+        self.unplaced += other.unplaced;
+        self
+    }
+}
+
+/// Reads the window of `path` over the homes and gives its people to them: per home, in
+/// home order.
+///
+/// # Errors
+/// As [`read_window`]: [`crate::Error::Data`] for an unsupported or broken GeoTIFF or one
+/// that does not overlap the homes.
+pub fn allocate_file(
+    path: &Path,
+    residents: &Residents,
+    frame: &LocalFrame,
+    floor_area: &[f64],
+    search_m: f64,
+) -> Result<(Vec<f64>, RasterCounts)> {
+    let lon_lat: Vec<(f64, f64)> = (residents.buildings.iter())
+        .map(|b| frame.to_lon_lat(b.inside_xy))
+        .collect();
+    let bounds = bounds_of(&lon_lat, frame, search_m).ok_or_else(|| {
+        crate::Error::data(
+            path,
+            "the extract has no homes to give the raster's people to",
+        )
+    })?;
+    let window = read_window(path, bounds)?;
+    let inside: Vec<Coord<f64>> = residents.buildings.iter().map(|b| b.inside_xy).collect();
+    let (people, mut counts) = allocate(&window, &lon_lat, &inside, frame, floor_area, search_m);
+    counts.files = vec![path.display().to_string()];
+    Ok((people, counts))
+}
+
+/// The lon/lat box around `points` grown by `pad_m`.
+fn bounds_of(points: &[(f64, f64)], frame: &LocalFrame, pad_m: f64) -> Option<geo::Rect<f64>> {
+    let first = points.first()?;
+    let (mut lo, mut hi) = (*first, *first);
+    for &(lon, lat) in points {
+        lo = (lo.0.min(lon), lo.1.min(lat));
+        hi = (hi.0.max(lon), hi.1.max(lat));
+    }
+    let (lo_xy, hi_xy) = (frame.to_xy(lo.0, lo.1), frame.to_xy(hi.0, hi.1));
+    let pad = Coord { x: pad_m, y: pad_m };
+    let (lo, hi) = (frame.to_lon_lat(lo_xy - pad), frame.to_lon_lat(hi_xy + pad));
+    Some(geo::Rect::new(
+        Coord { x: lo.0, y: lo.1 },
+        Coord { x: hi.0, y: hi.1 },
+    ))
+}
+
+/// Gives each cell's people to the homes in it, by `floor_area` (equal shares when the homes
+/// have none); a cell without homes gives its people to the homes sharing a cell with the
+/// home nearest its centre, if that home is within `search_m`.
+pub fn allocate(
+    window: &RasterWindow,
+    lon_lat: &[(f64, f64)],
+    inside_xy: &[Coord<f64>],
+    frame: &LocalFrame,
+    floor_area: &[f64],
+    search_m: f64,
+) -> (Vec<f64>, RasterCounts) {
+    // Homes grouped by cell; a home outside the raster is a group of its own.
+    let mut group_of_cell: HashMap<usize, usize> = HashMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of_home = Vec::with_capacity(lon_lat.len());
+    for (h, &(lon, lat)) in lon_lat.iter().enumerate() {
+        let group = match window.cell_at(lon, lat) {
+            Some(cell) => *group_of_cell.entry(cell).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            }),
+            None => {
+                groups.push(Vec::new());
+                groups.len() - 1
+            }
+        };
+        groups[group].push(h);
+        group_of_home.push(group);
+    }
+    let tree: RTree<GeomWithData<Point<f64>, usize>> = RTree::bulk_load(
+        (inside_xy.iter().enumerate())
+            .map(|(h, p)| GeomWithData::new(Point::from(*p), h))
+            .collect(),
+    );
+    let mut people = vec![0.0; lon_lat.len()];
+    let mut counts = RasterCounts {
+        cells_read: window.len(),
+        search_m,
+        ..RasterCounts::default()
+    };
+    for cell in 0..window.len() {
+        let Some(value) = window.value(cell).filter(|v| *v > 0.0) else {
+            continue;
+        };
+        counts.people_in_window += value;
+        if let Some(&group) = group_of_cell.get(&cell) {
+            share_out(value, &groups[group], floor_area, &mut people);
+            counts.placed_in_cell += value;
+            continue;
+        }
+        let (lon, lat) = window.centre_lon_lat(cell);
+        let centre = Point::from(frame.to_xy(lon, lat));
+        let nearest = (tree.nearest_neighbor_iter_with_distance_2(&centre).next())
+            .filter(|(_, d2)| *d2 <= search_m * search_m);
+        match nearest {
+            Some((home, _)) => {
+                share_out(
+                    value,
+                    &groups[group_of_home[home.data]],
+                    floor_area,
+                    &mut people,
+                );
+                counts.placed_nearby += value;
+            }
+            None => counts.unplaced += value,
+        }
+    }
+    (people, counts)
+}
+
+/// Adds `value` to `homes` in proportion to their `weight`.
+fn share_out(value: f64, homes: &[usize], weight: &[f64], out: &mut [f64]) {
+    for (h, share) in shares(homes, weight) {
+        out[h] += value * share;
+    }
+}
+
+/// Each of `homes` with its share of their summed `weight` (equal shares when all weigh 0).
+pub fn shares<'a>(
+    homes: &'a [usize],
+    weight: &'a [f64],
+) -> impl Iterator<Item = (usize, f64)> + 'a {
+    let total: f64 = homes.iter().map(|&h| weight[h]).sum();
+    homes.iter().map(move |&h| {
+        let share = if total > 0.0 {
+            weight[h] / total
+        } else {
+            1.0 / homes.len() as f64
+        };
+        (h, share)
+    })
+}
