@@ -6,6 +6,10 @@
 #
 #   scripts/bench_raster.sh [-n RUNS]
 #
+# Then the whole job: `fifteen coverage` on liechtenstein-2015 (../shared/data) with and
+# without `--population-raster` of that file, alternating, RUNS/3 pairs: median wall time and
+# peak RSS of each (the run's own summary.json), and their difference.
+#
 # The raster (made once with GDAL into $BENCH_WORK, default target/bench-raster/, and reused):
 # 40,000 × 20,000 Float32 cells of 3″ (WorldPop's grid) over 0–33.3° E, 38.3–55° N, tiled
 # 256 × 256, Deflate, nodata −99999. Content: a 400 × 200 ASCII grid of random people counts
@@ -73,3 +77,41 @@ for case in "Liechtenstein:9.47 47.04 9.64 47.27" "4x area:9.385 46.925 9.725 47
     rss_mb=$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')
     echo "| $name | $cells | $median | $rss_mb MB |"
 done
+
+extract=$root/../shared/data/osm/liechtenstein-2015.osm.pbf
+if [ ! -f "$extract" ]; then
+    echo "(no $extract: the whole-run comparison is skipped)"
+    exit 0
+fi
+cargo build --release --quiet --bin fifteen
+fifteen=$root/target/release/fifteen
+pairs=$(( runs / 3 > 3 ? runs / 3 : 3 ))
+for ((i = 0; i < pairs; i++)); do
+    for with in no yes; do
+        extra=()
+        [ "$with" = yes ] && extra=(--population-raster "$raster")
+        "$fifteen" coverage "$extract" --category childcare "${extra[@]}" \
+            --out "$work/run-$with" --quiet >/dev/null
+        python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+print(sys.argv[2], s["timings_s"]["total"], s["peak_memory_mib"], s["timings_s"].get("population", 0))' \
+            "$work/run-$with/summary.json" "$with" >>"$work/runs.txt.part"
+    done
+done
+mv "$work/runs.txt.part" "$work/runs.txt"
+echo
+echo "Liechtenstein coverage run, $pairs alternating pairs:"
+echo
+echo "| run | median total | median population stage | median peak memory |"
+echo "|---|---|---|---|"
+python3 - "$work/runs.txt" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1])]
+median = {}
+for name, label in (("no", "without raster"), ("yes", "with the country raster")):
+    mine = [r for r in rows if r[0] == name]
+    t, m, p = (statistics.median(float(r[i]) for r in mine) for i in (1, 2, 3))
+    median[name] = t
+    print(f"| {label} | {t:.3f} s | {p * 1000:.1f} ms | {m:.1f} MiB |")
+print(f"\nthe raster adds {median['yes'] - median['no']:+.3f} s (median of totals)")
+PY

@@ -386,3 +386,153 @@ fn bad_rasters_fail_cleanly() {
     let summary = read_json(&out.join("summary.json"));
     assert_eq!(summary["counts"]["population_source"], "raster");
 }
+
+/// WorldPop-style age rasters over the sample town, written by GDAL: 2 children under 1
+/// and 4 aged 1–4 per cell of 0.001° (50 × 20 cells), so 2 + ½ × 4 = 4 under 3 per cell;
+/// what the homes hold is what was placed.
+#[test]
+fn age_rasters_give_children_under_3() {
+    gdal_or_skip!();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let raster = |name: &str, per_cell: &str| -> PathBuf {
+        let grid = dir.path().join(format!("{name}.asc"));
+        let mut asc = String::from(
+            "ncols 50\nnrows 20\nxllcorner 9.99\nyllcorner 44.99\ncellsize 0.001\nNODATA_value -99999\n",
+        );
+        for _ in 0..20 {
+            asc.push_str(&[per_cell; 50].join(" "));
+            asc.push('\n');
+        }
+        std::fs::write(&grid, asc).expect("grid");
+        let tif = dir.path().join(format!("{name}.tif"));
+        let done = Command::new("gdal_translate")
+            .args([
+                "-q",
+                "-ot",
+                "Float32",
+                "-a_srs",
+                "EPSG:4326",
+                "-co",
+                "TILED=YES",
+            ])
+            .arg(&grid)
+            .arg(&tif)
+            .output()
+            .expect("gdal_translate runs");
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        tif
+    };
+    let (under1, age1to4) = (raster("ita_f_0_2020", "2"), raster("ita_f_1_2020", "4"));
+    let out = dir.path().join("out");
+    ok(coverage([
+        sample_town().as_os_str(),
+        "--category".as_ref(),
+        "childcare".as_ref(),
+        "--under1-raster".as_ref(),
+        under1.as_os_str(),
+        "--age1to4-raster".as_ref(),
+        age1to4.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]));
+    let summary = read_json(&out.join("summary.json"));
+    let ages = &summary["population"]["age_rasters"];
+    let number = |v: &serde_json::Value| v.as_f64().expect("a number");
+    // the window: the homes' box grown by 500 m, all 50 columns but only 18 of the 20 rows
+    // (the two southernmost lie farther south), in each of the two files
+    assert_eq!(number(&ages["cells_read"]), 2.0 * 50.0 * 18.0);
+    let in_window = number(&ages["people_in_window"]);
+    assert_eq!(in_window, 50.0 * 18.0 * 4.0);
+    let placed = number(&ages["placed_in_cell"]) + number(&ages["placed_nearby"]);
+    assert!(placed > 0.0 && (placed + number(&ages["unplaced"]) - in_window).abs() < 1e-6);
+    assert!((number(&summary["counts"]["children"]) - placed).abs() < 0.1);
+    assert_eq!(summary["population"]["children_source"], "raster");
+    assert_eq!(summary["counts"]["population_source"], "estimate");
+}
+
+/// The population keys in a batch manifest, a `coverage` job and a capacity-aware `site`
+/// job: the census (a path relative to the manifest) sets Liechtenstein's municipalities in
+/// both, and the site job's demand is the children it gives; editing the census reruns the
+/// jobs.
+#[test]
+fn batch_jobs_take_the_census_and_site_demand_is_children() {
+    let extract = shared_or_skip!(
+        "osm/liechtenstein-2015.osm.pbf",
+        "a census of its municipalities"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let census = dir.path().join("gemeinden.csv");
+    let mut table = std::fs::read_to_string(liechtenstein_census()).expect("census");
+    table = table.replace("name,residents", "name,residents,under3");
+    let table: String = (table.lines().enumerate())
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}\n")
+            } else {
+                format!("{l},100\n")
+            }
+        })
+        .collect();
+    std::fs::write(&census, table).expect("census");
+    let manifest = dir.path().join("jobs.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"[defaults]
+categories = ["childcare"]
+census = "gemeinden.csv"
+census_strict = true
+
+[[job]]
+name = "coverage"
+input = "{li}"
+out = "out/coverage"
+
+[[job]]
+name = "site"
+command = "site"
+input = "{li}"
+out = "out/site"
+add = 2
+site_capacity = 40
+"#,
+            li = extract.display()
+        ),
+    )
+    .expect("manifest");
+    let outcome = Command::new(env!("CARGO_BIN_EXE_fifteen"))
+        .args(["batch", "--plain"])
+        .arg(&manifest)
+        .output()
+        .expect("batch runs");
+    assert!(
+        outcome.status.success(),
+        "{}",
+        String::from_utf8_lossy(&outcome.stderr)
+    );
+    let check = population_check(&dir.path().join("out/coverage"));
+    assert!((check["Vaduz"].0 - 5425.0).abs() < 0.05 && (check["Vaduz"].1 - 100.0).abs() < 0.05);
+    let site = read_json(&dir.path().join("out/site/summary.json"));
+    assert_eq!(site["parameters"]["capacity"]["demand"], "children");
+    assert_eq!(site["counts"]["population_source"], "census+estimate");
+    // 11 municipalities × 100 children, and a share of the few homes outside them
+    let children = site["counts"]["children"].as_f64().expect("children");
+    assert!((1100.0..1110.0).contains(&children), "{children}");
+    let after = population_check(&dir.path().join("out/site/after"));
+    assert!((after["Vaduz"].0 - 5425.0).abs() < 0.05);
+
+    let edited = std::fs::read_to_string(&census).expect("census").replace("5425", "5500");
+    std::fs::write(&census, edited).expect("edit");
+    let rerun = Command::new(env!("CARGO_BIN_EXE_fifteen"))
+        .args(["batch", "--plain"])
+        .arg(&manifest)
+        .output()
+        .expect("batch runs");
+    assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
+    let check = population_check(&dir.path().join("out/coverage"));
+    assert!((check["Vaduz"].0 - 5500.0).abs() < 0.05, "the edited census was not read");
+}

@@ -114,6 +114,13 @@ pub struct SiteCounts {
     pub buildings: usize,
     /// Residents, to 0.1.
     pub population: f64,
+    /// Where they come from (`estimate`, `census+estimate`, …).
+    pub population_source: String,
+    /// Children under 3, to 0.1 (capacity-aware siting's demand, unless
+    /// `--demand-per-1000`).
+    pub children: f64,
+    /// Where they come from (`census`, `raster`, `share`, joined by `+`).
+    pub children_source: String,
     /// Existing facilities of the category.
     pub existing_facilities: usize,
     /// Homes with residents outside the threshold before any site.
@@ -298,6 +305,9 @@ impl SiteCounts {
             osm: city.extract.counts,
             buildings: city.residents.buildings.len(),
             population: round_to(elements.total_population, 1),
+            population_source: city.population.residents_source.clone(),
+            children: round_to(city.population.children, 1),
+            children_source: city.population.children_source.clone(),
             existing_facilities: existing,
             homes_outside_before: elements.home_of_element.len(),
             candidate_home_pairs: pairs,

@@ -801,13 +801,13 @@ fn pe_parameter(citation: &str, name: &str) -> Option<f64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use geo::coord;
     use tiff::encoder::{TiffEncoder, colortype};
 
     /// GeoKeys of a WGS84 raster: version header, model geographic, raster type, EPSG:4326.
-    fn wgs84_keys(raster_type: u16) -> Vec<u16> {
+    pub(crate) fn wgs84_keys(raster_type: u16) -> Vec<u16> {
         vec![
             1,
             1,
@@ -829,10 +829,10 @@ mod tests {
     }
 
     /// How a hand-made raster is georeferenced: (tag, doubles) pairs and GeoKeys.
-    struct Georef {
-        doubles: Vec<(Tag, Vec<f64>)>,
-        keys: Vec<u16>,
-        ascii: Option<String>,
+    pub(crate) struct Georef {
+        pub(crate) doubles: Vec<(Tag, Vec<f64>)>,
+        pub(crate) keys: Vec<u16>,
+        pub(crate) ascii: Option<String>,
     }
 
     /// The 4 × 3 test grid: 0.25° cells from 9° E, 48° N (edges exact in binary).
@@ -856,7 +856,7 @@ mod tests {
     }
 
     /// Writes a single-band raster of type `C` with `georef` and nodata −99999, one row a strip.
-    fn write<C: colortype::ColorType>(
+    pub(crate) fn write<C: colortype::ColorType>(
         dir: &tempfile::TempDir,
         (w, h): (u32, u32),
         data: &[C::Inner],

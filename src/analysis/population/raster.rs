@@ -203,3 +203,66 @@ pub fn shares<'a>(
         (h, share)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spatial::geotiff::tests::{Georef, wgs84_keys, write};
+    use tiff::encoder::colortype::Gray32Float;
+    use tiff::tags::Tag;
+
+    /// A 2 × 2 raster of 0.01° cells from 10° E, 45.02° N: north-west 12 people, north-east
+    /// 6, south-west 10 (no home in it), south-east nodata. Homes: 0 (100 m²) and 1 (300 m²)
+    /// in the north-west cell, 2 (50 m²) in the north-east one, 3 beyond the raster. The
+    /// south-west cell's centre (10.005° E, 45.005° N) is 616 m from home 0 (10.004° E,
+    /// 45.0105° N: 79 m east–west, 611 m north–south), its nearest; home 2 is 1.1 km away.
+    fn place(search_m: f64) -> (Vec<f64>, RasterCounts) {
+        let dir = tempfile::tempdir().unwrap();
+        let georef = Georef {
+            doubles: vec![
+                (Tag::ModelPixelScaleTag, vec![0.01, 0.01, 0.0]),
+                (Tag::ModelTiepointTag, vec![0.0, 0.0, 0.0, 10.0, 45.02, 0.0]),
+            ],
+            keys: wgs84_keys(1),
+            ascii: None,
+        };
+        let path = write::<Gray32Float>(&dir, (2, 2), &[12.0, 6.0, 10.0, -99999.0], &georef);
+        let lon_lat = [
+            (10.004, 45.0105),
+            (10.008, 45.018),
+            (10.015, 45.012),
+            (10.05, 45.05),
+        ];
+        let frame = LocalFrame::new(10.0, 45.0);
+        let inside: Vec<Coord<f64>> = lon_lat.iter().map(|&(x, y)| frame.to_xy(x, y)).collect();
+        let bounds = geo::Rect::new(Coord { x: 9.99, y: 44.99 }, Coord { x: 10.06, y: 45.06 });
+        let window = read_window(&path, bounds).unwrap();
+        allocate(
+            &window,
+            &lon_lat,
+            &inside,
+            &frame,
+            &[100.0, 300.0, 50.0, 100.0],
+            search_m,
+        )
+    }
+
+    #[test]
+    fn cells_go_to_their_homes_by_floor_area() {
+        // 12 as 100 : 300, 6 to home 2 alone; the south-west 10 to home 0's cell, 100 : 300
+        let (people, counts) = place(2000.0);
+        assert_eq!(people, [3.0 + 2.5, 9.0 + 7.5, 6.0, 0.0]);
+        assert_eq!(
+            (counts.placed_in_cell, counts.placed_nearby, counts.unplaced),
+            (18.0, 10.0, 0.0)
+        );
+        assert_eq!((counts.cells_read, counts.people_in_window), (4, 28.0));
+    }
+
+    #[test]
+    fn people_beyond_the_search_distance_are_unplaced() {
+        let (people, counts) = place(500.0);
+        assert_eq!(people, [3.0, 9.0, 6.0, 0.0]);
+        assert_eq!((counts.placed_nearby, counts.unplaced), (0.0, 10.0));
+    }
+}
