@@ -73,8 +73,8 @@ python3 - "$work" "$runs" <<'EOF'
 import json, os, statistics, sys
 
 work, runs = sys.argv[1], int(sys.argv[2])
-order = ["register", "population layer", "read", "graph", "residents", "facilities", "index",
-         "snap", "route", "indicators", "write"]
+order = ["register", "population sources", "read", "graph", "residents", "facilities", "index",
+         "snap", "units", "population", "route", "indicators", "write"]
 wall, rss, stages = [], [], {}
 for i in range(1, runs + 1):
     e, m = open(f"{work}/time-{i}").read().split()[-2:]

@@ -77,8 +77,9 @@ import glob, json, statistics, sys
 results, counts = sys.argv[1], [int(t) for t in sys.argv[2].split()]
 walls, peaks, stages = {}, {}, {}
 # run order; stages a run names otherwise (e.g. `route stroller`) follow
-order = ["register", "population layer", "read", "compounds", "graph", "residents", "index",
-         "facilities", "snap", "units", "elevation", "route", "indicators", "write", "report"]
+order = ["register", "population sources", "read", "compounds", "graph", "residents", "index",
+         "facilities", "snap", "elevation", "units", "population", "route", "indicators", "write",
+         "report"]
 for t in counts:
     times = [open(p).read().split()[-2:] for p in glob.glob(f"{results}/time-{t}-*")]
     walls[t] = statistics.median(float(x[0]) for x in times)

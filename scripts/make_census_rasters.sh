@@ -13,7 +13,7 @@
 #   wgs84-tiled-deflate.tif   3" WGS84, Float32, 256x256 tiles, Deflate, nodata -99999
 #   wgs84-striped-lzw.tif     3" WGS84, Float32, strips, LZW
 #   mollweide-100m.tif        100 m ESRI:54009 (GHS-POP's grid), tiled, Deflate
-# Needs gdal-bin (gdal_rasterize, gdalwarp, gdal_translate) and awk.
+# Needs gdal-bin (ogrinfo, gdal_rasterize, gdalwarp, gdal_translate) and awk.
 set -euo pipefail
 
 if [[ $# -ne 4 ]]; then
