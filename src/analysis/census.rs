@@ -93,9 +93,27 @@ pub struct CensusTable {
     pub residents_column: String,
     /// Header of the column of children under 3, if any.
     pub under3_column: Option<String>,
-    /// The rows, in file order.
+    /// The rows, in file order, without the total row.
     pub rows: Vec<CensusRow>,
+    /// The table's own total row (its key one of [`TOTAL_KEYS`]), if it has one.
+    pub total: Option<CensusRow>,
 }
+
+/// Keys of a table's total row (compared in lower case), read apart from the units' rows:
+/// `合计`, `总计`, `全市`, `Total`, …
+pub const TOTAL_KEYS: &[&str] = &[
+    "合计",
+    "合計",
+    "总计",
+    "總計",
+    "全市",
+    "全区",
+    "全县",
+    "total",
+    "sum",
+    "insgesamt",
+    "gesamt",
+];
 
 /// Reads a census table: a CSV file (UTF-8, UTF-8 with a byte-order mark, or GBK/GB18030;
 /// delimited by `,`, or `;` / tab when the header has no comma) with a header row.
@@ -149,13 +167,25 @@ pub fn read_census(path: &Path, columns: &CensusColumns) -> Result<CensusTable> 
         Err(_) if columns.under3.is_none() => None,
         Err(e) => return Err(e),
     };
-    let rows = read_rows(&mut reader, &headers, [key, residents], under3).map_err(bad)?;
+    let mut rows = read_rows(&mut reader, &headers, [key, residents], under3).map_err(bad)?;
+    let is_total = |r: &CensusRow| TOTAL_KEYS.contains(&r.key.to_lowercase().as_str());
+    let mut totals = rows.iter().filter(|r| is_total(r)).map(|r| r.line);
+    if let (Some(first), Some(second)) = (totals.next(), totals.next()) {
+        return Err(bad(format!(
+            "lines {first} and {second} are both total rows ({TOTAL_KEYS:?}): keep one"
+        )));
+    }
+    let total = rows.iter().position(is_total).map(|i| rows.remove(i));
+    if rows.is_empty() {
+        return Err(bad("no rows but the total row".into()));
+    }
     Ok(CensusTable {
         path: path.to_path_buf(),
         key_column: headers[key].clone(),
         residents_column: headers[residents].clone(),
         under3_column: under3.map(|c| headers[c].clone()),
         rows,
+        total,
     })
 }
 

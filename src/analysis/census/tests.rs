@@ -60,6 +60,7 @@ fn table(keys: &[&str]) -> CensusTable {
                 under3: None,
             })
             .collect(),
+        total: None,
     }
 }
 
@@ -635,4 +636,19 @@ fn osm_units_carry_codes_and_other_names() {
             &strings(&["Gemeinde Vaduz", "Hauptort", "Vaduz Stadt"])[..]
         )]
     );
+}
+
+#[test]
+fn a_total_row_is_read_apart_from_the_units() {
+    let table = read("街道,常住人口\n五山,100\n合计,300\n石牌,200\n").unwrap();
+    assert_eq!(
+        rows(&table),
+        [(2, "五山", 100.0, None), (4, "石牌", 200.0, None)]
+    );
+    let total = table.total.expect("the 合计 row");
+    assert_eq!((total.line, total.residents), (3, 300.0));
+    let e = error("name,residents\nA,1\nTotal,1\nSUM,1\n");
+    assert!(e.contains("lines 3 and 4 are both total rows"), "{e}");
+    let e = error("name,residents\nTotal,1\n");
+    assert!(e.contains("no rows but the total row"), "{e}");
 }

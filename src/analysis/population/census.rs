@@ -33,7 +33,14 @@ pub struct CensusCounts {
     /// Children under 3 in matched rows (the table's column), when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children_in_rows: Option<f64>,
+    /// Residents of the table's total row (`合计`, `Total`, …), when it has one; a warning
+    /// says when its rows sum to more than 0.5 % off it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_row: Option<f64>,
 }
+
+/// How far the rows may sum from the table's total row before a warning, as a share.
+const TOTAL_ROW_TOLERANCE: f64 = 0.005;
 
 /// Reads the table as `source` says.
 ///
@@ -85,8 +92,18 @@ pub fn apply(
             ),
         ));
     }
+    let warn = |line: &str| log(&format!("warning: {}: {line}", source.path.display()));
     for line in matched.describe() {
-        log(&format!("warning: {}: {line}", source.path.display()));
+        warn(&line);
+    }
+    if let Some(total) = &table.total {
+        let rows: f64 = table.rows.iter().map(|r| r.residents).sum();
+        if (rows - total.residents).abs() > TOTAL_ROW_TOLERANCE * total.residents {
+            warn(&format!(
+                "the rows sum to {rows} residents, the total row (line {}) says {}",
+                total.line, total.residents
+            ));
+        }
     }
     let mut homes_of_unit: Vec<Vec<usize>> = vec![Vec::new(); units.units.len()];
     for (h, (district, subdistrict)) in home_units.homes.iter().enumerate() {
@@ -122,6 +139,7 @@ pub fn apply(
             .map(|u| format!("{} (closest keys: {})", u.name, u.closest.join(", ")))
             .collect(),
         children_in_rows: table.under3_column.is_some().then_some(0.0),
+        total_row: table.total.as_ref().map(|t| t.residents),
         ..CensusCounts::default()
     };
     let prior: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();

@@ -81,6 +81,7 @@ fn census(rows: &[(&str, f64, Option<f64>)]) -> CensusTable {
                 under3,
             })
             .collect(),
+        total: None,
     }
 }
 
