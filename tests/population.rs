@@ -308,7 +308,7 @@ fn bad_census_tables_fail_cleanly() {
 fn bad_rasters_fail_cleanly() {
     gdal_or_skip!();
     let dir = tempfile::tempdir().expect("temp dir");
-    // 20 × 20 cells of 0.001° over the sample town (9.995–10.035 E, 44.997–45.011 N)
+    // 50 × 20 cells of 0.001° over the sample town (9.995–10.035 E, 44.997–45.011 N)
     let grid = dir.path().join("grid.asc");
     let mut asc = String::from(
         "ncols 50\nnrows 20\nxllcorner 9.99\nyllcorner 44.99\ncellsize 0.001\nNODATA_value -99999\n",

@@ -218,9 +218,9 @@ fn tiled_liechtenstein_runs_end_to_end() {
     };
     assert_eq!(read(&four), 4 * read(&one));
     // Homes: all but a few. The size rule (a `building=yes` under 30 m² is no home) measures
-    // footprints in the run's frame, whose east–west scale is that of the extract's centre,
-    // so a footprint within a fraction of a percent of 30 m² can fall on the other side
-    // when the frame is centred on four tiles (30,356 homes against 4 × 7,590).
+    // each footprint at its own latitude, and a tile shifted north or south is a copy at
+    // another latitude, so a footprint within a fraction of a percent of 30 m² can fall on
+    // the other side in a copy.
     let homes = |s: &Value| s["counts"]["buildings"].as_u64().expect("buildings") as f64;
     let expected = 4.0 * homes(&one);
     assert!(

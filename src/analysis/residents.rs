@@ -86,6 +86,14 @@ pub struct Building {
     pub block: u32,
 }
 
+impl Building {
+    /// Floor area, m²: footprint × levels, what the estimate divides and what shares of a
+    /// unit's or a raster cell's people follow.
+    pub fn floor_area_m2(&self) -> f64 {
+        self.footprint_m2 * self.levels
+    }
+}
+
 /// Where a home's residents come from (`residents_source` in `buildings.geojson`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -346,7 +354,10 @@ pub fn find_residents(
             let Some(inside) = point_inside(&projected) else {
                 return BuildingLook::Degenerate;
             };
-            let footprint_m2 = projected.unsigned_area();
+            // the frame's east–west scale is the extract centre's: taken back to the
+            // building's own latitude, so its area (and the size rule) does not depend on
+            // where the extract is centred
+            let footprint_m2 = projected.unsigned_area() / frame.east_west_stretch(inside);
             if judged == Judged::Assumed && !containing(&excluding_index, inside).is_empty() {
                 return BuildingLook::RuledOut;
             }

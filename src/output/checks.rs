@@ -49,7 +49,7 @@ pub fn write_population_check_csv(
             num(c.residents, 1),
             c.given.map_or(String::new(), |g| num(g, 1)),
             c.estimate_ratio.map_or(String::new(), |r| num(r, 3)),
-            c.source.clone(),
+            c.residents_source.clone(),
             num(c.children, 1),
             c.children_source.clone(),
         ])?;

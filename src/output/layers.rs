@@ -275,7 +275,7 @@ pub fn facility_features<'a>(
     outcomes: &'a [CategoryOutcome],
     units: &'a Units,
     bands_min: &'a [f64],
-    population: &'a [f64],
+    (population, children): (&'a [f64], &'a [f64]),
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
     let unit_name = |u: Option<u32>| u.map(|u| units.units[u as usize].name.clone());
     outcomes.iter().flat_map(move |c| {
@@ -322,6 +322,10 @@ pub fn facility_features<'a>(
             p.insert(
                 "nearest_population".into(),
                 round(c.nearest_population[i], 1),
+            );
+            p.insert(
+                "children_within".into(),
+                round(c.reach[i].population_within(threshold, children), 2),
             );
             p.insert("ratio_per_child".into(), opt_round(c.ratios[i], 4));
             (Some(point_geometry(f.lon, f.lat)), p)

@@ -433,7 +433,7 @@ fn population_section(summary: &Value) -> String {
                 .as_f64()
                 .map_or("—".into(), |r| format!("{r:.2}")),
             thousands(n(&u["residents"]), 0),
-            escape(u["source"].as_str().unwrap_or("")),
+            escape(u["residents_source"].as_str().unwrap_or("")),
             thousands(n(&u["children"]), 0),
         );
     }

@@ -27,7 +27,7 @@ pub fn write_layers(
 ) -> Result<LayersWritten> {
     let (residents, frame, bands_min) = (&city.residents, &city.frame, &config.bands_min);
     let outcomes = &analysis.outcomes;
-    let population = city.population();
+    let (population, children) = (city.population(), city.children());
     let mut written = LayersWritten::default();
     let file = |name: &str| format!("{prefix}{name}");
     let stats = layers::block_stats(
@@ -67,7 +67,7 @@ pub fn write_layers(
                 .map_err(io("blocks"))?,
                 render_layer(
                     "facilities",
-                    layers::facility_features(outcomes, units, bands_min, &population),
+                    layers::facility_features(outcomes, units, bands_min, (&population, &children)),
                 )
                 .map_err(io("facilities"))?,
                 render_layer(

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::analysis::population::PopulationSources;
 use crate::config::{CoverageConfig, FacilityInput, ISLAND_MAX_M};
 use crate::osm::read::ReadCounts;
 use crate::pipeline::city::InputFile;
@@ -99,6 +100,8 @@ pub struct SiteParameters {
     pub target_share: Option<f64>,
     /// Capacity-aware siting.
     pub capacity: Option<CapacityModel>,
+    /// Where residents and children come from beyond the footprint estimate.
+    pub population: PopulationSources,
     /// `--exact`.
     pub exact: bool,
     /// Worker threads.
@@ -263,6 +266,7 @@ impl SiteParameters {
             add: config.add,
             target_share: config.target_share,
             capacity: config.capacity,
+            population: cov.population.clone(),
             exact: config.exact,
             threads: rayon::current_num_threads(),
         }

@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::CensusSource;
 use super::raster::shares;
-use crate::analysis::census::{CensusColumns, CensusTable, RowOutcome, match_census, read_census};
+use crate::analysis::census::{
+    CensusColumns, CensusMatch, CensusRow, CensusTable, RowOutcome, match_census, read_census,
+};
 use crate::analysis::indicators::UnitPlacement;
 use crate::analysis::residents::{ChildrenSource, Residents, ResidentsSource};
 use crate::analysis::units::{UnitLevel, Units};
@@ -28,8 +30,9 @@ pub struct CensusCounts {
     pub units_without_row: Vec<String>,
     /// Residents in matched rows.
     pub residents_in_rows: f64,
-    /// Residents of matched rows whose unit holds no home.
-    pub residents_without_homes: f64,
+    /// Matched rows whose unit holds no home: the unit's id and the row's residents (not
+    /// placed; `population_check.csv` shows them as the unit's given figure).
+    pub rows_without_homes: Vec<(String, f64)>,
     /// Children under 3 in matched rows (the table's column), when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children_in_rows: Option<f64>,
@@ -62,8 +65,8 @@ pub fn read(source: &CensusSource) -> Result<CensusTable> {
 /// `floor_area`.
 ///
 /// # Errors
-/// [`Error::Data`] under `--census-strict` when a row matches no unit or a unit has no
-/// row, and for two rows that match one unit.
+/// [`Error::Data`] when the run has no unit of the level, under `--census-strict` when a row
+/// matches no unit or a unit has no row, and for two rows that match one unit.
 pub fn apply(
     source: &CensusSource,
     table: &CensusTable,
@@ -76,12 +79,73 @@ pub fn apply(
     let level_units: Vec<usize> = (0..units.units.len())
         .filter(|&u| units.units[u].level == source.level)
         .collect();
+    if level_units.is_empty() {
+        return Err(Error::data(
+            &table.path,
+            format!(
+                "the run has no {} to match the rows to (--census-level; --units polygons are sub-districts, OSM units come from --district-level and --subdistrict-level)",
+                match source.level {
+                    UnitLevel::District => "district",
+                    UnitLevel::Subdistrict => "sub-district",
+                }
+            ),
+        ));
+    }
     let candidates: Vec<_> = level_units.iter().map(|&u| &units.units[u]).collect();
     let matched = match_census(table, &candidates);
+    check_match(source, table, &matched, log)?;
+    let homes_of_unit = homes_by_unit(home_units, units.units.len(), source.level);
+    let mut counts = CensusCounts::of(source, table, &matched);
+    let prior: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
+    for (candidate, row) in matched.by_unit.iter().enumerate() {
+        let Some(row) = row.map(|r| &table.rows[r]) else {
+            continue;
+        };
+        let unit = &units.units[level_units[candidate]];
+        let homes = &homes_of_unit[level_units[candidate]];
+        counts.add_row(row);
+        if homes.is_empty() {
+            log(&format!(
+                "warning: {}: line {}: {:?} holds no home in the extract; its {} residents are not placed",
+                source.path.display(),
+                row.line,
+                unit.name,
+                row.residents
+            ));
+            counts
+                .rows_without_homes
+                .push((unit.id.clone(), row.residents));
+            continue;
+        }
+        let weight = if homes.iter().any(|&h| prior[h] > 0.0) {
+            &prior
+        } else {
+            floor_area
+        };
+        for (h, share) in shares(homes, weight) {
+            let b = &mut residents.buildings[h];
+            b.population = row.residents * share;
+            b.population_source = ResidentsSource::Census;
+            if let Some(children) = row.under3 {
+                b.children = children * share;
+                b.children_source = ChildrenSource::Census;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// Stops on two rows naming one unit (always) or any problem (`--census-strict`); else
+/// warns of each problem, and of rows that sum far from the table's total row.
+fn check_match(
+    source: &CensusSource,
+    table: &CensusTable,
+    matched: &CensusMatch,
+    log: &dyn Fn(&str),
+) -> Result<()> {
     if source.strict {
         matched.require_complete(table)?;
     } else if let Some(c) = matched.contested.first() {
-        // two rows naming one unit are an error in the table, strict or not
         let lines: Vec<String> = c.lines.iter().map(ToString::to_string).collect();
         return Err(Error::data(
             &table.path,
@@ -105,9 +169,14 @@ pub fn apply(
             ));
         }
     }
-    let mut homes_of_unit: Vec<Vec<usize>> = vec![Vec::new(); units.units.len()];
+    Ok(())
+}
+
+/// Per unit (index into the run's units), its homes at `level`.
+fn homes_by_unit(home_units: &UnitPlacement, units: usize, level: UnitLevel) -> Vec<Vec<usize>> {
+    let mut homes_of_unit: Vec<Vec<usize>> = vec![Vec::new(); units];
     for (h, (district, subdistrict)) in home_units.homes.iter().enumerate() {
-        let unit = match source.level {
+        let unit = match level {
             UnitLevel::District => district,
             UnitLevel::Subdistrict => subdistrict,
         };
@@ -115,62 +184,47 @@ pub fn apply(
             homes_of_unit[*u as usize].push(h);
         }
     }
-    let mut counts = CensusCounts {
-        path: source.path.display().to_string(),
-        rows: table.rows.len(),
-        unmatched_rows: (matched.rows.iter())
-            .filter_map(|r| match &r.outcome {
-                RowOutcome::Matched { .. } => None,
-                RowOutcome::Ambiguous { names, .. } => Some(format!(
-                    "{} (line {}; several units: {})",
-                    r.key,
-                    r.line,
-                    names.join(", ")
-                )),
-                RowOutcome::Unmatched { closest } => Some(format!(
-                    "{} (line {}; closest: {})",
-                    r.key,
-                    r.line,
-                    closest.join(", ")
-                )),
-            })
-            .collect(),
-        units_without_row: (matched.without_row.iter())
-            .map(|u| format!("{} (closest keys: {})", u.name, u.closest.join(", ")))
-            .collect(),
-        children_in_rows: table.under3_column.is_some().then_some(0.0),
-        total_row: table.total.as_ref().map(|t| t.residents),
-        ..CensusCounts::default()
-    };
-    let prior: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
-    for (candidate, row) in matched.by_unit.iter().enumerate() {
-        let Some(row) = row.map(|r| &table.rows[r]) else {
-            continue;
-        };
-        let homes = &homes_of_unit[level_units[candidate]];
-        counts.matched_rows += 1;
-        counts.residents_in_rows += row.residents;
-        if let (Some(c), Some(total)) = (row.under3, counts.children_in_rows.as_mut()) {
-            *total += c;
-        }
-        if homes.is_empty() {
-            counts.residents_without_homes += row.residents;
-            continue;
-        }
-        let weight = if homes.iter().any(|&h| prior[h] > 0.0) {
-            &prior
-        } else {
-            floor_area
-        };
-        for (h, share) in shares(homes, weight) {
-            let b = &mut residents.buildings[h];
-            b.population = row.residents * share;
-            b.population_source = ResidentsSource::Census;
-            if let Some(children) = row.under3 {
-                b.children = children * share;
-                b.children_source = ChildrenSource::Census;
-            }
+    homes_of_unit
+}
+
+impl CensusCounts {
+    /// The counts of `table` before any row is placed: what did not match.
+    fn of(source: &CensusSource, table: &CensusTable, matched: &CensusMatch) -> Self {
+        CensusCounts {
+            path: source.path.display().to_string(),
+            rows: table.rows.len(),
+            unmatched_rows: (matched.rows.iter())
+                .filter_map(|r| match &r.outcome {
+                    RowOutcome::Matched { .. } => None,
+                    RowOutcome::Ambiguous { names, .. } => Some(format!(
+                        "{} (line {}; several units: {})",
+                        r.key,
+                        r.line,
+                        names.join(", ")
+                    )),
+                    RowOutcome::Unmatched { closest } => Some(format!(
+                        "{} (line {}; closest: {})",
+                        r.key,
+                        r.line,
+                        closest.join(", ")
+                    )),
+                })
+                .collect(),
+            units_without_row: (matched.without_row.iter())
+                .map(|u| format!("{} (closest keys: {})", u.name, u.closest.join(", ")))
+                .collect(),
+            children_in_rows: table.under3_column.is_some().then_some(0.0),
+            total_row: table.total.as_ref().map(|t| t.residents),
+            ..CensusCounts::default()
         }
     }
-    Ok(counts)
+
+    /// One matched row counted.
+    fn add_row(&mut self, row: &CensusRow) {
+        self.matched_rows += 1;
+        self.residents_in_rows += row.residents;
+        if let (Some(c), Some(total)) = (row.under3, self.children_in_rows.as_mut()) {
+            *total += c;
+        }
+    }
 }

@@ -26,7 +26,7 @@ pub struct UnitCheck {
     /// unit; `None` unless it gave every home of the unit.
     pub given: Option<f64>,
     /// Where the unit's residents come from, joined by `+` when its homes differ.
-    pub source: String,
+    pub residents_source: String,
     /// Children under 3 used.
     pub children: f64,
     /// Where the unit's children come from, joined by `+`.
@@ -90,7 +90,7 @@ fn check_of(
         estimate: estimate_sum,
         residents: residents_used,
         given: given.then_some(residents_used),
-        source: labels(&|h| b(h).population_source.label()),
+        residents_source: labels(&|h| b(h).population_source.label()),
         children: sum(&|h| b(h).children),
         children_source: labels(&|h| b(h).children_source.label()),
         estimate_ratio: (given && residents_used > 0.0).then(|| estimate_sum / residents_used),

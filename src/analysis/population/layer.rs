@@ -13,7 +13,8 @@ use geo::{BoundingRect, Contains, Coord, Geometry, MapCoords, Point, Rect};
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, RTree};
 
-use crate::analysis::residents::{Residents, ResidentsSource};
+use super::raster::shares;
+use crate::analysis::residents::{Building, Residents, ResidentsSource};
 use crate::error::{Error, Result};
 use crate::spatial::LocalFrame;
 
@@ -133,10 +134,8 @@ pub fn apply_population_layer(
             .map(|(i, c)| GeomWithData::new(Point::from(*c), i))
             .collect(),
     );
-    let floor_area: Vec<f64> = residents
-        .buildings
-        .iter()
-        .map(|b| b.footprint_m2 * b.levels)
+    let floor_area: Vec<f64> = (residents.buildings.iter())
+        .map(Building::floor_area_m2)
         .collect();
 
     let mut population = vec![0.0; residents.buildings.len()];
@@ -170,20 +169,7 @@ pub fn apply_population_layer(
                     .filter(|&h| area.contains(&Point::from(centres[h])))
                     .collect();
                 inside.sort_unstable();
-                let total: f64 = inside.iter().map(|&h| floor_area[h]).sum();
-                inside
-                    .into_iter()
-                    .map(|h| {
-                        (
-                            h,
-                            if total > 0.0 {
-                                floor_area[h] / total
-                            } else {
-                                0.0
-                            },
-                        )
-                    })
-                    .collect()
+                shares(&inside, &floor_area).collect()
             }
         };
         let placed: f64 = shares.iter().map(|(_, s)| s).sum::<f64>().min(1.0);

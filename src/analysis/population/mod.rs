@@ -1,7 +1,7 @@
 //! Residents and children under 3 per home, from the planner's sources over the footprint
 //! estimate, and how far the estimate is from them.
 //!
-//! The order, each step over the one before (docs/method.md#residents):
+//! The order, each step over the one before (docs/method.md#where-residents-come-from):
 //!
 //! 1. the footprint estimate ([`crate::analysis::residents`]);
 //! 2. a population layer ([`layer`]) or a population raster ([`raster`]) replaces it;
@@ -24,8 +24,8 @@ use serde::Serialize;
 
 use crate::analysis::census::CensusTable;
 use crate::analysis::indicators::UnitPlacement;
-use crate::analysis::residents::{ChildrenSource, Residents, ResidentsSource};
-use crate::analysis::units::{UnitLevel, Units};
+use crate::analysis::residents::{Building, ChildrenSource, Residents, ResidentsSource};
+use crate::analysis::units::{UnitLevel, UnitLocator, Units};
 use crate::error::{Error, Result};
 use crate::spatial::LocalFrame;
 use census::CensusCounts;
@@ -40,7 +40,7 @@ pub const DEFAULT_UNDER3_SHARE: f64 = 0.03;
 /// How far the home nearest a raster cell holding people but no home may be for them to go
 /// to its cell, metres: about five 3″ cells, as far as built-up cells OSM maps as not
 /// residential (industry, farms, schools) lie from homes; on Liechtenstein 200 m left 9 %
-/// of the people unplaced, 500 m 0.04 % (docs/method.md#population-rasters).
+/// of the people unplaced, 500 m 0.04 % (docs/method.md#census-and-rasters-on-liechtenstein).
 pub const DEFAULT_RASTER_SEARCH_M: f64 = 500.0;
 
 /// The planner's population layer: a GeoJSON file and the property holding residents.
@@ -148,7 +148,7 @@ pub fn read_early(sources: &PopulationSources) -> Result<EarlySources> {
 /// What the population stage did, for `summary.json`, `population_check.csv` and the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct PopulationReport {
-    /// Whether residents come from the footprint estimate alone.
+    /// Whether every home's residents are the footprint estimate (no source gave any).
     pub uncalibrated: bool,
     /// The sources of the homes' residents, joined by `+` (`census+estimate`).
     pub residents_source: String,
@@ -216,55 +216,48 @@ pub fn apply(
 ) -> Result<PopulationReport> {
     let estimate: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
     let floor_area: Vec<f64> = (residents.buildings.iter())
-        .map(|b| b.footprint_m2 * b.levels)
+        .map(Building::floor_area_m2)
         .collect();
+    let locator = UnitLocator::new(units, frame);
+    let in_units = |p| units.units.is_empty() || locator.locate_both(p) != (None, None);
     let layer = early
         .layer
         .map(|features| layer::apply_population_layer(residents, frame, &features));
     let raster = match &sources.raster {
-        Some(path) => {
-            let (people, counts) = raster::allocate_file(
-                path,
-                residents,
-                frame,
-                &floor_area,
-                sources.raster_search_m,
-            )?;
-            for (b, p) in residents.buildings.iter_mut().zip(people) {
-                b.population = p;
-                b.population_source = ResidentsSource::Raster;
-            }
-            Some(counts)
-        }
+        Some(path) => Some(residents_from_raster(
+            path,
+            sources.raster_search_m,
+            residents,
+            frame,
+            &in_units,
+            log,
+        )?),
         None => None,
     };
-    let census = match early.census {
-        Some(table) => {
-            let source = sources.census.as_ref().expect("read from this source");
-            Some(census::apply(
-                source,
-                &table,
-                residents,
-                units,
-                home_units,
-                &floor_area,
-                log,
-            )?)
-        }
-        None => None,
+    let census = match (early.census, &sources.census) {
+        (Some(table), Some(source)) => Some(census::apply(
+            source,
+            &table,
+            residents,
+            units,
+            home_units,
+            &floor_area,
+            log,
+        )?),
+        _ => None,
     };
     let total = match sources.total {
         Some(total) => Some(scale_to_total(residents, total)?),
         None => None,
     };
-    let age_rasters = children_from_rasters(sources, residents, frame, &floor_area)?;
+    let age_rasters = children_from_rasters(sources, residents, frame, &in_units, log)?;
     for b in &mut residents.buildings {
         if b.children_source == ChildrenSource::Share {
             b.children = b.population * sources.under3_share;
         }
     }
     let mut report = PopulationReport {
-        uncalibrated: !sources.calibrated(),
+        uncalibrated: false,
         residents_source: String::new(),
         children_source: String::new(),
         residents: 0.0,
@@ -282,7 +275,52 @@ pub fn apply(
         units: check::unit_checks(residents, &estimate, units, home_units),
     };
     report.sum_by_source(residents);
+    report.add_given_figures(units);
     Ok(report)
+}
+
+/// Step 2 with a raster: the people of `path` to the homes it covers (the others keep the
+/// estimate, with a warning).
+fn residents_from_raster(
+    path: &std::path::Path,
+    search_m: f64,
+    residents: &mut Residents,
+    frame: &LocalFrame,
+    in_units: &dyn Fn(geo::Coord<f64>) -> bool,
+    log: &dyn Fn(&str),
+) -> Result<RasterCounts> {
+    let (people, counts) = raster::allocate_file(path, residents, frame, search_m, in_units)?;
+    for (b, p) in residents.buildings.iter_mut().zip(people) {
+        if let Some(p) = p {
+            b.population = p;
+            b.population_source = ResidentsSource::Raster;
+        }
+    }
+    warn_not_covered(
+        path,
+        &counts,
+        residents.buildings.len(),
+        "the estimate",
+        log,
+    );
+    Ok(counts)
+}
+
+/// The warning for homes a raster does not cover.
+fn warn_not_covered(
+    path: &std::path::Path,
+    counts: &RasterCounts,
+    homes: usize,
+    instead: &str,
+    log: &dyn Fn(&str),
+) {
+    if counts.homes_not_covered > 0 {
+        log(&format!(
+            "warning: {}: {} of {homes} homes lie beyond the raster or in nodata cells; they keep {instead}",
+            path.display(),
+            counts.homes_not_covered
+        ));
+    }
 }
 
 impl PopulationReport {
@@ -300,6 +338,25 @@ impl PopulationReport {
         self.children = crate::analysis::sum(residents.buildings.iter().map(|b| b.children));
         self.residents_source = join_keys(&self.residents_by_source);
         self.children_source = join_keys(&self.children_by_source);
+        self.uncalibrated = (self.homes_by_source.keys()).all(|s| s == "estimate");
+    }
+
+    /// The figures a source gave that no home holds: a census row of a unit without homes,
+    /// and the city's `--population-total`.
+    fn add_given_figures(&mut self, units: &Units) {
+        let rows = self.census.iter().flat_map(|c| &c.rows_without_homes);
+        for (unit_id, residents) in rows {
+            let at = units.units.iter().position(|u| u.id == *unit_id);
+            if let Some(check) = at.and_then(|u| self.units.get_mut(u + 1)) {
+                check.given = Some(*residents);
+            }
+        }
+        if let (Some(total), Some(city)) = (&self.total, self.units.first_mut()) {
+            city.given = Some(total.total);
+        }
+        for check in &mut self.units {
+            check.estimate_ratio = (check.given.filter(|g| *g > 0.0)).map(|g| check.estimate / g);
+        }
     }
 }
 
@@ -349,22 +406,26 @@ fn scale_to_total(residents: &mut Residents, total: f64) -> Result<TotalCounts> 
     })
 }
 
-/// Children under 3 from the age rasters, for homes the census column did not set.
+/// Children under 3 from the age rasters, for homes the census column did not set and every
+/// age raster covers (the others keep the share).
 fn children_from_rasters(
     sources: &PopulationSources,
     residents: &mut Residents,
     frame: &LocalFrame,
-    floor_area: &[f64],
+    in_units: &dyn Fn(geo::Coord<f64>) -> bool,
+    log: &dyn Fn(&str),
 ) -> Result<Option<RasterCounts>> {
     let files = (sources.under1_rasters.iter().map(|p| (p, 1.0)))
         .chain((sources.age1to4_rasters.iter()).map(|p| (p, UNDER3_SHARE_OF_AGE1TO4)));
-    let mut children = vec![0.0; residents.buildings.len()];
+    let homes = residents.buildings.len();
+    let mut children: Vec<Option<f64>> = vec![Some(0.0); homes];
     let mut total: Option<RasterCounts> = None;
     for (path, weight) in files {
         let (people, counts) =
-            raster::allocate_file(path, residents, frame, floor_area, sources.raster_search_m)?;
+            raster::allocate_file(path, residents, frame, sources.raster_search_m, in_units)?;
+        warn_not_covered(path, &counts, homes, "the share of residents", log);
         for (c, p) in children.iter_mut().zip(people) {
-            *c += weight * p;
+            *c = c.zip(p).map(|(c, p)| c + weight * p);
         }
         let counts = counts.weighted(weight);
         total = Some(match total {
@@ -372,12 +433,12 @@ fn children_from_rasters(
             None => counts,
         });
     }
-    if total.is_some() {
-        for (b, c) in residents.buildings.iter_mut().zip(children) {
-            if b.children_source != ChildrenSource::Census {
-                b.children = c;
-                b.children_source = ChildrenSource::Raster;
-            }
+    for (b, c) in residents.buildings.iter_mut().zip(children) {
+        if let Some(c) =
+            c.filter(|_| total.is_some() && b.children_source != ChildrenSource::Census)
+        {
+            b.children = c;
+            b.children_source = ChildrenSource::Raster;
         }
     }
     Ok(total)

@@ -4,8 +4,10 @@
 //! Each cell's people go to the homes whose inside point lies in the cell, in proportion to
 //! their floor area (footprint × levels). The people of a cell that holds no home go to the
 //! nearest home's cell — to the homes there, by floor area the same way — when that home
-//! is within the search distance of the cell's centre; else they are counted as unplaced,
-//! never dropped silently.
+//! is within the search distance of the cell's centre and the centre lies in the run's units
+//! (any, when it has none); else they are counted as unplaced or outside, never dropped
+//! silently. A home the raster does not cover (beyond its edge, or in a nodata cell) gets no
+//! figure from it and keeps the one it had.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,7 +17,7 @@ use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use serde::Serialize;
 
-use crate::analysis::residents::Residents;
+use crate::analysis::residents::{Building, Residents};
 use crate::error::Result;
 use crate::spatial::LocalFrame;
 use crate::spatial::geotiff::{RasterWindow, read_window};
@@ -35,6 +37,11 @@ pub struct RasterCounts {
     pub placed_nearby: f64,
     /// People of cells with no home within the search distance.
     pub unplaced: f64,
+    /// People of cells without homes whose centre lies outside every unit (a neighbour's).
+    pub outside_units: f64,
+    /// Homes the raster does not cover (beyond its edge or in a nodata cell): they keep the
+    /// figure they had.
+    pub homes_not_covered: usize,
     /// The search distance, metres.
     pub search_m: f64,
 }
@@ -47,6 +54,7 @@ impl RasterCounts {
             &mut self.placed_in_cell,
             &mut self.placed_nearby,
             &mut self.unplaced,
+            &mut self.outside_units,
         ] {
             *v *= weight;
         }
@@ -61,23 +69,26 @@ impl RasterCounts {
         self.placed_in_cell += other.placed_in_cell;
         self.placed_nearby += other.placed_nearby;
         self.unplaced += other.unplaced;
+        self.outside_units += other.outside_units;
+        self.homes_not_covered = self.homes_not_covered.max(other.homes_not_covered);
         self
     }
 }
 
 /// Reads the window of `path` over the homes and gives its people to them: per home, in
-/// home order.
+/// home order, `None` for a home the raster does not cover. `in_units` says whether a frame
+/// point lies in the run's units.
 ///
 /// # Errors
 /// As [`read_window`]: [`crate::Error::Data`] for an unsupported or broken GeoTIFF or one
-/// that does not overlap the homes.
+/// that does not overlap the homes; also for a cell holding a negative or infinite count.
 pub fn allocate_file(
     path: &Path,
     residents: &Residents,
     frame: &LocalFrame,
-    floor_area: &[f64],
     search_m: f64,
-) -> Result<(Vec<f64>, RasterCounts)> {
+    in_units: &dyn Fn(Coord<f64>) -> bool,
+) -> Result<(Vec<Option<f64>>, RasterCounts)> {
     let lon_lat: Vec<(f64, f64)> = (residents.buildings.iter())
         .map(|b| frame.to_lon_lat(b.inside_xy))
         .collect();
@@ -88,10 +99,42 @@ pub fn allocate_file(
         )
     })?;
     let window = read_window(path, bounds)?;
-    let inside: Vec<Coord<f64>> = residents.buildings.iter().map(|b| b.inside_xy).collect();
-    let (people, mut counts) = allocate(&window, &lon_lat, &inside, frame, floor_area, search_m);
+    if let Some(cell) =
+        (0..window.len()).find(|&c| window.value(c).is_some_and(|v| !v.is_finite() || v < 0.0))
+    {
+        let (cols, _) = window.size();
+        return Err(crate::Error::data(
+            path,
+            format!(
+                "cell (column {}, row {} of the window) holds {}: not a count of people",
+                cell % cols,
+                cell / cols,
+                window.value(cell).unwrap_or_default()
+            ),
+        ));
+    }
+    let homes = Homes {
+        lon_lat: &lon_lat,
+        inside_xy: &(residents.buildings.iter())
+            .map(|b| b.inside_xy)
+            .collect::<Vec<_>>(),
+        floor_area_m2: &(residents.buildings.iter())
+            .map(Building::floor_area_m2)
+            .collect::<Vec<_>>(),
+    };
+    let (people, mut counts) = allocate(&window, &homes, frame, search_m, in_units);
     counts.files = vec![path.display().to_string()];
     Ok((people, counts))
+}
+
+/// The homes a raster's people go to: where they lie and how much floor each has.
+pub struct Homes<'a> {
+    /// Inside points, lon/lat degrees.
+    pub lon_lat: &'a [(f64, f64)],
+    /// Inside points, frame metres.
+    pub inside_xy: &'a [Coord<f64>],
+    /// Floor area (footprint × levels), m²: the shares of a cell's people.
+    pub floor_area_m2: &'a [f64],
 }
 
 /// The lon/lat box around `points` grown by `pad_m`.
@@ -111,44 +154,47 @@ fn bounds_of(points: &[(f64, f64)], frame: &LocalFrame, pad_m: f64) -> Option<ge
     ))
 }
 
-/// Gives each cell's people to the homes in it, by `floor_area` (equal shares when the homes
+/// Gives each cell's people to the homes in it, by floor area (equal shares when the homes
 /// have none); a cell without homes gives its people to the homes sharing a cell with the
-/// home nearest its centre, if that home is within `search_m`.
+/// home nearest its centre, if that home is within `search_m` and the centre `in_units`.
+/// Per home: its people, `None` when the raster does not cover it.
 pub fn allocate(
     window: &RasterWindow,
-    lon_lat: &[(f64, f64)],
-    inside_xy: &[Coord<f64>],
+    homes: &Homes,
     frame: &LocalFrame,
-    floor_area: &[f64],
     search_m: f64,
-) -> (Vec<f64>, RasterCounts) {
-    // Homes grouped by cell; a home outside the raster is a group of its own.
+    in_units: &dyn Fn(Coord<f64>) -> bool,
+) -> (Vec<Option<f64>>, RasterCounts) {
+    let n = homes.lon_lat.len();
+    // Covered homes grouped by cell.
     let mut group_of_cell: HashMap<usize, usize> = HashMap::new();
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut group_of_home = Vec::with_capacity(lon_lat.len());
-    for (h, &(lon, lat)) in lon_lat.iter().enumerate() {
-        let group = match window.cell_at(lon, lat) {
-            Some(cell) => *group_of_cell.entry(cell).or_insert_with(|| {
-                groups.push(Vec::new());
-                groups.len() - 1
-            }),
-            None => {
-                groups.push(Vec::new());
-                groups.len() - 1
-            }
+    let mut group_of_home: Vec<Option<usize>> = vec![None; n];
+    for (h, &(lon, lat)) in homes.lon_lat.iter().enumerate() {
+        let Some(cell) = window
+            .cell_at(lon, lat)
+            .filter(|&c| window.value(c).is_some())
+        else {
+            continue;
         };
+        let group = *group_of_cell.entry(cell).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
         groups[group].push(h);
-        group_of_home.push(group);
+        group_of_home[h] = Some(group);
     }
     let tree: RTree<GeomWithData<Point<f64>, usize>> = RTree::bulk_load(
-        (inside_xy.iter().enumerate())
-            .map(|(h, p)| GeomWithData::new(Point::from(*p), h))
+        (0..n)
+            .filter(|&h| group_of_home[h].is_some())
+            .map(|h| GeomWithData::new(Point::from(homes.inside_xy[h]), h))
             .collect(),
     );
-    let mut people = vec![0.0; lon_lat.len()];
+    let mut people = vec![0.0; n];
     let mut counts = RasterCounts {
         cells_read: window.len(),
         search_m,
+        homes_not_covered: group_of_home.iter().filter(|g| g.is_none()).count(),
         ..RasterCounts::default()
     };
     for cell in 0..window.len() {
@@ -157,27 +203,36 @@ pub fn allocate(
         };
         counts.people_in_window += value;
         if let Some(&group) = group_of_cell.get(&cell) {
-            share_out(value, &groups[group], floor_area, &mut people);
+            share_out(value, &groups[group], homes.floor_area_m2, &mut people);
             counts.placed_in_cell += value;
             continue;
         }
         let (lon, lat) = window.centre_lon_lat(cell);
-        let centre = Point::from(frame.to_xy(lon, lat));
-        let nearest = (tree.nearest_neighbor_iter_with_distance_2(&centre).next())
-            .filter(|(_, d2)| *d2 <= search_m * search_m);
+        let centre = frame.to_xy(lon, lat);
+        if !(centre.x.is_finite() && centre.y.is_finite()) {
+            counts.unplaced += value; // a Mollweide corner off the globe
+            continue;
+        }
+        if !in_units(centre) {
+            counts.outside_units += value;
+            continue;
+        }
+        let nearest = (tree
+            .nearest_neighbor_iter_with_distance_2(&Point::from(centre))
+            .next())
+        .filter(|(_, d2)| *d2 <= search_m * search_m)
+        .and_then(|(home, _)| group_of_home[home.data]);
         match nearest {
-            Some((home, _)) => {
-                share_out(
-                    value,
-                    &groups[group_of_home[home.data]],
-                    floor_area,
-                    &mut people,
-                );
+            Some(group) => {
+                share_out(value, &groups[group], homes.floor_area_m2, &mut people);
                 counts.placed_nearby += value;
             }
             None => counts.unplaced += value,
         }
     }
+    let people = (people.into_iter().zip(&group_of_home))
+        .map(|(p, group)| group.map(|_| p))
+        .collect();
     (people, counts)
 }
 
@@ -216,7 +271,10 @@ mod tests {
     /// in the north-west cell, 2 (50 m²) in the north-east one, 3 beyond the raster. The
     /// south-west cell's centre (10.005° E, 45.005° N) is 616 m from home 0 (10.004° E,
     /// 45.0105° N: 79 m east–west, 611 m north–south), its nearest; home 2 is 1.1 km away.
-    fn place(search_m: f64) -> (Vec<f64>, RasterCounts) {
+    fn place(
+        search_m: f64,
+        in_units: &dyn Fn(Coord<f64>) -> bool,
+    ) -> (Vec<Option<f64>>, RasterCounts) {
         let dir = tempfile::tempdir().unwrap();
         let georef = Georef {
             doubles: vec![
@@ -237,32 +295,36 @@ mod tests {
         let inside: Vec<Coord<f64>> = lon_lat.iter().map(|&(x, y)| frame.to_xy(x, y)).collect();
         let bounds = geo::Rect::new(Coord { x: 9.99, y: 44.99 }, Coord { x: 10.06, y: 45.06 });
         let window = read_window(&path, bounds).unwrap();
-        allocate(
-            &window,
-            &lon_lat,
-            &inside,
-            &frame,
-            &[100.0, 300.0, 50.0, 100.0],
-            search_m,
-        )
+        let homes = Homes {
+            lon_lat: &lon_lat,
+            inside_xy: &inside,
+            floor_area_m2: &[100.0, 300.0, 50.0, 100.0],
+        };
+        allocate(&window, &homes, &frame, search_m, in_units)
     }
 
     #[test]
     fn cells_go_to_their_homes_by_floor_area() {
-        // 12 as 100 : 300, 6 to home 2 alone; the south-west 10 to home 0's cell, 100 : 300
-        let (people, counts) = place(2000.0);
-        assert_eq!(people, [3.0 + 2.5, 9.0 + 7.5, 6.0, 0.0]);
+        // 12 as 100 : 300, 6 to home 2 alone; the south-west 10 to home 0's cell, 100 : 300;
+        // home 3 lies beyond the raster and gets no figure
+        let (people, counts) = place(2000.0, &|_| true);
+        assert_eq!(people, [Some(3.0 + 2.5), Some(9.0 + 7.5), Some(6.0), None]);
         assert_eq!(
             (counts.placed_in_cell, counts.placed_nearby, counts.unplaced),
             (18.0, 10.0, 0.0)
         );
         assert_eq!((counts.cells_read, counts.people_in_window), (4, 28.0));
+        assert_eq!(counts.homes_not_covered, 1);
     }
 
     #[test]
-    fn people_beyond_the_search_distance_are_unplaced() {
-        let (people, counts) = place(500.0);
-        assert_eq!(people, [3.0, 9.0, 6.0, 0.0]);
+    fn people_beyond_the_search_distance_or_the_units_are_not_placed() {
+        let (people, counts) = place(500.0, &|_| true);
+        assert_eq!(people, [Some(3.0), Some(9.0), Some(6.0), None]);
         assert_eq!((counts.placed_nearby, counts.unplaced), (0.0, 10.0));
+        // the south-west cell's centre outside every unit: its people are a neighbour's
+        let (people, counts) = place(2000.0, &|p| p.y > 1000.0);
+        assert_eq!(people, [Some(3.0), Some(9.0), Some(6.0), None]);
+        assert_eq!((counts.outside_units, counts.unplaced), (10.0, 0.0));
     }
 }

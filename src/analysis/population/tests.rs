@@ -193,7 +193,7 @@ fn census_rows_set_their_units_exactly_and_the_rest_keeps_the_estimate() {
     assert!(close(d.given.unwrap(), 450.0) && close(d.estimate, 9.0));
     // the city mixes census and estimate homes: no given figure
     assert!(report.units[0].given.is_none());
-    assert_eq!(report.units[0].source, "census+estimate");
+    assert_eq!(report.units[0].residents_source, "census+estimate");
 }
 
 /// With S1 = 400 and S2 = 50 from the census, a total of 500 leaves 50 for the home in no
@@ -293,15 +293,17 @@ fn two_rows_naming_one_unit_are_an_error() {
     assert!(e.contains("lines 2 and 3") && e.contains("S1"), "{e}");
 }
 
-/// A row for a unit whose homes hold no estimate (all floor areas 0 would be degenerate):
-/// shares then follow floor area; here S2's one home takes the whole row.
+/// A row for a unit whose homes hold no residents yet (a population layer gave them none)
+/// is spread by floor area: S1's 40 as 100 : 200 : 100.
 #[test]
 fn a_census_row_over_homes_without_residents_follows_floor_area() {
     let (mut residents, units, placement) = town();
-    residents.buildings[3].population = 0.0;
+    for b in &mut residents.buildings[..3] {
+        b.population = 0.0;
+    }
     let early = EarlySources {
         layer: None,
-        census: Some(census(&[("S2", 7.0, None)])),
+        census: Some(census(&[("S1", 40.0, None)])),
     };
     let sources = PopulationSources {
         census: Some(census_source(false)),
@@ -318,5 +320,92 @@ fn a_census_row_over_homes_without_residents_follows_floor_area() {
         &|_| {},
     )
     .unwrap();
-    assert!(close(residents.buildings[3].population, 7.0));
+    let b = &residents.buildings;
+    assert_all(
+        b[..3].iter().map(|b| b.population),
+        &[10.0, 20.0, 10.0],
+        "S1",
+    );
+}
+
+/// A census that matches nothing leaves every home on the estimate: the run says it is
+/// uncalibrated, whatever flags were given.
+#[test]
+fn a_census_matching_no_unit_leaves_the_run_uncalibrated() {
+    let table = census(&[("Elsewhere", 40.0, None)]);
+    let sources = PopulationSources {
+        census: Some(census_source(false)),
+        ..PopulationSources::default()
+    };
+    let (_, report) = run(&sources, Some(table)).unwrap();
+    assert!(report.uncalibrated);
+    assert_eq!(report.census.unwrap().matched_rows, 0);
+}
+
+/// Rows naming districts when the run has none are refused, saying why.
+#[test]
+fn a_census_level_without_units_is_refused() {
+    let (mut residents, mut units, placement) = town();
+    units.units.retain(|u| u.level == UnitLevel::Subdistrict);
+    let sources = PopulationSources {
+        census: Some(CensusSource {
+            level: UnitLevel::District,
+            ..census_source(false)
+        }),
+        ..PopulationSources::default()
+    };
+    let early = EarlySources {
+        layer: None,
+        census: Some(census(&[("D", 10.0, None)])),
+    };
+    let frame = LocalFrame::new(0.0, 0.0);
+    let e = apply(
+        &sources,
+        early,
+        &mut residents,
+        &frame,
+        &units,
+        &placement,
+        &|_| {},
+    )
+    .expect_err("no districts");
+    assert!(e.to_string().contains("no district to match"), "{e}");
+}
+
+/// A row for a unit that holds no home is not placed, but `population_check` shows it as
+/// the unit's given figure, and a total is the city's.
+#[test]
+fn given_figures_without_homes_are_shown() {
+    let (mut residents, mut units, mut placement) = town();
+    units
+        .units
+        .push(unit("relation/4", "S3", UnitLevel::Subdistrict));
+    placement.district_of_unit.push(Some(0));
+    let early = EarlySources {
+        layer: None,
+        census: Some(census(&[("S3", 70.0, None)])),
+    };
+    let sources = PopulationSources {
+        census: Some(census_source(false)),
+        total: Some(24.0),
+        ..PopulationSources::default()
+    };
+    let frame = LocalFrame::new(0.0, 0.0);
+    let report = apply(
+        &sources,
+        early,
+        &mut residents,
+        &frame,
+        &units,
+        &placement,
+        &|_| {},
+    )
+    .unwrap();
+    let s3 = &report.units[4];
+    assert_eq!(
+        (s3.unit_name.as_str(), s3.homes, s3.given),
+        ("S3", 0, Some(70.0))
+    );
+    let city = &report.units[0];
+    assert!(close(city.given.unwrap(), 24.0) && close(city.estimate_ratio.unwrap(), 0.5));
 }
