@@ -75,6 +75,35 @@ fn town_run(extra: Option<(&'static str, PathBuf)>) -> impl Fn(&Path) -> Outcome
     }
 }
 
+/// A GeoTIFF GDAL writes (`gdal_translate -ot Float32 ARGS`) from a grid of 0.001° cells,
+/// `cols` × 20 from (9.99° E, 44.993° N), each holding `per_cell`: with 50 columns it lies
+/// over every home of the sample town (9.995–10.035° E, 44.997–45.011° N).
+fn gdal_grid(dir: &Path, name: &str, cols: usize, per_cell: &str, args: &[&str]) -> PathBuf {
+    let grid = dir.join(format!("{name}.asc"));
+    let mut asc = format!(
+        "ncols {cols}\nnrows 20\nxllcorner 9.99\nyllcorner 44.993\ncellsize 0.001\nNODATA_value -99999\n"
+    );
+    for _ in 0..20 {
+        asc.push_str(&vec![per_cell; cols].join(" "));
+        asc.push('\n');
+    }
+    std::fs::write(&grid, asc).expect("grid");
+    let tif = dir.join(format!("{name}.tif"));
+    let done = Command::new("gdal_translate")
+        .args(["-q", "-ot", "Float32"])
+        .args(args)
+        .arg(&grid)
+        .arg(&tif)
+        .output()
+        .expect("gdal_translate runs");
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    tif
+}
+
 fn ok(outcome: Outcome) {
     assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
 }
@@ -308,40 +337,12 @@ fn bad_census_tables_fail_cleanly() {
 fn bad_rasters_fail_cleanly() {
     gdal_or_skip!();
     let dir = tempfile::tempdir().expect("temp dir");
-    // 50 × 20 cells of 0.001° over the sample town (9.995–10.035 E, 44.997–45.011 N)
-    let grid = dir.path().join("grid.asc");
-    let mut asc = String::from(
-        "ncols 50\nnrows 20\nxllcorner 9.99\nyllcorner 44.99\ncellsize 0.001\nNODATA_value -99999\n",
-    );
-    for _ in 0..20 {
-        asc.push_str(&["5"; 50].join(" "));
-        asc.push('\n');
-    }
-    std::fs::write(&grid, asc).expect("grid");
-    let gdal = |args: &[&str], to: &str| -> PathBuf {
-        let path = dir.path().join(to);
-        let done = Command::new("gdal_translate")
-            .args(["-q", "-ot", "Float32"])
-            .args(args)
-            .arg(&grid)
-            .arg(&path)
-            .output()
-            .expect("gdal_translate runs");
-        assert!(
-            done.status.success(),
-            "{}",
-            String::from_utf8_lossy(&done.stderr)
-        );
-        path
-    };
-    let good = gdal(
-        &["-a_srs", "EPSG:4326", "-co", "COMPRESS=DEFLATE"],
-        "good.tif",
-    );
+    let gdal = |args: &[&str], name: &str| gdal_grid(dir.path(), name, 50, "5", args);
+    let good = gdal(&["-a_srs", "EPSG:4326", "-co", "COMPRESS=DEFLATE"], "good");
     let bytes = std::fs::read(&good).expect("good raster");
     let truncated = dir.path().join("truncated.tif");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("cut");
-    let mercator = gdal(&["-a_srs", "EPSG:3857"], "mercator.tif");
+    let mercator = gdal(&["-a_srs", "EPSG:3857"], "mercator");
     let elsewhere = gdal(
         &[
             "-a_srs",
@@ -352,7 +353,7 @@ fn bad_rasters_fail_cleanly() {
             "100.05",
             "29.98",
         ],
-        "elsewhere.tif",
+        "elsewhere",
     );
     let cases: [(&str, &Path, &[&str]); 3] = [
         ("truncated raster", &truncated, &["truncated.tif"]),
@@ -388,44 +389,15 @@ fn bad_rasters_fail_cleanly() {
 }
 
 /// WorldPop-style age rasters over the sample town, written by GDAL: 2 children under 1
-/// and 4 aged 1–4 per cell of 0.001° (50 × 20 cells), so 2 + ½ × 4 = 4 under 3 per cell;
+/// and 4 aged 1–4 per cell of 0.001° (50 × 20 cells over every home), so 2 + ½ × 4 = 4
+/// under 3 per cell;
 /// what the homes hold is what was placed.
 #[test]
 fn age_rasters_give_children_under_3() {
     gdal_or_skip!();
     let dir = tempfile::tempdir().expect("temp dir");
-    let raster = |name: &str, per_cell: &str| -> PathBuf {
-        let grid = dir.path().join(format!("{name}.asc"));
-        let mut asc = String::from(
-            "ncols 50\nnrows 20\nxllcorner 9.99\nyllcorner 44.99\ncellsize 0.001\nNODATA_value -99999\n",
-        );
-        for _ in 0..20 {
-            asc.push_str(&[per_cell; 50].join(" "));
-            asc.push('\n');
-        }
-        std::fs::write(&grid, asc).expect("grid");
-        let tif = dir.path().join(format!("{name}.tif"));
-        let done = Command::new("gdal_translate")
-            .args([
-                "-q",
-                "-ot",
-                "Float32",
-                "-a_srs",
-                "EPSG:4326",
-                "-co",
-                "TILED=YES",
-            ])
-            .arg(&grid)
-            .arg(&tif)
-            .output()
-            .expect("gdal_translate runs");
-        assert!(
-            done.status.success(),
-            "{}",
-            String::from_utf8_lossy(&done.stderr)
-        );
-        tif
-    };
+    let tiled = ["-a_srs", "EPSG:4326", "-co", "TILED=YES"];
+    let raster = |name: &str, per_cell: &str| gdal_grid(dir.path(), name, 50, per_cell, &tiled);
     let (under1, age1to4) = (raster("ita_f_0_2020", "2"), raster("ita_f_1_2020", "4"));
     let out = dir.path().join("out");
     ok(coverage([
@@ -442,11 +414,11 @@ fn age_rasters_give_children_under_3() {
     let summary = read_json(&out.join("summary.json"));
     let ages = &summary["population"]["age_rasters"];
     let number = |v: &serde_json::Value| v.as_f64().expect("a number");
-    // the window: the homes' box grown by 500 m, all 50 columns but only 18 of the 20 rows
-    // (the two southernmost lie farther south), in each of the two files
-    assert_eq!(number(&ages["cells_read"]), 2.0 * 50.0 * 18.0);
+    // the window (the homes' box grown by 500 m) holds every cell, in each of the two files
+    assert_eq!(number(&ages["cells_read"]), 2.0 * 50.0 * 20.0);
     let in_window = number(&ages["people_in_window"]);
-    assert_eq!(in_window, 50.0 * 18.0 * 4.0);
+    assert_eq!(in_window, 4000.0);
+    assert_eq!(ages["homes_not_covered"], 0);
     let placed = number(&ages["placed_in_cell"]) + number(&ages["placed_nearby"]);
     assert!(placed > 0.0 && (placed + number(&ages["unplaced"]) - in_window).abs() < 1e-6);
     assert!((number(&summary["counts"]["children"]) - placed).abs() < 0.1);
@@ -543,5 +515,31 @@ site_capacity = 40
     assert!(
         (check["Vaduz"].0 - 5500.0).abs() < 0.05,
         "the edited census was not read"
+    );
+}
+
+/// A raster over the western half of the sample town: the homes there take its people, the
+/// others keep the estimate, and the run says so.
+#[test]
+fn a_raster_over_part_of_the_town_leaves_the_rest_on_the_estimate() {
+    gdal_or_skip!();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let west = gdal_grid(dir.path(), "west", 25, "5", &["-a_srs", "EPSG:4326"]);
+    let out = dir.path().join("out");
+    let outcome = town_run(Some(("--population-raster", west)))(&out);
+    assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains("lie beyond the raster"),
+        "{}",
+        outcome.stderr
+    );
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["counts"]["population_source"], "estimate+raster");
+    let homes = &summary["population"]["homes_by_source"];
+    let (estimate, raster) = (homes["estimate"].as_u64(), homes["raster"].as_u64());
+    assert!(estimate > Some(0) && raster > Some(0), "{homes}");
+    assert_eq!(
+        summary["population"]["raster"]["homes_not_covered"],
+        homes["estimate"]
     );
 }
