@@ -100,7 +100,15 @@ fn run(
     sources: &PopulationSources,
     table: Option<CensusTable>,
 ) -> Result<(Residents, PopulationReport)> {
-    let (mut residents, units, placement) = town();
+    run_on(town(), sources, table)
+}
+
+/// The population stage over `town` (homes, units, placement) with `sources` and `table`.
+fn run_on(
+    (mut residents, units, placement): (Residents, Units, UnitPlacement),
+    sources: &PopulationSources,
+    table: Option<CensusTable>,
+) -> Result<(Residents, PopulationReport)> {
     let early = EarlySources {
         layer: None,
         census: table,
@@ -301,25 +309,12 @@ fn a_census_row_over_homes_without_residents_follows_floor_area() {
     for b in &mut residents.buildings[..3] {
         b.population = 0.0;
     }
-    let early = EarlySources {
-        layer: None,
-        census: Some(census(&[("S1", 40.0, None)])),
-    };
     let sources = PopulationSources {
         census: Some(census_source(false)),
         ..PopulationSources::default()
     };
-    let frame = LocalFrame::new(0.0, 0.0);
-    apply(
-        &sources,
-        early,
-        &mut residents,
-        &frame,
-        &units,
-        &placement,
-        &|_| {},
-    )
-    .unwrap();
+    let table = census(&[("S1", 40.0, None)]);
+    let (residents, _) = run_on((residents, units, placement), &sources, Some(table)).unwrap();
     let b = &residents.buildings;
     assert_all(
         b[..3].iter().map(|b| b.population),
@@ -345,7 +340,7 @@ fn a_census_matching_no_unit_leaves_the_run_uncalibrated() {
 /// Rows naming districts when the run has none are refused, saying why.
 #[test]
 fn a_census_level_without_units_is_refused() {
-    let (mut residents, mut units, placement) = town();
+    let (residents, mut units, placement) = town();
     units.units.retain(|u| u.level == UnitLevel::Subdistrict);
     let sources = PopulationSources {
         census: Some(CensusSource {
@@ -354,21 +349,8 @@ fn a_census_level_without_units_is_refused() {
         }),
         ..PopulationSources::default()
     };
-    let early = EarlySources {
-        layer: None,
-        census: Some(census(&[("D", 10.0, None)])),
-    };
-    let frame = LocalFrame::new(0.0, 0.0);
-    let e = apply(
-        &sources,
-        early,
-        &mut residents,
-        &frame,
-        &units,
-        &placement,
-        &|_| {},
-    )
-    .expect_err("no districts");
+    let table = census(&[("D", 10.0, None)]);
+    let e = run_on((residents, units, placement), &sources, Some(table)).expect_err("no districts");
     assert!(e.to_string().contains("no district to match"), "{e}");
 }
 
@@ -376,31 +358,18 @@ fn a_census_level_without_units_is_refused() {
 /// the unit's given figure, and a total is the city's.
 #[test]
 fn given_figures_without_homes_are_shown() {
-    let (mut residents, mut units, mut placement) = town();
+    let (residents, mut units, mut placement) = town();
     units
         .units
         .push(unit("relation/4", "S3", UnitLevel::Subdistrict));
     placement.district_of_unit.push(Some(0));
-    let early = EarlySources {
-        layer: None,
-        census: Some(census(&[("S3", 70.0, None)])),
-    };
     let sources = PopulationSources {
         census: Some(census_source(false)),
         total: Some(24.0),
         ..PopulationSources::default()
     };
-    let frame = LocalFrame::new(0.0, 0.0);
-    let report = apply(
-        &sources,
-        early,
-        &mut residents,
-        &frame,
-        &units,
-        &placement,
-        &|_| {},
-    )
-    .unwrap();
+    let table = census(&[("S3", 70.0, None)]);
+    let (_, report) = run_on((residents, units, placement), &sources, Some(table)).unwrap();
     let s3 = &report.units[4];
     assert_eq!(
         (s3.unit_name.as_str(), s3.homes, s3.given),
