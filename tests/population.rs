@@ -525,14 +525,23 @@ site_capacity = 40
     let after = population_check(&dir.path().join("out/site/after"));
     assert!((after["Vaduz"].0 - 5425.0).abs() < 0.05);
 
-    let edited = std::fs::read_to_string(&census).expect("census").replace("5425", "5500");
+    let edited = std::fs::read_to_string(&census)
+        .expect("census")
+        .replace("5425", "5500");
     std::fs::write(&census, edited).expect("edit");
     let rerun = Command::new(env!("CARGO_BIN_EXE_fifteen"))
         .args(["batch", "--plain"])
         .arg(&manifest)
         .output()
         .expect("batch runs");
-    assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
+    assert!(
+        rerun.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
     let check = population_check(&dir.path().join("out/coverage"));
-    assert!((check["Vaduz"].0 - 5500.0).abs() < 0.05, "the edited census was not read");
+    assert!(
+        (check["Vaduz"].0 - 5500.0).abs() < 0.05,
+        "the edited census was not read"
+    );
 }
