@@ -99,17 +99,19 @@ pub struct BuildCounts {
 
 impl WalkGraph {
     /// Builds the graph from the extract's ways that `foot` (the country's defaults) walks and
-    /// the private paths of `compounds`, projecting through `frame`. Private paths meet public ways at gate edges
-    /// (see [`EdgeAccess`]); at a compound's locked gate no walk passes: where it stands on a
-    /// private path joining a public way only the private path is cut, elsewhere every way
-    /// through it.
+    /// the private paths of `compounds`, projecting through `frame`. Private paths meet public
+    /// ways at gate edges (see [`EdgeAccess`]); at a compound's locked gate no walk passes:
+    /// where it stands on a private path joining a public way only the private path is cut,
+    /// elsewhere every way through it.
     pub fn build(
         extract: &OsmExtract,
         frame: &LocalFrame,
         compounds: &Compounds,
         foot: &FootDefaults,
     ) -> (WalkGraph, BuildCounts) {
-        let public: Vec<&RawWay> = (extract.walk_ways.iter())
+        let public: Vec<&RawWay> = extract
+            .walk_ways
+            .iter()
             .filter(|w| rules::is_walkable(&w.tags, foot))
             .collect();
         let mut counts = BuildCounts {
@@ -118,7 +120,7 @@ impl WalkGraph {
             ways_closed_by_country: extract.walk_ways.len() - public.len(),
             ..BuildCounts::default()
         };
-        let ways = (public.into_iter()).map(|w| (w, EdgeAccess::Public)).chain(
+        let ways = public.into_iter().map(|w| (w, EdgeAccess::Public)).chain(
             extract
                 .private_ways
                 .iter()

@@ -131,10 +131,11 @@ impl City {
             WalkGraph::build(&extract, &frame, &compounds, foot)
         });
         if graph.edge_count() == 0 {
-            return Err(Error::data(
-                &config.input,
-                "the walkable ways' nodes are missing from the extract: no edge to walk",
-            ));
+            let why = match graph_counts.walkable_ways {
+                0 => "no walkable way under the country's foot defaults (see docs/method.md)",
+                _ => "the walkable ways' nodes are missing from the extract: no edge to walk",
+            };
+            return Err(Error::data(&config.input, why));
         }
         let index = stages.run("index", log, || EdgeIndex::new(&graph));
         let mut compound_counts = compounds.counts;
