@@ -45,11 +45,12 @@ fn stages(c: &mut Criterion) {
     let (min_lon, min_lat, max_lon, max_lat) = extract.nodes.bounds().expect("has nodes");
     let frame = LocalFrame::new(0.5 * (min_lon + max_lon), 0.5 * (min_lat + max_lat));
     let compounds = fifteen::osm::compounds::Compounds::find(&extract, &frame);
+    let foot = fifteen::osm::rules::foot_defaults(None);
 
     g.bench_function("graph_build", |b| {
-        b.iter(|| WalkGraph::build(black_box(&extract), &frame, &compounds))
+        b.iter(|| WalkGraph::build(black_box(&extract), &frame, &compounds, foot))
     });
-    let (graph, _) = WalkGraph::build(&extract, &frame, &compounds);
+    let (graph, _) = WalkGraph::build(&extract, &frame, &compounds, foot);
 
     g.bench_function("find_residents", |b| {
         b.iter(|| find_residents(black_box(&extract), &frame, &config.residents))

@@ -404,7 +404,7 @@ pub fn tile_extract(input: &Path, output: &Path, opts: &TileOptions) -> Result<T
         .ways
         .iter()
         .enumerate()
-        .filter(|(_, w)| w.refs.len() >= 2 && rules::is_walkable(&w.tags))
+        .filter(|(_, w)| w.refs.len() >= 2 && rules::is_walk_candidate(&w.tags))
         .map(|(i, _)| i)
         .collect();
     let east_pairs = if opts.cols > 1 {

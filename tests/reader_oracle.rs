@@ -6,7 +6,7 @@ mod common;
 
 use common::shared_or_skip;
 use fifteen::osm::read::read_extract;
-use fifteen::osm::rules::is_walkable;
+use fifteen::osm::rules::is_walk_candidate;
 use osmpbf::{Element, ElementReader};
 
 fn extracts(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -44,7 +44,7 @@ fn decoder_agrees_with_osmpbf_on_every_shared_extract() {
                         .tags()
                         .map(|(k, v)| (k.to_string(), v.to_string()))
                         .collect();
-                    if is_walkable(&tags) {
+                    if is_walk_candidate(&tags) {
                         walkable.push((w.id(), w.refs().collect()));
                     }
                 }

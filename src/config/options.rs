@@ -87,7 +87,8 @@ pub struct CoverageOptions {
     #[arg(long)]
     pub floor_area_per_person_m2: Option<f64>,
     /// Country of the extract, ISO 3166-1 alpha-2 (e.g. CN), for the floor area per resident
-    /// (default: the extract's admin_level=2 boundary holding most homes).
+    /// and the walk rules' defaults (default: the extract's admin_level=2 boundary holding
+    /// most homes).
     #[arg(long)]
     pub country: Option<String>,
     /// The planner's population layer (GeoJSON points or polygons with a residents count),

@@ -10,6 +10,7 @@ use super::profile::EdgeKind;
 use crate::frame::LocalFrame;
 use crate::osm::compounds::Compounds;
 use crate::osm::read::{OsmExtract, RawWay};
+use crate::osm::rules::{self, FootDefaults};
 
 /// Consecutive nodes of one way that are all present: `(OSM id, frame position)`.
 type Run = Vec<(i64, Coord<f64>)>;
@@ -68,8 +69,14 @@ pub struct WalkGraph {
 /// Counts from building the graph, for `summary.json`.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct BuildCounts {
-    /// Walkable ways read.
+    /// Walkable ways read, under the country's foot defaults.
     pub walkable_ways: usize,
+    /// The row of the foot defaults applied: an ISO 3166-1 alpha-2 code or `worldwide` (see
+    /// [`rules::foot_defaults`]).
+    pub foot_defaults: &'static str,
+    /// Ways read as walkable somewhere that the country's foot defaults close (trunk roads
+    /// or bridleways).
+    pub ways_closed_by_country: usize,
     /// References from walkable ways to nodes missing from the extract (the way is split
     /// there and the segments touching the missing node are dropped).
     pub way_nodes_missing: usize,
@@ -91,33 +98,37 @@ pub struct BuildCounts {
 }
 
 impl WalkGraph {
-    /// Builds the graph from the extract's walkable ways and the private paths of
-    /// `compounds`, projecting through `frame`. Private paths meet public ways at gate edges
-    /// (see [`EdgeAccess`]); at a compound's locked gate no walk passes: where it stands on a
-    /// private path joining a public way only the private path is cut, elsewhere every way
-    /// through it.
+    /// Builds the graph from the extract's ways that `foot` (the country's defaults) walks and
+    /// the private paths of `compounds`, projecting through `frame`. Private paths meet public
+    /// ways at gate edges (see [`EdgeAccess`]); at a compound's locked gate no walk passes:
+    /// where it stands on a private path joining a public way only the private path is cut,
+    /// elsewhere every way through it.
     pub fn build(
         extract: &OsmExtract,
         frame: &LocalFrame,
         compounds: &Compounds,
+        foot: &FootDefaults,
     ) -> (WalkGraph, BuildCounts) {
-        let mut counts = BuildCounts {
-            walkable_ways: extract.walk_ways.len(),
-            ..BuildCounts::default()
-        };
-        let ways = extract
+        let public: Vec<&RawWay> = extract
             .walk_ways
             .iter()
-            .map(|w| (w, EdgeAccess::Public))
-            .chain(
-                extract
-                    .private_ways
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, w)| {
-                        Some((w, EdgeAccess::Private(compounds.private_way_compound(i)?)))
-                    }),
-            );
+            .filter(|w| rules::is_walkable(&w.tags, foot))
+            .collect();
+        let mut counts = BuildCounts {
+            walkable_ways: public.len(),
+            foot_defaults: foot.country,
+            ways_closed_by_country: extract.walk_ways.len() - public.len(),
+            ..BuildCounts::default()
+        };
+        let ways = public.into_iter().map(|w| (w, EdgeAccess::Public)).chain(
+            extract
+                .private_ways
+                .iter()
+                .enumerate()
+                .filter_map(|(i, w)| {
+                    Some((w, EdgeAccess::Private(compounds.private_way_compound(i)?)))
+                }),
+        );
         // Runs of consecutive nodes present in the extract, per way (ways in parallel, in
         // order), with the number of way nodes missing from the extract.
         let ways: Vec<(&RawWay, EdgeAccess)> = ways.collect();

@@ -150,7 +150,8 @@ pub struct ReadCounts {
 pub struct OsmExtract {
     /// Coordinates of every node a kept way uses.
     pub nodes: NodeCoords,
-    /// Ways [`rules::is_walkable`] accepts.
+    /// Ways some country walks ([`rules::is_walk_candidate`]), with their tags: the graph
+    /// keeps those the extract's country walks ([`rules::is_walkable`]).
     pub walk_ways: Vec<RawWay>,
     /// Ways [`rules::is_private_walkable`] accepts: paths of gated compounds.
     pub private_ways: Vec<RawWay>,
@@ -1085,7 +1086,7 @@ impl Block<'_, '_> {
             });
             part.kept += kept - tags_bytes(&tags);
             return Ok(());
-        } else if rules::is_walkable(&tags) {
+        } else if rules::is_walk_candidate(&tags) {
             &mut part.extract.walk_ways
         } else if rules::is_private_walkable(&tags) {
             &mut part.extract.private_ways

@@ -7,7 +7,8 @@
 
 use super::tag;
 
-/// `highway` values a person may walk unless foot/access tags forbid it.
+/// `highway` values a person may walk in every country unless foot/access tags forbid it
+/// (wiki: OSM tags for routing/Access restrictions, every row; Tag:highway=platform).
 pub const WALKABLE_HIGHWAYS: &[&str] = &[
     "footway",
     "path",
@@ -26,52 +27,169 @@ pub const WALKABLE_HIGHWAYS: &[&str] = &[
     "primary",
     "primary_link",
     "corridor",
-    "bridleway",
     "elevator",
+    "platform",
 ];
 
-/// `highway` values walkable only with an explicit foot permission (`foot=yes|designated|permissive`).
-pub const PERMISSION_ONLY_HIGHWAYS: &[&str] = &["trunk", "trunk_link"];
-
-/// `highway` values walkable unless `foot=no` (or another foot prohibition) says otherwise.
-/// Listed apart from [`WALKABLE_HIGHWAYS`] because many countries' defaults differ for them.
+/// `highway` values walked in every country unless a foot or access tag forbids it, although
+/// the wiki's worldwide row gives them `foot=no`: a deliberate difference (docs/method.md,
+/// "Walking network").
 pub const SHARED_HIGHWAYS: &[&str] = &["cycleway"];
 
-/// `foot` values that allow walking whatever `highway` and `access` say.
+/// `highway` values whose foot default differs by country: see [`FootDefaults`].
+pub const COUNTRY_HIGHWAYS: &[&str] = &["trunk", "trunk_link", "bridleway"];
+
+/// `highway` values walked only with an explicit foot permission (`foot=yes|designated|permissive`):
+/// no country's default lets pedestrians on a motorway.
+pub const PERMISSION_ONLY_HIGHWAYS: &[&str] = &["motorway", "motorway_link"];
+
+/// `foot` values that allow walking whatever `highway`, `motorroad` and `access` say (Key:foot).
 pub const FOOT_PERMISSIONS: &[&str] = &["yes", "designated", "permissive"];
 
-/// `foot` or `access` values that forbid walking (unless a foot permission overrides `access`).
-pub const PROHIBITIONS: &[&str] = &["no", "private"];
+/// `foot` or `access` values that forbid walking: nobody (`no`), the owner (`private`), or
+/// only the users named (Key:access: `agricultural`, `forestry`, `delivery`). A foot
+/// permission overrides them on `access`.
+pub const PROHIBITIONS: &[&str] = &["no", "private", "agricultural", "forestry", "delivery"];
 
-/// Whether a way with these tags belongs in the walking graph.
+/// `foot` values that forbid walking this way only: `use_sidepath`, a parallel path mapped on
+/// its own must be used (Key:foot).
+pub const FOOT_ONLY_PROHIBITIONS: &[&str] = &["use_sidepath"];
+
+/// `sidewalk` values (also on `sidewalk:both|left|right=yes`) saying the road's own way
+/// carries a sidewalk (Key:sidewalk); `separate` and `no` do not.
+pub const SIDEWALK_PRESENT: &[&str] = &["yes", "both", "left", "right"];
+
+/// A country's default foot access on the [`COUNTRY_HIGHWAYS`], from its row of the wiki's
+/// default access-restrictions table (OSM tags for routing/Access restrictions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FootDefaults {
+    /// ISO 3166-1 alpha-2 code, or `"worldwide"` for the wiki's default row.
+    pub country: &'static str,
+    /// Pedestrians may walk `highway=trunk|trunk_link` by default.
+    pub trunk: bool,
+    /// Pedestrians may walk `highway=bridleway` by default.
+    pub bridleway: bool,
+}
+
+/// The wiki's "Worldwide" row: trunk roads open to pedestrians, bridleways not. Countries
+/// without a row of their own (LI, AD) get it.
+pub const WORLDWIDE_FOOT: FootDefaults = FootDefaults {
+    country: "worldwide",
+    trunk: true,
+    bridleway: false,
+};
+
+/// The countries' rows that differ from [`WORLDWIDE_FOOT`]. China's urban trunk roads carry
+/// pedestrians beside them and its expressways are tagged `motorroad=yes` (never walked).
+pub const COUNTRY_FOOT_DEFAULTS: &[FootDefaults] = &[
+    FootDefaults {
+        country: "CN",
+        trunk: true,
+        bridleway: true,
+    },
+    FootDefaults {
+        country: "FI",
+        trunk: true,
+        bridleway: true,
+    },
+    FootDefaults {
+        country: "US",
+        trunk: true,
+        bridleway: true,
+    },
+    FootDefaults {
+        country: "BR",
+        trunk: true,
+        bridleway: true,
+    },
+    // Germany: a trunk road is a Kraftfahrstraße, closed to pedestrians.
+    FootDefaults {
+        country: "DE",
+        trunk: false,
+        bridleway: false,
+    },
+];
+
+/// What the reader keeps: every way some country's row walks, so the rules of the country,
+/// known only once the extract is read, can be applied when building the graph.
+pub const ANY_COUNTRY_FOOT: FootDefaults = FootDefaults {
+    country: "any",
+    trunk: true,
+    bridleway: true,
+};
+
+/// The foot defaults of a country (ISO 3166-1 alpha-2, any case): its row of
+/// [`COUNTRY_FOOT_DEFAULTS`], else [`WORLDWIDE_FOOT`] (also for an unknown country).
+pub fn foot_defaults(country: Option<&str>) -> &'static FootDefaults {
+    country
+        .and_then(|c| {
+            COUNTRY_FOOT_DEFAULTS
+                .iter()
+                .find(|row| row.country.eq_ignore_ascii_case(c))
+        })
+        .unwrap_or(&WORLDWIDE_FOOT)
+}
+
+impl FootDefaults {
+    /// Whether pedestrians may walk `highway` when no tag says otherwise; `None` for a value
+    /// that is no road or path.
+    pub fn allows(&self, highway: &str) -> Option<bool> {
+        match highway {
+            "trunk" | "trunk_link" => Some(self.trunk),
+            "bridleway" => Some(self.bridleway),
+            h if WALKABLE_HIGHWAYS.contains(&h) || SHARED_HIGHWAYS.contains(&h) => Some(true),
+            h if PERMISSION_ONLY_HIGHWAYS.contains(&h) => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the way's own carriageway carries a sidewalk (see [`SIDEWALK_PRESENT`]).
+pub fn has_sidewalk(tags: &[(String, String)]) -> bool {
+    tag(tags, "sidewalk").is_some_and(|v| SIDEWALK_PRESENT.contains(&v))
+        || ["sidewalk:both", "sidewalk:left", "sidewalk:right"]
+            .iter()
+            .any(|k| tag(tags, k) == Some("yes"))
+}
+
+/// Whether a way with these tags belongs in the walking graph under a country's `defaults`.
 ///
-/// `highway=motorway`, `motorway_link`, `construction`, `proposed` and every value not listed
-/// above are never walked; `trunk` needs `foot=yes|designated|permissive`.
-pub fn is_walkable(tags: &[(String, String)]) -> bool {
-    let Some(highway) = tag(tags, "highway") else {
+/// In order: a `foot` prohibition ([`PROHIBITIONS`], [`FOOT_ONLY_PROHIBITIONS`]) closes it; a
+/// foot permission opens any road or path, a motorway too; an `access` prohibition or
+/// `motorroad=yes` closes it; else the country's default, where a trunk road that carries
+/// its own sidewalk is walked even if the country closes trunk roads. `construction`,
+/// `proposed` and every value not listed are never walked.
+pub fn is_walkable(tags: &[(String, String)], defaults: &FootDefaults) -> bool {
+    let Some(default) = tag(tags, "highway").and_then(|h| defaults.allows(h)) else {
         return false;
     };
     let foot = tag(tags, "foot");
-    let foot_allows = foot.is_some_and(|v| FOOT_PERMISSIONS.contains(&v));
-    if foot.is_some_and(|v| PROHIBITIONS.contains(&v)) {
+    if foot.is_some_and(|v| PROHIBITIONS.contains(&v) || FOOT_ONLY_PROHIBITIONS.contains(&v)) {
         return false;
     }
-    if PERMISSION_ONLY_HIGHWAYS.contains(&highway) {
-        return foot_allows;
+    if foot.is_some_and(|v| FOOT_PERMISSIONS.contains(&v)) {
+        return true;
     }
-    if !WALKABLE_HIGHWAYS.contains(&highway) && !SHARED_HIGHWAYS.contains(&highway) {
+    if tag(tags, "access").is_some_and(|v| PROHIBITIONS.contains(&v))
+        || tag(tags, "motorroad") == Some("yes")
+    {
         return false;
     }
-    let access_forbids = tag(tags, "access").is_some_and(|v| PROHIBITIONS.contains(&v));
-    !access_forbids || foot_allows
+    let trunk = matches!(tag(tags, "highway"), Some("trunk" | "trunk_link"));
+    default || (trunk && has_sidewalk(tags))
+}
+
+/// Whether the reader keeps a way for the walking graph: [`is_walkable`] under
+/// [`ANY_COUNTRY_FOOT`].
+pub fn is_walk_candidate(tags: &[(String, String)]) -> bool {
+    is_walkable(tags, &ANY_COUNTRY_FOOT)
 }
 
 /// Whether a way is walkable but private (`access=private` or `foot=private`, on a highway
-/// [`is_walkable`] would otherwise take): a gated compound's own path, walked only by its
-/// residents on their way out (see `crate::osm::compounds`). `foot=no` or `access=no` is
-/// nobody's path.
+/// walked in every country): a gated compound's own path, walked only by its residents on
+/// their way out (see `crate::osm::compounds`). `foot=no` or `access=no` is nobody's path.
 pub fn is_private_walkable(tags: &[(String, String)]) -> bool {
-    if is_walkable(tags) {
+    if is_walk_candidate(tags) {
         return false;
     }
     let Some(highway) = tag(tags, "highway") else {
@@ -82,7 +200,7 @@ pub fn is_private_walkable(tags: &[(String, String)]) -> bool {
     }
     match tag(tags, "foot") {
         Some("private") => true,
-        Some("no") => false,
+        Some(v) if PROHIBITIONS.contains(&v) || FOOT_ONLY_PROHIBITIONS.contains(&v) => false,
         _ => tag(tags, "access") == Some("private"),
     }
 }
@@ -100,8 +218,8 @@ pub fn is_enclosing_barrier(tags: &[(String, String)]) -> bool {
 pub enum Gate {
     /// Anyone may pass.
     Open,
-    /// Locked or private: `locked=yes`, or `access=no|private` without a foot permission,
-    /// or `foot=no|private`. No way out of a compound.
+    /// Locked or private: `locked=yes`, or an `access` value of [`PROHIBITIONS`] without a
+    /// foot permission, or a `foot` value of them. No way out of a compound.
     Locked,
 }
 
@@ -345,55 +463,185 @@ mod tests {
 
     use crate::osm::tags_from as tags;
 
+    type Case<'a> = (&'a [(&'a str, &'a str)], bool);
+
+    /// Rules that hold in every country, one row per tag combination.
+    const EVERYWHERE: &[Case] = &[
+        (&[("highway", "footway")], true),
+        (&[("highway", "residential")], true),
+        (&[("highway", "steps")], true),
+        (&[("highway", "primary")], true),
+        (&[("highway", "corridor")], true),
+        (&[("highway", "platform")], true),
+        (&[("highway", "cycleway")], true),
+        (&[("highway", "cycleway"), ("foot", "no")], false),
+        (&[("highway", "motorway")], false),
+        (&[("highway", "motorway"), ("foot", "yes")], true),
+        (
+            &[("highway", "motorway_link"), ("foot", "designated")],
+            true,
+        ),
+        (&[("highway", "motorway"), ("sidewalk", "both")], false),
+        (&[("highway", "trunk"), ("foot", "yes")], true),
+        (&[("highway", "trunk_link"), ("foot", "designated")], true),
+        (&[("highway", "trunk"), ("motorroad", "yes")], false),
+        (&[("highway", "primary"), ("motorroad", "yes")], false),
+        (
+            &[
+                ("highway", "trunk"),
+                ("motorroad", "yes"),
+                ("sidewalk", "both"),
+            ],
+            false,
+        ),
+        (
+            &[("highway", "trunk"), ("motorroad", "yes"), ("foot", "yes")],
+            true,
+        ),
+        (
+            &[("highway", "trunk"), ("foot", "no"), ("sidewalk", "both")],
+            false,
+        ),
+        (&[("highway", "construction")], false),
+        (&[("highway", "proposed")], false),
+        (&[("highway", "service"), ("access", "private")], false),
+        (&[("highway", "service"), ("access", "no")], false),
+        (&[("highway", "track"), ("access", "agricultural")], false),
+        (&[("highway", "track"), ("access", "forestry")], false),
+        (&[("highway", "service"), ("access", "delivery")], false),
+        (&[("highway", "track"), ("foot", "agricultural")], false),
+        (&[("highway", "track"), ("foot", "forestry")], false),
+        (&[("highway", "service"), ("foot", "delivery")], false),
+        (
+            &[
+                ("highway", "track"),
+                ("access", "forestry"),
+                ("foot", "yes"),
+            ],
+            true,
+        ),
+        (&[("highway", "service"), ("access", "destination")], true),
+        (&[("highway", "secondary"), ("foot", "use_sidepath")], false),
+        (&[("highway", "cycleway"), ("foot", "use_sidepath")], false),
+        (
+            &[("highway", "residential"), ("sidewalk", "separate")],
+            true,
+        ),
+        (
+            &[
+                ("highway", "service"),
+                ("access", "private"),
+                ("foot", "yes"),
+            ],
+            true,
+        ),
+        (
+            &[
+                ("highway", "track"),
+                ("access", "no"),
+                ("foot", "permissive"),
+            ],
+            true,
+        ),
+        (&[("highway", "footway"), ("foot", "private")], false),
+        (&[("highway", "footway"), ("access", "yes")], true),
+        (&[("highway", "made_up_value")], false),
+        (&[("highway", "made_up_value"), ("foot", "yes")], false),
+        (&[("building", "yes")], false),
+    ];
+
+    type CountryCase<'a> = (&'a [(&'a str, &'a str)], bool, bool, bool);
+
+    /// Rules that follow the country's row: (tags, worldwide, CN, DE).
+    const BY_COUNTRY: &[CountryCase] = &[
+        (&[("highway", "trunk")], true, true, false),
+        (&[("highway", "trunk_link")], true, true, false),
+        (
+            &[("highway", "trunk"), ("sidewalk", "both")],
+            true,
+            true,
+            true,
+        ),
+        (
+            &[("highway", "trunk"), ("sidewalk:right", "yes")],
+            true,
+            true,
+            true,
+        ),
+        (
+            &[("highway", "trunk"), ("sidewalk", "separate")],
+            true,
+            true,
+            false,
+        ),
+        (
+            &[("highway", "trunk"), ("sidewalk", "no")],
+            true,
+            true,
+            false,
+        ),
+        (&[("highway", "bridleway")], false, true, false),
+        (
+            &[("highway", "bridleway"), ("foot", "yes")],
+            true,
+            true,
+            true,
+        ),
+        (
+            &[("highway", "bridleway"), ("foot", "no")],
+            false,
+            false,
+            false,
+        ),
+    ];
+
     #[test]
     fn walkable_table() {
-        type Case<'a> = (&'a [(&'a str, &'a str)], bool);
-        let cases: &[Case] = &[
-            (&[("highway", "footway")], true),
-            (&[("highway", "residential")], true),
-            (&[("highway", "steps")], true),
-            (&[("highway", "primary")], true),
-            (&[("highway", "corridor")], true),
-            (&[("highway", "cycleway")], true),
-            (&[("highway", "cycleway"), ("foot", "no")], false),
-            (&[("highway", "motorway")], false),
-            (&[("highway", "motorway_link"), ("foot", "yes")], false),
-            (&[("highway", "trunk")], false),
-            (&[("highway", "trunk"), ("foot", "yes")], true),
-            (&[("highway", "trunk_link"), ("foot", "designated")], true),
-            (&[("highway", "construction")], false),
-            (&[("highway", "proposed")], false),
-            (&[("highway", "service"), ("access", "private")], false),
-            (&[("highway", "service"), ("access", "no")], false),
-            (
-                &[
-                    ("highway", "service"),
-                    ("access", "private"),
-                    ("foot", "yes"),
-                ],
-                true,
-            ),
-            (
-                &[
-                    ("highway", "track"),
-                    ("access", "no"),
-                    ("foot", "permissive"),
-                ],
-                true,
-            ),
-            (&[("highway", "footway"), ("foot", "private")], false),
-            (&[("highway", "footway"), ("access", "yes")], true),
-            (&[("highway", "made_up_value")], false),
-            (&[("building", "yes")], false),
-        ];
-        for (t, want) in cases {
-            assert_eq!(is_walkable(&tags(t)), *want, "{t:?}");
+        for row in [&WORLDWIDE_FOOT, &ANY_COUNTRY_FOOT]
+            .into_iter()
+            .chain(COUNTRY_FOOT_DEFAULTS)
+        {
+            for (t, want) in EVERYWHERE {
+                assert_eq!(is_walkable(&tags(t), row), *want, "{t:?} in {row:?}");
+            }
+        }
+        for (t, worldwide, cn, de) in BY_COUNTRY {
+            let t = tags(t);
+            assert_eq!(is_walkable(&t, foot_defaults(None)), *worldwide, "{t:?}");
+            assert_eq!(
+                is_walkable(&t, foot_defaults(Some("LI"))),
+                *worldwide,
+                "{t:?}"
+            );
+            assert_eq!(is_walkable(&t, foot_defaults(Some("cn"))), *cn, "{t:?}");
+            assert_eq!(is_walkable(&t, foot_defaults(Some("DE"))), *de, "{t:?}");
+            assert_eq!(is_walk_candidate(&t), *worldwide || *cn || *de, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn foot_defaults_table() {
+        assert_eq!(foot_defaults(Some("AD")), &WORLDWIDE_FOOT);
+        assert_eq!(foot_defaults(Some("fi")).country, "FI");
+        for row in COUNTRY_FOOT_DEFAULTS {
+            assert_ne!(
+                (row.trunk, row.bridleway),
+                (WORLDWIDE_FOOT.trunk, WORLDWIDE_FOOT.bridleway),
+                "{row:?} repeats the worldwide row"
+            );
+            // the reader keeps every way some country walks
+            for (t, ..) in BY_COUNTRY {
+                let t = tags(t);
+                assert!(
+                    !is_walkable(&t, row) || is_walk_candidate(&t),
+                    "{t:?} {row:?}"
+                );
+            }
         }
     }
 
     #[test]
     fn private_and_gate_tables() {
-        type Case<'a> = (&'a [(&'a str, &'a str)], bool);
         let private: &[Case] = &[
             (&[("highway", "footway"), ("access", "private")], true),
             (&[("highway", "service"), ("foot", "private")], true),
@@ -418,6 +666,15 @@ mod tests {
             (&[("highway", "footway")], false),
             (&[("highway", "motorway"), ("access", "private")], false),
             (&[("highway", "trunk"), ("access", "private")], false),
+            (&[("highway", "track"), ("access", "forestry")], false),
+            (
+                &[
+                    ("highway", "service"),
+                    ("access", "private"),
+                    ("foot", "use_sidepath"),
+                ],
+                false,
+            ),
         ];
         for (t, want) in private {
             assert_eq!(is_private_walkable(&tags(t)), *want, "{t:?}");

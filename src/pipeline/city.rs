@@ -18,6 +18,7 @@ use crate::graph::{BuildCounts, WalkCosts, WalkGraph, WalkProfile};
 use crate::hashing::sha256_of;
 use crate::osm::compounds::{CompoundCounts, Compounds};
 use crate::osm::read::{OsmExtract, read_extract};
+use crate::osm::rules;
 use crate::pipeline::Stages;
 use crate::pipeline::gather::{check_no_empty_category, gather_facilities, warn_of_unread_types};
 use crate::spatial::elevation::{HillReport, Hills, hill_factors};
@@ -87,7 +88,8 @@ pub struct PlacedCategory {
 impl City {
     /// Reads the extract and prepares everything facilities are later asked about: stages
     /// `population sources` (layer and census, read first so a bad file stops the run at
-    /// once), `read`, `compounds`, `graph`, `residents` beside `index`, `snap` (homes),
+    /// once), `read`, `residents` beside `compounds`, `graph` (under the foot defaults of the
+    /// country the residents found), `index`, `snap` (homes),
     /// `elevation` (with `--elevation`), `units` and `population` (rasters, census,
     /// calibration, children).
     ///
@@ -115,24 +117,27 @@ impl City {
         let (min_lon, min_lat, max_lon, max_lat) =
             extract.nodes.bounds().expect("walkable ways have nodes");
         let frame = LocalFrame::new(0.5 * (min_lon + max_lon), 0.5 * (min_lat + max_lat));
-        let compounds = stages.run("compounds", log, || Compounds::find(&extract, &frame));
-        let (graph, graph_counts) = stages.run("graph", log, || {
-            WalkGraph::build(&extract, &frame, &compounds)
-        });
-        if graph.edge_count() == 0 {
-            return Err(Error::data(
-                &config.input,
-                "the walkable ways' nodes are missing from the extract: no edge to walk",
-            ));
-        }
-        // The edge index is built beside the homes (the index packs in parallel too).
-        let (mut residents, index): (Residents, EdgeIndex) = stages.run_side_by_side(
+        // The residents decide the country (flag, else the boundary holding most homes), whose
+        // foot defaults the graph applies.
+        let (mut residents, compounds): (Residents, Compounds) = stages.run_side_by_side(
             log,
             ("residents", || {
                 find_residents(&extract, &frame, &config.residents)
             }),
-            ("index", || EdgeIndex::new(&graph)),
+            ("compounds", || Compounds::find(&extract, &frame)),
         );
+        let foot = rules::foot_defaults(residents.counts.country.as_deref());
+        let (graph, graph_counts) = stages.run("graph", log, || {
+            WalkGraph::build(&extract, &frame, &compounds, foot)
+        });
+        if graph.edge_count() == 0 {
+            let why = match graph_counts.walkable_ways {
+                0 => "no walkable way under the country's foot defaults (see docs/method.md)",
+                _ => "the walkable ways' nodes are missing from the extract: no edge to walk",
+            };
+            return Err(Error::data(&config.input, why));
+        }
+        let index = stages.run("index", log, || EdgeIndex::new(&graph));
         let mut compound_counts = compounds.counts;
         let homes = stages.run("snap", log, || {
             let origins: Vec<_> = residents.buildings.iter().map(|b| b.origin_xy).collect();
