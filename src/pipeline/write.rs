@@ -149,6 +149,7 @@ pub fn write_report(
         summary,
         &walks,
         config.layer_format,
+        config.lang,
     )
 }
 

@@ -449,6 +449,7 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
             &cov.bands_min,
             &value,
             cov.layer_format,
+            cov.lang,
         )
     })?;
     summary.stats = Some(RunStats::now(&stages));
