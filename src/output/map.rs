@@ -639,6 +639,54 @@ mod tests {
         assert!(pixels.chunks(4).all(|p| p == [0xcc, 0x33, 0x33, 0xff]));
     }
 
+    #[test]
+    fn chinese_words_need_a_cjk_font() {
+        use resvg::usvg::fontdb::Database;
+        // No font at all: no family, and the maps leave their words out (the warning path).
+        let empty = Database::new();
+        assert_eq!(cjk_family(&empty), None);
+        assert_eq!(MapText::chinese_fonts(&empty), None);
+        let layers = MapLayers {
+            category: "childcare".into(),
+            threshold_min: 15.0,
+            ..MapLayers::default()
+        };
+        let mute = MapText {
+            lang: Lang::Zh,
+            fonts: None,
+        };
+        let svg = coverage_svg(&layers, "托育", &mute);
+        assert!(!svg.contains("托育") && !svg.contains("街坊"), "{svg}");
+        assert!(svg.contains("<rect width=\"18\""), "swatches stay: {svg}");
+        // The system's fonts: a CJK one when installed (CI installs fonts-wqy-microhei).
+        let mut system = Database::new();
+        system.load_system_fonts();
+        let has_cjk = system.faces().any(|f| {
+            f.families
+                .iter()
+                .any(|(name, _)| CJK_FAMILIES.contains(&name.as_str()))
+        });
+        let family = cjk_family(&system);
+        assert!(
+            family.is_some() || !has_cjk,
+            "a known CJK family is installed"
+        );
+        if let Some(family) = family {
+            let text = MapText {
+                lang: Lang::Zh,
+                fonts: MapText::chinese_fonts(&system),
+            };
+            assert!(
+                text.fonts
+                    .as_deref()
+                    .unwrap()
+                    .starts_with(&format!("'{family}'"))
+            );
+            let svg = coverage_svg(&layers, "托育", &text);
+            assert!(svg.contains("托育") && svg.contains("街坊"), "{svg}");
+        }
+    }
+
     /// Identity placement: lon/lat are already pixels.
     fn px(p: &[f64; 2]) -> (f64, f64) {
         (p[0], p[1])
