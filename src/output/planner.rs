@@ -60,6 +60,16 @@ impl LayerFormat {
     }
 }
 
+/// How the planner files are written: the layers' file format (`--format`) and the
+/// language of report, maps and QGIS names (`--lang`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FilesOptions {
+    /// File format of the layers.
+    pub format: LayerFormat,
+    /// Language of the report, maps, styles and project.
+    pub lang: Lang,
+}
+
 /// A layer written into an output set: its file stem and how many features it holds.
 #[derive(Debug, Clone)]
 pub struct WrittenLayer {
@@ -265,9 +275,9 @@ pub fn finish_coverage(
     bands_min: &[f64],
     summary: &Value,
     walks: &[CategoryWalks],
-    format: LayerFormat,
-    lang: Lang,
+    files: FilesOptions,
 ) -> Result<CoverageViews> {
+    let FilesOptions { format, lang } = files;
     let threshold = *bands_min.last().expect("at least one band");
     let LayersWritten {
         layers,
@@ -361,9 +371,9 @@ pub fn finish_site(
     after: &CoverageViews,
     bands_min: &[f64],
     summary: &Value,
-    format: LayerFormat,
-    lang: Lang,
+    files: FilesOptions,
 ) -> Result<()> {
+    let FilesOptions { format, lang } = files;
     let category = summary["parameters"]["category"]
         .as_str()
         .unwrap_or("")
