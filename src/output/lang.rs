@@ -208,9 +208,10 @@ impl Lang {
 }
 
 /// Chinese names of the values the tool itself writes into its outputs (preset categories,
-/// walking profiles, population sources, the whole-extract units); a planner's own names
+/// walking profiles, population sources, the whole-extract units, why siting stopped); a
+/// planner's own names
 /// (register categories, units) are shown as given.
-pub const VALUES: [(&str, &str); 19] = [
+pub const VALUES: [(&str, &str); 23] = [
     ("childcare", "托育"),
     ("healthcare", "医疗卫生"),
     ("grocery", "生鲜副食"),
@@ -230,6 +231,10 @@ pub const VALUES: [(&str, &str); 19] = [
     ("raster_scaled", "人口栅格（按总数校准）"),
     ("census", "人口普查"),
     ("share", "按比例推算"),
+    ("add", "已达到 --add 设定的选址数"),
+    ("target", "已达到目标"),
+    ("no_gain", "再无候选地点能增加覆盖"),
+    ("no_candidates", "无候选地点"),
 ];
 
 /// Chinese aliases of the layers' fields that every category shares.

@@ -733,7 +733,7 @@ pub fn site_report(summary: &Value, map: &(String, String), lang: Lang) -> Strin
             &percent(before),
             &percent(result["covered_share"].as_f64()),
             &verdict,
-            &escape(result["stopped_because"].as_str().unwrap_or("")),
+            &escape(&lang.value(result["stopped_because"].as_str().unwrap_or(""))),
         ],
     ));
     s.push('\n');
