@@ -101,6 +101,7 @@ fn sample_for(id: &str) -> Option<Sample> {
             ..sample(r#""NAME""#, "NAME")
         },
         "format" => sample(r#""fgb""#, "fgb"),
+        "lang" => sample(r#""zh""#, "zh"),
         "threads" => sample("2", "2"),
         "quiet" => sample("true", ""),
         "candidates" => sample(r#"["public-buildings", "sites.csv"]"#, "public-buildings"),

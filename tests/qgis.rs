@@ -106,10 +106,33 @@ fn sample_town_layers_styles_and_projects_open_in_qgis() {
             &out(&site),
         ],
     );
+    // Chinese names, class labels and field aliases (`--lang zh`) open as well
+    let site_zh = dir.path().join("site_zh");
+    run_ok(
+        "site",
+        &[
+            town,
+            "--category",
+            "childcare",
+            "--add",
+            "2",
+            "--lang",
+            "zh",
+            "--out",
+            &out(&site_zh),
+        ],
+    );
     assert!(fgb.join("blocks.fgb").exists() && !fgb.join("blocks.geojson").exists());
     // the sample town has no administrative boundaries: units.geojson is empty
     check_in_qgis(
-        &[&geojson, &fgb, &site, &site.join("after")],
+        &[
+            &geojson,
+            &fgb,
+            &site,
+            &site.join("after"),
+            &site_zh,
+            &site_zh.join("after"),
+        ],
         &["units"],
         dir.path(),
     );

@@ -88,6 +88,8 @@ pub struct CoverageConfig {
     pub population: crate::analysis::population::PopulationSources,
     /// File format of the layers (`--format`).
     pub layer_format: crate::output::planner::LayerFormat,
+    /// Language of the report, maps and QGIS names (`--lang`).
+    pub lang: crate::output::lang::Lang,
     /// Run even when a category has no facility (every home then counts as uncovered), as
     /// `site` does to place a category's first facilities; otherwise that is a data error.
     pub allow_empty_category: bool,
@@ -115,6 +117,7 @@ impl CoverageConfig {
             residents: ResidentsOptions::default(),
             population: crate::analysis::population::PopulationSources::default(),
             layer_format: crate::output::planner::LayerFormat::Geojson,
+            lang: crate::output::lang::Lang::En,
             extra_facilities: Vec::new(),
             allow_empty_category: false,
             read_also: Vec::new(),

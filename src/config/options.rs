@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::facilities::categories::Category;
 use crate::facilities::crs::FacilityCrs;
 use crate::graph::{Profile, WalkProfile};
+use crate::output::lang::Lang;
 use crate::output::planner::LayerFormat;
 
 /// What a `coverage` run computes and how, as given on the command line or in a manifest
@@ -194,6 +195,10 @@ pub struct CoverageOptions {
     /// much faster at city scale); styles, project and report follow either.
     #[arg(long, default_value = "geojson", value_parser = LayerFormat::from_name)]
     pub format: LayerFormat,
+    /// Language of the report, the maps and the QGIS project's names and field aliases: en,
+    /// or zh (Chinese, in the plan's terms; field names stay ASCII).
+    #[arg(long, default_value = "en", value_parser = Lang::from_name)]
+    pub lang: Lang,
 }
 
 /// The defaults of a clap-derived options struct: what an empty command line gives.
@@ -361,6 +366,7 @@ impl CoverageOptions {
         config.residents.grid_block_m = positive("grid-block-m", self.grid_block_m)?;
         config.population = self.population_sources()?;
         config.layer_format = self.format;
+        config.lang = self.lang;
         Ok(config)
     }
 

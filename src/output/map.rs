@@ -8,6 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::output::lang::{Key, Lang};
 use crate::output::qgis::{FACILITY_BLUE, GREEN, LonLatBox, RED, Rgba, SITE_PURPLE, YELLOW};
 
 /// One feature read back: its polygons' rings or its point, lon/lat, and its properties.
@@ -165,6 +166,99 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Families known to cover Simplified Chinese, most wanted first (Debian's `fonts-noto-cjk`,
+/// Adobe's name for the same faces, `fonts-wqy-microhei`, `fonts-wqy-zenhei`, `fonts-arphic-uming`).
+const CJK_FAMILIES: [&str; 6] = [
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Noto Serif CJK SC",
+    "AR PL UMing CN",
+];
+
+/// The fonts the maps draw Latin text with.
+const LATIN_FONTS: &str = "DejaVu Sans, Arial, sans-serif";
+
+/// The family of a font in `db` that draws Chinese: one of [`CJK_FAMILIES`], else the first
+/// face named in Chinese (fonts that cover Chinese carry a Chinese name); `None` when `db`
+/// holds neither.
+pub fn cjk_family(db: &resvg::usvg::fontdb::Database) -> Option<String> {
+    use resvg::usvg::fontdb::{Family, Language as L, Query};
+    let known = CJK_FAMILIES.iter().find_map(|name| {
+        db.query(&Query {
+            families: &[Family::Name(name)],
+            ..Query::default()
+        })
+    });
+    let chinese = |l: &L| {
+        matches!(
+            l,
+            L::Chinese_PeoplesRepublicOfChina
+                | L::Chinese_Singapore
+                | L::Chinese_Taiwan
+                | L::Chinese_HongKongSAR
+                | L::Chinese_MacaoSAR
+        )
+    };
+    let id = known.or_else(|| {
+        let mut named = db
+            .faces()
+            .filter(|f| f.families.iter().any(|(_, l)| chinese(l)));
+        named.next().map(|f| f.id)
+    })?;
+    db.face(id)?.families.first().map(|(name, _)| name.clone())
+}
+
+/// How a map writes its words: their language, and the font family list that draws them
+/// (`None` when no installed font can: the words are then left out, not drawn as boxes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapText {
+    /// Language of the title and legend.
+    pub lang: Lang,
+    /// The SVG `font-family` of the map's words.
+    pub fonts: Option<String>,
+}
+
+impl MapText {
+    /// The words of maps in `lang`. English uses the fonts the maps always named; Chinese
+    /// looks for a CJK font among the system's and, when there is none, warns once (on
+    /// stderr) that the maps' words are left out.
+    pub fn for_lang(lang: Lang) -> Self {
+        let fonts = match lang {
+            Lang::En => Some(LATIN_FONTS.to_string()),
+            Lang::Zh => {
+                let mut db = resvg::usvg::fontdb::Database::new();
+                db.load_system_fonts();
+                Self::chinese_fonts(&db)
+            }
+        };
+        MapText { lang, fonts }
+    }
+
+    /// The `font-family` for Chinese words from the fonts of `db`, warning once when none
+    /// draws Chinese.
+    fn chinese_fonts(db: &resvg::usvg::fontdb::Database) -> Option<String> {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        let family = cjk_family(db);
+        if family.is_none() {
+            WARNED.call_once(|| {
+                eprintln!(
+                    "warning: no CJK font found (install fonts-noto-cjk or fonts-wqy-microhei); the maps' Chinese text is left out"
+                );
+            });
+        }
+        family.map(|f| format!("'{f}', {LATIN_FONTS}"))
+    }
+}
+
+impl Default for MapText {
+    /// English.
+    fn default() -> Self {
+        MapText::for_lang(Lang::En)
+    }
+}
+
 /// Width of the drawn map, pixels (the legend is below it).
 const MAP_W: f64 = 1000.0;
 /// Greatest height of the drawn map, pixels.
@@ -229,8 +323,9 @@ fn svg_path(rings: &[Vec<[f64; 2]>], xy: impl Fn(&[f64; 2]) -> (f64, f64)) -> St
     d
 }
 
-/// Draws the coverage map as a standalone SVG document, titled `title`.
-pub fn coverage_svg(layers: &MapLayers, title: &str) -> String {
+/// Draws the coverage map as a standalone SVG document, titled `title`, its legend in
+/// `text`'s language; without a font for it, title and legend are left out.
+pub fn coverage_svg(layers: &MapLayers, title: &str, text: &MapText) -> String {
     let extent = layers.extent().unwrap_or([0.0, 0.0, 1e-3, 1e-3]);
     // a local equirectangular frame: x shrunk by cos(latitude), north up
     let lat0 = ((extent[1] + extent[3]) / 2.0).to_radians();
@@ -253,9 +348,16 @@ pub fn coverage_svg(layers: &MapLayers, title: &str) -> String {
     };
     let path = |f: &MapFeature| svg_path(&f.rings, xy);
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height:.0}\" viewBox=\"0 0 {width} {height:.0}\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{MARGIN}\" y=\"26\" font-size=\"16\" font-weight=\"bold\">{}</text>\n",
-        escape(title)
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height:.0}\" viewBox=\"0 0 {width} {height:.0}\" font-family=\"{}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+        text.fonts.as_deref().unwrap_or(LATIN_FONTS)
     );
+    if text.fonts.is_some() {
+        let _ = writeln!(
+            s,
+            "<text x=\"{MARGIN}\" y=\"26\" font-size=\"16\" font-weight=\"bold\">{}</text>",
+            escape(title)
+        );
+    }
     // One path per style, not per feature: resvg parses and fills one long path much faster
     // than tens of thousands of short ones. Rings are oriented (RFC 7946: exteriors
     // anticlockwise, holes clockwise), so the nonzero rule keeps holes open and paints
@@ -352,39 +454,58 @@ pub fn coverage_svg(layers: &MapLayers, title: &str) -> String {
     );
     // legend
     let ly = top + map_h + 16.0;
+    s.push_str(&legend(layers, text, ly));
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The legend's swatches and, when a font can draw them, their words, from `ly` down.
+fn legend(layers: &MapLayers, text: &MapText, ly: f64) -> String {
     let threshold = layers.threshold_min;
-    let items: Vec<(String, String)> = vec![
-        (format!("<rect width=\"18\" height=\"12\" fill=\"{}\" fill-opacity=\"0.55\"/>", rgb(GREEN)), format!("block: every resident within {threshold} min")),
-        (format!("<rect width=\"18\" height=\"12\" fill=\"{}\" fill-opacity=\"0.55\"/>", rgb(YELLOW)), "block: some residents beyond".into()),
-        (format!("<rect width=\"18\" height=\"12\" fill=\"{}\" fill-opacity=\"0.55\"/>", rgb(RED)), "block: every resident beyond".into()),
-        (format!("<rect width=\"18\" height=\"12\" fill=\"{}\" stroke=\"rgb(120,0,0)\"/>", rgb(RED)), "gap: homes beyond, outside the served area".into()),
-        ("<rect width=\"18\" height=\"12\" fill=\"none\" stroke=\"rgb(0,104,55)\" stroke-width=\"1.6\"/>".into(), format!("area within {threshold} min of a facility")),
-        (format!("<circle cx=\"9\" cy=\"6\" r=\"6\" fill=\"{}\"/>", rgb(FACILITY_BLUE)), format!("{} facility", layers.category)),
+    let lang = text.lang;
+    let swatch = |fill: Rgba| {
+        format!(
+            "<rect width=\"18\" height=\"12\" fill=\"{}\" fill-opacity=\"0.55\"/>",
+            rgb(fill)
+        )
+    };
+    let mut items: Vec<(String, String)> = vec![
+        (swatch(GREEN), lang.fill(Key::LegendCovered, &[&threshold])),
+        (swatch(YELLOW), lang.text(Key::LegendPartly).into()),
+        (swatch(RED), lang.text(Key::LegendBeyond).into()),
+        (format!("<rect width=\"18\" height=\"12\" fill=\"{}\" stroke=\"rgb(120,0,0)\"/>", rgb(RED)), lang.text(Key::LegendGap).into()),
+        ("<rect width=\"18\" height=\"12\" fill=\"none\" stroke=\"rgb(0,104,55)\" stroke-width=\"1.6\"/>".into(), lang.fill(Key::LegendServed, &[&threshold])),
+        (format!("<circle cx=\"9\" cy=\"6\" r=\"6\" fill=\"{}\"/>", rgb(FACILITY_BLUE)), lang.fill(Key::LegendFacility, &[&lang.value(&layers.category)])),
     ];
-    let mut items = items;
     if !layers.sites.is_empty() {
         items.push((
             format!("<rect x=\"4\" y=\"-1\" width=\"10\" height=\"10\" fill=\"{}\" transform=\"rotate(45 9 6)\"/>", rgb(SITE_PURPLE)),
-            "proposed site, by rank".into(),
+            lang.text(Key::LegendSite).into(),
         ));
     }
     if !layers.units.is_empty() {
         items.push((
             "<line x1=\"0\" y1=\"6\" x2=\"18\" y2=\"6\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>"
                 .into(),
-            "district / sub-district".into(),
+            lang.text(Key::LegendUnits).into(),
         ));
     }
-    for (i, (swatch, text)) in items.iter().enumerate() {
+    let mut s = String::new();
+    for (i, (swatch, words)) in items.iter().enumerate() {
         let (col, row) = (i / 4, i % 4);
         let (x, y) = (MARGIN + col as f64 * 330.0, ly + row as f64 * 24.0);
+        let words = match text.fonts {
+            Some(_) => format!(
+                "<text x=\"26\" y=\"11\" font-size=\"13\">{}</text>",
+                escape(words)
+            ),
+            None => String::new(),
+        };
         let _ = writeln!(
             s,
-            "<g transform=\"translate({x:.0},{y:.0})\">{swatch}<text x=\"26\" y=\"11\" font-size=\"13\">{}</text></g>",
-            escape(text)
+            "<g transform=\"translate({x:.0},{y:.0})\">{swatch}{words}</g>"
         );
     }
-    s.push_str("</svg>\n");
     s
 }
 
@@ -516,6 +637,54 @@ mod tests {
         let (width, height, pixels) = decode(&svg_to_png(flat, 2.0, Path::new("t.png")).unwrap());
         assert_eq!((width, height), (6, 2));
         assert!(pixels.chunks(4).all(|p| p == [0xcc, 0x33, 0x33, 0xff]));
+    }
+
+    #[test]
+    fn chinese_words_need_a_cjk_font() {
+        use resvg::usvg::fontdb::Database;
+        // No font at all: no family, and the maps leave their words out (the warning path).
+        let empty = Database::new();
+        assert_eq!(cjk_family(&empty), None);
+        assert_eq!(MapText::chinese_fonts(&empty), None);
+        let layers = MapLayers {
+            category: "childcare".into(),
+            threshold_min: 15.0,
+            ..MapLayers::default()
+        };
+        let mute = MapText {
+            lang: Lang::Zh,
+            fonts: None,
+        };
+        let svg = coverage_svg(&layers, "托育", &mute);
+        assert!(!svg.contains("托育") && !svg.contains("街坊"), "{svg}");
+        assert!(svg.contains("<rect width=\"18\""), "swatches stay: {svg}");
+        // The system's fonts: a CJK one when installed (CI installs fonts-wqy-microhei).
+        let mut system = Database::new();
+        system.load_system_fonts();
+        let has_cjk = system.faces().any(|f| {
+            f.families
+                .iter()
+                .any(|(name, _)| CJK_FAMILIES.contains(&name.as_str()))
+        });
+        let family = cjk_family(&system);
+        assert!(
+            family.is_some() || !has_cjk,
+            "a known CJK family is installed"
+        );
+        if let Some(family) = family {
+            let text = MapText {
+                lang: Lang::Zh,
+                fonts: MapText::chinese_fonts(&system),
+            };
+            assert!(
+                text.fonts
+                    .as_deref()
+                    .unwrap()
+                    .starts_with(&format!("'{family}'"))
+            );
+            let svg = coverage_svg(&layers, "托育", &text);
+            assert!(svg.contains("托育") && svg.contains("街坊"), "{svg}");
+        }
     }
 
     /// Identity placement: lon/lat are already pixels.

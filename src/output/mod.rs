@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod checks;
 pub mod fgb;
 pub mod geojson;
+pub mod lang;
 pub mod layers;
 pub mod map;
 pub mod planner;

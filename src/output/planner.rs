@@ -11,7 +11,10 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::output::OutputSet;
 use crate::output::fgb::write_fgb;
-use crate::output::map::{MapFeature, MapLayers, MapSources, coverage_svg, read_layer, svg_to_png};
+use crate::output::lang::{Key, Lang};
+use crate::output::map::{
+    MapFeature, MapLayers, MapSources, MapText, coverage_svg, read_layer, svg_to_png,
+};
 use crate::output::qgis::{
     LayerCategory, LonLatBox, ProjectLayer, StyleContext, layer_kind, project_qgs, qml,
 };
@@ -55,6 +58,16 @@ impl LayerFormat {
             LayerFormat::Fgb => "fgb",
         }
     }
+}
+
+/// How the planner files are written: the layers' file format (`--format`) and the
+/// language of report, maps and QGIS names (`--lang`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FilesOptions {
+    /// File format of the layers.
+    pub format: LayerFormat,
+    /// Language of the report, maps, styles and project.
+    pub lang: Lang,
 }
 
 /// A layer written into an output set: its file stem and how many features it holds.
@@ -146,19 +159,20 @@ fn styles_and_format(
 }
 
 /// The project's layers: those with features, stacked as [`crate::output::qgis::LAYERS`]
-/// orders them, each under `prefix` (a folder, `after/`) and named with `label`.
+/// orders them, each under `prefix` (a folder, `after/`) and named in `lang` after `label`.
 fn project_layers(
     layers: &[WrittenLayer],
     format: LayerFormat,
     prefix: &str,
     label: &str,
+    lang: Lang,
 ) -> Vec<ProjectLayer> {
     let mut out: Vec<ProjectLayer> = layers
         .iter()
         .filter(|l| l.features > 0)
         .filter_map(|l| {
             Some(ProjectLayer {
-                name: format!("{label}{}", l.stem),
+                name: format!("{label}{}", lang.layer(l.stem)),
                 path: format!("{prefix}{}.{}", l.stem, format.extension()),
                 kind: layer_kind(l.stem)?,
                 category: None,
@@ -199,7 +213,7 @@ fn per_category(stem: &str, map: &MapLayers) -> PerCategory {
 /// category, in legend groups of which the first opens checked; a filtered layer is left out
 /// of a category without features in it. Shared layers (`isochrones`, off by default) follow
 /// the groups. With one category the layers are returned as they are.
-fn by_category(layers: Vec<ProjectLayer>, maps: &[MapLayers]) -> Vec<ProjectLayer> {
+fn by_category(layers: Vec<ProjectLayer>, maps: &[MapLayers], lang: Lang) -> Vec<ProjectLayer> {
     if maps.len() < 2 {
         return layers;
     }
@@ -212,7 +226,7 @@ fn by_category(layers: Vec<ProjectLayer>, maps: &[MapLayers]) -> Vec<ProjectLaye
                 PerCategory::Styled => false,
             };
             out.push(ProjectLayer {
-                name: format!("{}: {}", map.category, layer.name),
+                name: format!("{}: {}", lang.value(&map.category), layer.name),
                 category: Some(LayerCategory {
                     name: map.category.clone(),
                     shown: i == 0,
@@ -261,8 +275,9 @@ pub fn finish_coverage(
     bands_min: &[f64],
     summary: &Value,
     walks: &[CategoryWalks],
-    format: LayerFormat,
+    files: FilesOptions,
 ) -> Result<CoverageViews> {
+    let FilesOptions { format, lang } = files;
     let threshold = *bands_min.last().expect("at least one band");
     let LayersWritten {
         layers,
@@ -272,6 +287,7 @@ pub fn finish_coverage(
     let place = Path::new(input)
         .file_name()
         .map_or(input.to_string(), |n| n.to_string_lossy().into_owned());
+    let text = MapText::for_lang(lang);
     // One map per category, drawn and rasterised in parallel: with all six presets the PNGs
     // were 1.35 s of a 1.85 s Liechtenstein run one after another (2 cores).
     let drawn: Vec<(MapLayers, String, String, Vec<u8>)> = walks
@@ -292,13 +308,9 @@ pub fn finish_coverage(
                 units: sources.units.clone(),
                 sites: Vec::new(),
             };
-            let svg = coverage_svg(
-                &layer,
-                &format!(
-                    "{}: homes within {threshold} min on foot — {place}",
-                    w.category
-                ),
-            );
+            let shown = lang.value(&w.category);
+            let title = lang.fill(Key::MapTitle, &[&shown, &threshold, &place]);
+            let svg = coverage_svg(&layer, &title, &text);
             let png = format!("map_{}.png", file_safe(&w.category));
             let bytes = svg_to_png(&svg, PNG_SCALE, Path::new(&png))?;
             Ok((layer, svg, png, bytes))
@@ -311,7 +323,7 @@ pub fn finish_coverage(
         rendered.push((layer.category.clone(), svg, png));
         maps.push(layer);
     }
-    let html = coverage_report(summary, bands_min, walks, &rendered);
+    let html = coverage_report(summary, bands_min, walks, &rendered, lang);
     outputs.write(&format!("{prefix}report.html"), |w| {
         w.write_all(html.as_bytes())
     })?;
@@ -322,6 +334,7 @@ pub fn finish_coverage(
             .map(|w| w.category.clone())
             .unwrap_or_default(),
         bands_min: bands_min.to_vec(),
+        lang,
     };
     styles_and_format(outputs, prefix, &layers, &ctx, format)?;
     let extent = maps
@@ -331,12 +344,12 @@ pub fn finish_coverage(
         .unwrap_or([-180.0, -85.0, 180.0, 85.0]);
     let title = walks
         .iter()
-        .map(|w| w.category.as_str())
+        .map(|w| lang.value(&w.category))
         .collect::<Vec<_>>()
         .join(", ");
     let project = project_qgs(
-        &format!("{title}: {threshold} min on foot — {place}"),
-        &by_category(project_layers(&layers, format, "", ""), &maps),
+        &lang.fill(Key::ProjectTitle, &[&title, &threshold, &place]),
+        &by_category(project_layers(&layers, format, "", "", lang), &maps, lang),
         extent,
         &ctx,
     );
@@ -358,8 +371,9 @@ pub fn finish_site(
     after: &CoverageViews,
     bands_min: &[f64],
     summary: &Value,
-    format: LayerFormat,
+    files: FilesOptions,
 ) -> Result<()> {
+    let FilesOptions { format, lang } = files;
     let category = summary["parameters"]["category"]
         .as_str()
         .unwrap_or("")
@@ -372,26 +386,32 @@ pub fn finish_site(
         .cloned()
         .unwrap_or_default();
     map.sites = read_written(outputs, "", "sites")?;
-    let svg = coverage_svg(
-        &map,
-        &format!("{category} with the proposed sites: homes within {threshold} min on foot"),
-    );
+    let title = lang.fill(Key::SiteMapTitle, &[&lang.value(&category), &threshold]);
+    let svg = coverage_svg(&map, &title, &MapText::for_lang(lang));
     let png = "sites_map.png".to_string();
     let bytes = svg_to_png(&svg, PNG_SCALE, Path::new(&png))?;
     outputs.write(&png, |out| out.write_all(&bytes))?;
-    let html = site_report(summary, &(svg, png));
+    let html = site_report(summary, &(svg, png), lang);
     outputs.write("report.html", |w| w.write_all(html.as_bytes()))?;
 
     let ctx = StyleContext {
         category: category.clone(),
         bands_min: bands_min.to_vec(),
+        lang,
     };
     styles_and_format(outputs, "", &layers, &ctx, format)?;
-    let mut project = project_layers(&layers, format, "", "");
-    project.extend(project_layers(&after.layers, format, "after/", "after: "));
+    let mut project = project_layers(&layers, format, "", "", lang);
+    let after_label = lang.text(Key::AfterPrefix);
+    project.extend(project_layers(
+        &after.layers,
+        format,
+        "after/",
+        after_label,
+        lang,
+    ));
     let extent = map.extent().unwrap_or([-180.0, -85.0, 180.0, 85.0]);
     let xml = project_qgs(
-        &format!("{category}: proposed sites"),
+        &lang.fill(Key::SiteProjectTitle, &[&lang.value(&category)]),
         &project,
         extent,
         &ctx,

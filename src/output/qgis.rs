@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 
+use crate::output::lang::{CATEGORY_FIELD_ALIASES, FIELD_ALIASES, Key, Lang};
+
 /// An RGB colour with opacity (0–255 each).
 pub type Rgba = [u8; 4];
 
@@ -56,6 +58,8 @@ pub struct StyleContext {
     pub category: String,
     /// The run's bands, minutes, ascending; the last is the threshold.
     pub bands_min: Vec<f64>,
+    /// The language of class labels and field aliases.
+    pub lang: Lang,
 }
 
 /// Geometry of a layer, as QGIS names it in a project.
@@ -328,37 +332,35 @@ fn minutes_label(m: f64) -> String {
 /// the threshold (red).
 fn minutes_ranges(
     bands_min: &[f64],
+    lang: Lang,
     symbol: impl Fn(Rgba) -> Symbol,
 ) -> Vec<(f64, f64, String, Symbol)> {
     let mut ranges = vec![(
         -1.0,
         -1.0,
-        "no time (unsnapped, unreachable, beyond the search)".to_string(),
+        lang.text(Key::ClassNoTime).to_string(),
         symbol(GREY),
     )];
     let mut lower = 0.0;
     for (b, c) in bands_min.iter().zip(band_colors(bands_min.len())) {
-        ranges.push((lower, *b, format!("≤ {} min", minutes_label(*b)), symbol(c)));
+        let label = lang.fill(Key::ClassWithin, &[&minutes_label(*b)]);
+        ranges.push((lower, *b, label, symbol(c)));
         lower = *b;
     }
-    ranges.push((
-        lower,
-        1e9,
-        format!("> {} min", minutes_label(lower)),
-        symbol(RED),
-    ));
+    let label = lang.fill(Key::ClassBeyond, &[&minutes_label(lower)]);
+    ranges.push((lower, 1e9, label, symbol(RED)));
     ranges
 }
 
 /// The categories of `band_min`, tightest band drawn in green; `alpha` for overlapping areas.
-fn band_classes(bands_min: &[f64], alpha: u8) -> Vec<(String, String, Symbol)> {
+fn band_classes(bands_min: &[f64], lang: Lang, alpha: u8) -> Vec<(String, String, Symbol)> {
     bands_min
         .iter()
         .zip(band_colors(bands_min.len()))
         .map(|(b, c)| {
             (
                 minutes_label(*b),
-                format!("≤ {} min", minutes_label(*b)),
+                lang.fill(Key::ClassWithin, &[&minutes_label(*b)]),
                 Symbol::Fill {
                     fill: with_alpha(c, alpha),
                     outline: c,
@@ -374,11 +376,13 @@ fn band_classes(bands_min: &[f64], alpha: u8) -> Vec<(String, String, Symbol)> {
 fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
     // a field name quoted for an expression (a category may hold any character)
     let field = |name: &str| format!("\"{}_{name}\"", ctx.category.replace('"', "\"\""));
+    let lang = ctx.lang;
+    let class = |key: Key| lang.text(key).to_string();
     let (renderer, labels) = match stem {
         "buildings" => (
             Renderer::Graduated {
                 expression: format!("coalesce({}, -1)", field("minutes")),
-                ranges: minutes_ranges(&ctx.bands_min, |f| Symbol::Fill {
+                ranges: minutes_ranges(&ctx.bands_min, lang, |f| Symbol::Fill {
                     fill: f,
                     outline: [60, 60, 60, 255],
                     width_mm: 0.05,
@@ -390,19 +394,19 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
             Renderer::Categorized {
                 expression: field("status"),
                 classes: vec![
-                    ("covered".into(), "every resident within reach".into(), Symbol::fill(with_alpha(GREEN, 130))),
-                    ("partly".into(), "some residents beyond".into(), Symbol::fill(with_alpha(YELLOW, 150))),
-                    ("outside".into(), "every resident beyond".into(), Symbol::fill(with_alpha(RED, 150))),
+                    ("covered".into(), class(Key::ClassCovered), Symbol::fill(with_alpha(GREEN, 130))),
+                    ("partly".into(), class(Key::ClassPartly), Symbol::fill(with_alpha(YELLOW, 150))),
+                    ("outside".into(), class(Key::ClassOutside), Symbol::fill(with_alpha(RED, 150))),
                 ],
             },
             None,
         ),
         "isochrones" => (
-            Renderer::Categorized { expression: "band_min".into(), classes: band_classes(&ctx.bands_min, 50) },
+            Renderer::Categorized { expression: "band_min".into(), classes: band_classes(&ctx.bands_min, lang, 50) },
             None,
         ),
         "served" => (
-            Renderer::Categorized { expression: "band_min".into(), classes: band_classes(&ctx.bands_min, 60) },
+            Renderer::Categorized { expression: "band_min".into(), classes: band_classes(&ctx.bands_min, lang, 60) },
             None,
         ),
         "gaps" => (
@@ -413,9 +417,9 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
             Renderer::Categorized {
                 expression: "CASE WHEN \"affordable\" IS NULL THEN 'unknown' WHEN \"affordable\" THEN 'affordable' ELSE 'not affordable' END".into(),
                 classes: vec![
-                    ("affordable".into(), "affordable (public-interest)".into(), Symbol::Marker { fill: GREEN, size_mm: 4.0, shape: "circle" }),
-                    ("not affordable".into(), "not affordable".into(), Symbol::Marker { fill: FACILITY_BLUE, size_mm: 4.0, shape: "circle" }),
-                    ("unknown".into(), "affordability unknown".into(), Symbol::Marker { fill: [90, 90, 90, 255], size_mm: 4.0, shape: "circle" }),
+                    ("affordable".into(), class(Key::ClassAffordable), Symbol::Marker { fill: GREEN, size_mm: 4.0, shape: "circle" }),
+                    ("not affordable".into(), class(Key::ClassNotAffordable), Symbol::Marker { fill: FACILITY_BLUE, size_mm: 4.0, shape: "circle" }),
+                    ("unknown".into(), class(Key::ClassAffordabilityUnknown), Symbol::Marker { fill: [90, 90, 90, 255], size_mm: 4.0, shape: "circle" }),
                 ],
             },
             Some(labeling_xml("name", false, false, 8.0)),
@@ -428,8 +432,8 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
             Renderer::Categorized {
                 expression: "kept".into(),
                 classes: vec![
-                    ("true".into(), "kept".into(), Symbol::Marker { fill: [120, 120, 120, 200], size_mm: 1.2, shape: "circle" }),
-                    ("false".into(), "left out".into(), Symbol::Marker { fill: [215, 48, 39, 160], size_mm: 1.2, shape: "cross2" }),
+                    ("true".into(), class(Key::ClassKept), Symbol::Marker { fill: [120, 120, 120, 200], size_mm: 1.2, shape: "circle" }),
+                    ("false".into(), class(Key::ClassLeftOut), Symbol::Marker { fill: [215, 48, 39, 160], size_mm: 1.2, shape: "cross2" }),
                 ],
             },
             None,
@@ -443,9 +447,9 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
                     d = field("affordable_met"),
                 ),
                 classes: vec![
-                    ("met".into(), "coverage, places, affordability met".into(), Symbol::Fill { fill: with_alpha(GREEN, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
-                    ("not met".into(), "one of them not met".into(), Symbol::Fill { fill: with_alpha(RED, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
-                    ("undecided".into(), "undecided (affordability unknown)".into(), Symbol::Fill { fill: with_alpha(GREY, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
+                    ("met".into(), class(Key::ClassUnitMet), Symbol::Fill { fill: with_alpha(GREEN, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
+                    ("not met".into(), class(Key::ClassUnitNotMet), Symbol::Fill { fill: with_alpha(RED, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
+                    ("undecided".into(), class(Key::ClassUnitUndecided), Symbol::Fill { fill: with_alpha(GREY, 60), outline: [40, 40, 40, 255], width_mm: 0.5 }),
                 ],
             },
             Some(labeling_xml("name", false, true, 9.0)),
@@ -466,14 +470,44 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
     if let Some(l) = labels {
         body.push_str(&l);
     }
+    body.push_str(&aliases_xml(ctx));
     Some((body, labelled))
+}
+
+/// The fields' aliases in `ctx.lang` (QGIS 3.22's `<aliases>`, matched by field name: fields
+/// a layer lacks are ignored); empty in English, where fields show by their names.
+fn aliases_xml(ctx: &StyleContext) -> String {
+    let fields = FIELD_ALIASES.iter().map(|(f, _)| (*f).to_string()).chain(
+        CATEGORY_FIELD_ALIASES
+            .iter()
+            .map(|(suffix, _)| format!("{}_{suffix}", ctx.category)),
+    );
+    let aliases: String = fields
+        .filter_map(|field| {
+            let alias = ctx.lang.field_alias(&field, &ctx.category)?;
+            Some(format!(
+                "    <alias field=\"{}\" name=\"{}\"/>\n",
+                xml_escape(&field),
+                xml_escape(&alias)
+            ))
+        })
+        .collect();
+    if aliases.is_empty() {
+        return aliases;
+    }
+    format!("  <aliases>\n{aliases}  </aliases>\n")
 }
 
 /// The `.qml` style of a layer (by file stem), or `None` for a layer the tool does not write.
 pub fn qml(stem: &str, ctx: &StyleContext) -> Option<String> {
     let (body, labelled) = style_body(stem, ctx)?;
     Some(format!(
-        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.0\" styleCategories=\"Symbology|Labeling\" labelsEnabled=\"{}\">\n{body}</qgis>\n",
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.0\" styleCategories=\"Symbology|Labeling{}\" labelsEnabled=\"{}\">\n{body}</qgis>\n",
+        if body.contains("<aliases>") {
+            "|Fields"
+        } else {
+            ""
+        },
         u8::from(labelled)
     ))
 }
@@ -568,7 +602,7 @@ pub fn project_qgs(
                 let _ = writeln!(
                     s,
                     "    <layer-tree-group name=\"{}\" checked=\"{}\" expanded=\"{}\">",
-                    xml_escape(&c.name),
+                    xml_escape(&ctx.lang.value(&c.name)),
                     checked(c.shown),
                     u8::from(c.shown),
                 );
@@ -637,6 +671,7 @@ mod tests {
         let ctx = StyleContext {
             category: "childcare".into(),
             bands_min: vec![7.5, 20.0],
+            lang: Lang::En,
         };
         let q = qml("buildings", &ctx).unwrap();
         assert!(q.contains("attr=\"coalesce(&quot;childcare_minutes&quot;, -1)\""));
@@ -668,6 +703,7 @@ mod tests {
         let ctx = StyleContext {
             category: "child care".into(),
             bands_min: vec![15.0],
+            lang: Lang::En,
         };
         let xml = project_qgs("t", &layers, [0.0, 0.0, 1.0, 1.0], &ctx);
         let tree = &xml[..xml.find("<projectlayers>").unwrap()];
@@ -689,6 +725,7 @@ mod tests {
             &StyleContext {
                 category: "a\"b".into(),
                 bands_min: vec![15.0],
+                lang: Lang::En,
             },
         )
         .unwrap();

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::output::lang::{Key, Lang};
 use crate::output::qgis::{GREY, RED, Rgba, band_colors};
 
 /// Walking minutes (`None`: no time) and residents of every home, for one category.
@@ -66,25 +67,29 @@ fn nice_step(raw: f64) -> f64 {
 /// The places-per-1,000 badge: met / not met on stated places, else (places assumed for
 /// facilities that state none) "met on assumed capacities" or "not met on assumed
 /// capacities", visibly apart from both.
-fn places_badge(row: &Value) -> &'static str {
+fn places_badge(row: &Value, lang: Lang) -> String {
     match (
         row["places_target_met"].as_bool(),
         row["places_target_met_on_assumed"].as_bool(),
     ) {
-        (Some(_), _) => badge(&row["places_target_met"]),
-        (None, Some(true)) => "<span class=\"und\">met on assumed capacities</span>",
-        (None, Some(false)) => "<span class=\"und\">not met on assumed capacities</span>",
-        (None, None) => badge(&Value::Null),
+        (Some(_), _) => badge(&row["places_target_met"], lang),
+        (None, Some(true)) => format!("<span class=\"und\">{}</span>", lang.text(Key::MetAssumed)),
+        (None, Some(false)) => format!(
+            "<span class=\"und\">{}</span>",
+            lang.text(Key::NotMetAssumed)
+        ),
+        (None, None) => badge(&Value::Null, lang),
     }
 }
 
 /// A met / not met / undecided badge for a `*_target_met` value.
-fn badge(v: &Value) -> &'static str {
-    match v.as_bool() {
-        Some(true) => "<span class=\"met\">met</span>",
-        Some(false) => "<span class=\"not\">not met</span>",
-        None => "<span class=\"und\">undecided</span>",
-    }
+fn badge(v: &Value, lang: Lang) -> String {
+    let (class, key) = match v.as_bool() {
+        Some(true) => ("met", Key::Met),
+        Some(false) => ("not", Key::NotMet),
+        None => ("und", Key::Undecided),
+    };
+    format!("<span class=\"{class}\">{}</span>", lang.text(key))
 }
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1060px;margin:24px auto;padding:0 16px;color:#222;line-height:1.45}\
@@ -96,16 +101,17 @@ td:first-child,th:first-child,td.l{text-align:left}th{background:#f2f2f2}\
 svg{max-width:100%;height:auto}";
 
 /// Opens the page.
-fn head(title: &str) -> String {
+fn head(title: &str, lang: Lang) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{t}</h1>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{t}</h1>\n",
+        lang.tag(),
         t = escape(title)
     )
 }
 
 /// The histogram of walking times: residents per minute up to twice the threshold, then
 /// the residents beyond and those with no time; bars coloured by band.
-pub fn histogram_svg(walks: &CategoryWalks, bands_min: &[f64]) -> String {
+pub fn histogram_svg(walks: &CategoryWalks, bands_min: &[f64], lang: Lang) -> String {
     let threshold = *bands_min.last().expect("at least one band");
     let bins = (threshold * 2.0).ceil().max(1.0) as usize;
     let mut counts = vec![0.0; bins + 2]; // per minute, beyond, no time
@@ -166,7 +172,7 @@ pub fn histogram_svg(walks: &CategoryWalks, bands_min: &[f64]) -> String {
         let label = if i == bins {
             format!("> {bins}")
         } else if i == bins + 1 {
-            "no time".into()
+            lang.text(Key::NoTime).into()
         } else if i % 5 == 0 {
             format!("{i}")
         } else {
@@ -186,25 +192,26 @@ pub fn histogram_svg(walks: &CategoryWalks, bands_min: &[f64]) -> String {
         let x = left + b * bar_w;
         let _ = writeln!(
             s,
-            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{top}\" y2=\"{}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/><text x=\"{:.1}\" y=\"{}\">{b} min</text>",
+            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{top}\" y2=\"{}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/><text x=\"{:.1}\" y=\"{}\">{}</text>",
             h - bottom,
             x + 3.0,
-            top + 10.0
+            top + 10.0,
+            lang.fill(Key::MinutesMark, &[b])
         );
     }
     let _ = writeln!(
         s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">walking minutes to the nearest {} facility (residents per minute)</text>\n</svg>",
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>",
         left + (w - left) / 2.0,
         h - 6.0,
-        escape(&walks.category)
+        lang.fill(Key::HistogramAxis, &[&escape(&lang.value(&walks.category))])
     );
     s
 }
 
 /// The coverage curve: share of residents within the threshold against sites added, with
 /// the target as a dashed line when one was set.
-pub fn curve_svg(points: &[(usize, f64)], target: Option<f64>) -> String {
+pub fn curve_svg(points: &[(usize, f64)], target: Option<f64>, lang: Lang) -> String {
     let (w, h, left, bottom, top) = (960.0, 300.0, 60.0, 40.0, 14.0);
     let n = points.last().map_or(1, |p| p.0).max(1) as f64;
     let lo = points.iter().map(|p| p.1).chain(target).fold(1.0, f64::min);
@@ -229,13 +236,13 @@ pub fn curve_svg(points: &[(usize, f64)], target: Option<f64>) -> String {
     if let Some(t) = target {
         let _ = writeln!(
             s,
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"{}\" stroke-dasharray=\"6 4\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"start\" fill=\"{}\">target {:.0} %</text>",
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"{}\" stroke-dasharray=\"6 4\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"start\" fill=\"{}\">{}</text>",
             w - 20.0,
             rgb(RED),
             left + 6.0,
             y(t) - 4.0,
             rgb(RED),
-            t * 100.0,
+            lang.fill(Key::CurveTarget, &[&format!("{:.0}", t * 100.0)]),
             yy = y(t)
         );
     }
@@ -253,10 +260,10 @@ pub fn curve_svg(points: &[(usize, f64)], target: Option<f64>) -> String {
     for (k, v) in points {
         let _ = writeln!(
             s,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"rgb(33,102,172)\"><title>{k} sites: {:.1} %</title></circle><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"rgb(33,102,172)\"><title>{}</title></circle><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
             x(*k as f64),
             y(*v),
-            v * 100.0,
+            lang.fill(Key::CurvePoint, &[k, &format!("{:.1}", v * 100.0)]),
             x(*k as f64),
             h - bottom + 14.0,
             if k % label_step == 0 {
@@ -268,26 +275,30 @@ pub fn curve_svg(points: &[(usize, f64)], target: Option<f64>) -> String {
     }
     let _ = writeln!(
         s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">sites added (0: existing facilities only) → share of residents within the threshold</text>\n</svg>",
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>",
         left + (w - left) / 2.0,
-        h - 6.0
+        h - 6.0,
+        lang.text(Key::CurveAxis)
     );
     s
 }
 
 /// The indicators of a coverage `summary.json` against the targets: the whole extract,
 /// then districts, sub-districts and the residents outside every unit.
-fn indicators_section(summary: &Value, bands_min: &[f64]) -> String {
+fn indicators_section(summary: &Value, bands_min: &[f64], lang: Lang) -> String {
     let targets = &summary["parameters"]["targets"];
     let threshold = bands_min.last().copied().unwrap_or(15.0);
     let t = |k: &str| targets[k].as_f64().unwrap_or(f64::NAN);
-    let mut s = format!(
-        "<h2>Targets</h2>\n<p>Targets: at least {} of residents within {threshold} min; {} places per 1,000 residents; {} of places affordable; an affordable facility in {} of sub-districts; {} of kindergartens offering toddler classes; a guidance centre in every district. <em>Undecided</em>: affordability, toddler classes or facility types unknown for some facilities; <em>on assumed capacities</em>: only places assumed for facilities that state none could meet the places target.</p>\n",
-        percent(Some(t("covered_share"))),
-        t("places_per_1000"),
-        percent(Some(t("affordable_share"))),
-        percent(Some(t("subdistricts_with_affordable_share"))),
-        percent(Some(t("toddler_class_share"))),
+    let mut s = lang.fill(
+        Key::Targets,
+        &[
+            &percent(Some(t("covered_share"))),
+            &threshold,
+            &t("places_per_1000"),
+            &percent(Some(t("affordable_share"))),
+            &percent(Some(t("subdistricts_with_affordable_share"))),
+            &percent(Some(t("toddler_class_share"))),
+        ],
     );
     let rows = summary["indicators"]
         .as_array()
@@ -310,52 +321,50 @@ fn indicators_section(summary: &Value, bands_min: &[f64]) -> String {
             .filter(|r| r["category"].as_str() == Some(&category))
             .collect();
         of.sort_by_key(|r| level_rank(r));
-        let _ = writeln!(
-            s,
-            "<h3>{}</h3>\n<table>\n<tr><th>unit</th><th>level</th><th>residents</th><th>within {threshold} min</th><th></th><th>places / 1,000</th><th></th><th>affordable share</th><th></th><th>affordable facility</th><th>sub-districts with one</th><th></th></tr>",
-            escape(&category)
-        );
+        let shown = escape(&lang.value(&category));
+        s.push_str(&lang.fill(Key::IndicatorsHeader, &[&shown, &threshold]));
+        s.push('\n');
         for r in &of {
             let share = r["covered_share"]
                 .as_array()
                 .and_then(|a| a.last())
                 .and_then(Value::as_f64);
             let has = match r["has_affordable_facility"].as_bool() {
-                Some(true) => "yes",
-                Some(false) => "no",
+                Some(true) => lang.text(Key::Yes),
+                Some(false) => lang.text(Key::No),
                 None => "—",
             };
             let _ = writeln!(
                 s,
                 "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{has}</td><td>{}</td><td>{}</td></tr>",
-                escape(r["unit_name"].as_str().unwrap_or("")),
-                escape(r["level"].as_str().unwrap_or("")),
+                escape(&lang.value(r["unit_name"].as_str().unwrap_or(""))),
+                escape(&lang.level(r["level"].as_str().unwrap_or(""))),
                 thousands(r["residents"].as_f64().unwrap_or(0.0), 0),
                 percent(share),
-                badge(&r["covered_target_met"]),
+                badge(&r["covered_target_met"], lang),
                 r["places_per_1000"]
                     .as_f64()
                     .map_or("—".into(), |v| format!("{:.1}", v + 0.0)),
-                places_badge(r),
+                places_badge(r, lang),
                 percent(r["affordable_share"].as_f64()),
-                badge(&r["affordable_target_met"]),
+                badge(&r["affordable_target_met"], lang),
                 percent(r["subdistricts_with_affordable_share"].as_f64()),
                 if r["subdistricts_with_affordable_share"].is_null() {
-                    ""
+                    String::new()
                 } else {
-                    badge(&r["subdistricts_target_met"])
+                    badge(&r["subdistricts_target_met"], lang)
                 },
             );
         }
         s.push_str("</table>\n");
-        s.push_str(&assumed_places_paragraph(&of));
-        s.push_str(&kinds_paragraph(&of));
+        s.push_str(&assumed_places_paragraph(&of, lang));
+        s.push_str(&kinds_paragraph(&of, lang));
     }
     s
 }
 
 /// How many of a category's places are assumed, from its city row; empty when none is.
-fn assumed_places_paragraph(rows: &[&Value]) -> String {
+fn assumed_places_paragraph(rows: &[&Value], lang: Lang) -> String {
     let Some(city) = rows.first() else {
         return String::new();
     };
@@ -366,37 +375,38 @@ fn assumed_places_paragraph(rows: &[&Value]) -> String {
     if assumed <= 0.0 {
         return String::new();
     }
-    format!(
-        "<p class=\"small\">{} of {} places are assumed (a default per facility whose source states none); <code>supply_check.csv</code> lists every facility by where its places come from.</p>\n",
-        thousands(assumed, 0),
-        thousands(places, 0)
+    lang.fill(
+        Key::AssumedPlaces,
+        &[&thousands(assumed, 0), &thousands(places, 0)],
     )
 }
 
 /// Where residents and children come from, and the estimate beside the figures used per
 /// unit (`population_check.csv`).
-fn population_section(summary: &Value) -> String {
+fn population_section(summary: &Value, lang: Lang) -> String {
     let pop = &summary["population"];
     let n = |v: &Value| v.as_f64().unwrap_or(0.0);
     let by_source = |key: &str| -> String {
         let parts: Vec<String> = (pop[key].as_object().into_iter().flatten())
-            .map(|(source, v)| format!("{} {}", thousands(n(v), 0), escape(source)))
+            .map(|(source, v)| format!("{} {}", thousands(n(v), 0), escape(&lang.value(source))))
             .collect();
         parts.join(", ")
     };
-    let mut s = String::from("<h2>Residents and children</h2>\n");
+    let mut s = lang.text(Key::PopulationHeading).to_string();
     if pop["uncalibrated"].as_bool() == Some(true) {
-        s.push_str("<p><b>Residents are an uncalibrated estimate</b> (footprint × levels ÷ floor area per person), which can be off by a factor of 2–3 per unit; give a census table (<code>--census</code>), a population raster (<code>--population-raster</code>) or the known total (<code>--population-total</code>).</p>\n");
+        s.push_str(lang.text(Key::Uncalibrated));
     }
-    let _ = writeln!(
-        s,
-        "<p>Residents: {} ({}); the footprint estimate alone gives {}. Children under 3, the demand the two-step catchment and capacity-aware siting use: {} ({}).</p>",
-        thousands(n(&pop["residents"]), 0),
-        by_source("residents_by_source"),
-        thousands(n(&pop["estimate"]), 0),
-        thousands(n(&pop["children"]), 0),
-        by_source("children_by_source"),
-    );
+    s.push_str(&lang.fill(
+        Key::ResidentsLine,
+        &[
+            &thousands(n(&pop["residents"]), 0),
+            &by_source("residents_by_source"),
+            &thousands(n(&pop["estimate"]), 0),
+            &thousands(n(&pop["children"]), 0),
+            &by_source("children_by_source"),
+        ],
+    ));
+    s.push('\n');
     let census = &pop["census"];
     if census.is_object() {
         let list = |k: &str| -> String {
@@ -404,28 +414,30 @@ fn population_section(summary: &Value) -> String {
                 .filter_map(|v| v.as_str().map(escape))
                 .collect();
             if items.is_empty() {
-                "none".into()
+                lang.text(Key::None).into()
             } else {
                 items.join("; ")
             }
         };
-        let _ = writeln!(
-            s,
-            "<p class=\"small\">Census: {} of {} rows matched. Rows matching no unit: {}. Units without a row (their homes keep the previous figure): {}.</p>",
-            census["matched_rows"],
-            census["rows"],
-            list("unmatched_rows"),
-            list("units_without_row"),
-        );
+        s.push_str(&lang.fill(
+            Key::CensusLine,
+            &[
+                &census["matched_rows"],
+                &census["rows"],
+                &list("unmatched_rows"),
+                &list("units_without_row"),
+            ],
+        ));
+        s.push('\n');
     }
     let units = pop["units"].as_array().cloned().unwrap_or_default();
-    s.push_str("<table>\n<tr><th>unit</th><th>level</th><th>homes</th><th>estimate</th><th>given</th><th>estimate ÷ given</th><th>residents used</th><th>source</th><th>children</th></tr>\n");
+    s.push_str(lang.text(Key::PopulationHeader));
     for u in &units {
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td></tr>",
-            escape(u["unit_name"].as_str().unwrap_or("")),
-            escape(u["level"].as_str().unwrap_or("")),
+            escape(&lang.value(u["unit_name"].as_str().unwrap_or(""))),
+            escape(&lang.level(u["level"].as_str().unwrap_or(""))),
             thousands(n(&u["homes"]), 0),
             thousands(n(&u["estimate"]), 0),
             u["given"].as_f64().map_or("—".into(), |g| thousands(g, 0)),
@@ -433,11 +445,11 @@ fn population_section(summary: &Value) -> String {
                 .as_f64()
                 .map_or("—".into(), |r| format!("{r:.2}")),
             thousands(n(&u["residents"]), 0),
-            escape(u["residents_source"].as_str().unwrap_or("")),
+            escape(&lang.value(u["residents_source"].as_str().unwrap_or(""))),
             thousands(n(&u["children"]), 0),
         );
     }
-    s.push_str("</table>\n<p class=\"small\">The same per unit in <code>population_check.csv</code>.</p>\n");
+    s.push_str(lang.text(Key::PopulationFootnote));
     s
 }
 
@@ -445,7 +457,7 @@ fn population_section(summary: &Value) -> String {
 /// kindergartens with toddler classes, and districts with a guidance centre. Empty when the
 /// category has no kindergarten and no district's guidance verdict is decided (no register
 /// states its facilities' types).
-fn kinds_paragraph(rows: &[&Value]) -> String {
+fn kinds_paragraph(rows: &[&Value], lang: Lang) -> String {
     let Some(city) = rows.iter().find(|r| r["level"] == "city") else {
         return String::new();
     };
@@ -462,16 +474,18 @@ fn kinds_paragraph(rows: &[&Value]) -> String {
     }
     let mut s = String::from("<p>");
     if kindergartens > 0 {
-        let _ = write!(
-            s,
-            "Kindergartens offering toddler classes: {} of {kindergartens} ({}) {}. ",
-            city["toddler_class_kindergartens"],
-            percent(city["toddler_class_share"].as_f64()),
-            badge(&city["toddler_class_target_met"]),
-        );
+        s.push_str(&lang.fill(
+            Key::Kindergartens,
+            &[
+                &city["toddler_class_kindergartens"],
+                &kindergartens,
+                &percent(city["toddler_class_share"].as_f64()),
+                &badge(&city["toddler_class_target_met"], lang),
+            ],
+        ));
     }
     if districts.is_empty() {
-        s.push_str("Guidance centres: no districts in this run.");
+        s.push_str(lang.text(Key::NoDistricts));
     } else {
         let named = |want: Option<bool>| -> Vec<String> {
             districts
@@ -482,50 +496,53 @@ fn kinds_paragraph(rows: &[&Value]) -> String {
         };
         let list = |names: Vec<String>| {
             if names.is_empty() {
-                "none".to_string()
+                lang.text(Key::None).to_string()
             } else {
                 names.join(", ")
             }
         };
         let unknown = named(None);
-        let _ = write!(
-            s,
-            "Districts with a guidance centre: {}; without: {}{} {}.",
-            list(named(Some(true))),
-            list(named(Some(false))),
-            if unknown.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; unknown (facility types not in a register): {}",
-                    unknown.join(", ")
-                )
-            },
-            badge(&city["guidance_target_met"]),
-        );
+        let unknown = if unknown.is_empty() {
+            String::new()
+        } else {
+            lang.fill(Key::GuidanceUnknown, &[&unknown.join(", ")])
+        };
+        s.push_str(&lang.fill(
+            Key::Guidance,
+            &[
+                &list(named(Some(true))),
+                &list(named(Some(false))),
+                &unknown,
+                &badge(&city["guidance_target_met"], lang),
+            ],
+        ));
     }
     s.push_str("</p>\n");
     s
 }
 
 /// What the data left out: unsnapped homes and facilities, islands, skipped units and areas.
-fn quality_section(summary: &Value) -> String {
+fn quality_section(summary: &Value, lang: Lang) -> String {
     let c = &summary["counts"];
     let n = |v: &Value| v.as_f64().unwrap_or(0.0);
-    let mut s = String::from("<h2>Data quality</h2>\n<ul>\n");
-    let _ = writeln!(
-        s,
-        "<li>{} homes ({} residents) farther than {} m from the walking network: no time, counted as not covered.</li>",
-        thousands(n(&c["buildings_unsnapped"]), 0),
-        thousands(n(&c["population_unsnapped"]), 0),
-        summary["parameters"]["max_snap_m"]
-    );
-    let _ = writeln!(
-        s,
-        "<li>{} homes snapped to network islands (components of less than {} m of walkway); they are reached only from facilities on the same island.</li>",
-        thousands(n(&c["buildings_on_islands"]), 0),
-        summary["parameters"]["island_max_m"]
-    );
+    let mut s = lang.text(Key::QualityHeading).to_string();
+    s.push_str(&lang.fill(
+        Key::Unsnapped,
+        &[
+            &thousands(n(&c["buildings_unsnapped"]), 0),
+            &thousands(n(&c["population_unsnapped"]), 0),
+            &summary["parameters"]["max_snap_m"],
+        ],
+    ));
+    s.push('\n');
+    s.push_str(&lang.fill(
+        Key::Islands,
+        &[
+            &thousands(n(&c["buildings_on_islands"]), 0),
+            &summary["parameters"]["island_max_m"],
+        ],
+    ));
+    s.push('\n');
     if let Some(coverage) = summary["coverage"].as_object() {
         for (category, cov) in coverage {
             let list = |k: &str| -> String {
@@ -536,18 +553,20 @@ fn quality_section(summary: &Value) -> String {
                     .filter_map(|v| v.as_str().map(escape))
                     .collect();
                 if ids.is_empty() {
-                    "none".into()
+                    lang.text(Key::None).into()
                 } else {
                     ids.join(", ")
                 }
             };
-            let _ = writeln!(
-                s,
-                "<li>{}: facilities not snapped: {}; on islands: {}.</li>",
-                escape(category),
-                list("facilities_unsnapped"),
-                list("facilities_on_islands")
-            );
+            s.push_str(&lang.fill(
+                Key::FacilitiesUnsnapped,
+                &[
+                    &escape(&lang.value(category)),
+                    &list("facilities_unsnapped"),
+                    &list("facilities_on_islands"),
+                ],
+            ));
+            s.push('\n');
         }
     }
     let skipped_units: Vec<String> = summary["units"]["skipped"]
@@ -556,151 +575,168 @@ fn quality_section(summary: &Value) -> String {
         .flatten()
         .filter_map(|v| v.as_str().map(escape))
         .collect();
-    let _ = writeln!(
-        s,
-        "<li>Units: {} districts, {} sub-districts; skipped: {}.</li>",
-        summary["units"]["districts"],
-        summary["units"]["subdistricts"],
-        if skipped_units.is_empty() {
-            "none".into()
-        } else {
-            skipped_units.join("; ")
-        }
-    );
+    let skipped = if skipped_units.is_empty() {
+        lang.text(Key::None).to_string()
+    } else {
+        skipped_units.join("; ")
+    };
+    s.push_str(&lang.fill(
+        Key::Units,
+        &[
+            &summary["units"]["districts"],
+            &summary["units"]["subdistricts"],
+            &skipped,
+        ],
+    ));
+    s.push('\n');
     let broken = c["residents"]["broken_areas"]["skipped"]
         .as_array()
         .map_or(0, Vec::len);
-    let _ = writeln!(
-        s,
-        "<li>Buildings: {} read, {} homes ({} tagged residential, {} assumed from <code>building=yes</code>), {} building areas skipped as broken.</li>",
-        thousands(n(&c["residents"]["buildings_read"]), 0),
-        thousands(n(&c["buildings"]), 0),
-        thousands(n(&c["residents"]["residential_tagged"]), 0),
-        thousands(n(&c["residents"]["residential_assumed"]), 0),
-        broken
-    );
+    s.push_str(&lang.fill(
+        Key::Buildings,
+        &[
+            &thousands(n(&c["residents"]["buildings_read"]), 0),
+            &thousands(n(&c["buildings"]), 0),
+            &thousands(n(&c["residents"]["residential_tagged"]), 0),
+            &thousands(n(&c["residents"]["residential_assumed"]), 0),
+            &broken,
+        ],
+    ));
+    s.push('\n');
     s.push_str("</ul>\n");
     s
 }
 
+/// The line naming the tool, the extract and the walk's parameters.
+fn run_line(summary: &Value, bands_min: &[f64], lang: Lang) -> String {
+    let p = &summary["parameters"];
+    let sha: String = (summary["input"]["sha256"].as_str().unwrap_or(""))
+        .chars()
+        .take(12)
+        .collect();
+    let bands: Vec<String> = bands_min.iter().map(f64::to_string).collect();
+    let slopes = if p["elevation_dir"].is_null() {
+        ""
+    } else {
+        lang.text(Key::OnSlopes)
+    };
+    let line = lang.fill(
+        Key::RunLine,
+        &[
+            &escape(summary["tool"]["version"].as_str().unwrap_or("")),
+            &escape(summary["input"]["path"].as_str().unwrap_or("")),
+            &escape(&sha),
+            &escape(&lang.value(p["profile"]["name"].as_str().unwrap_or("adult"))),
+            &p["speed_kmh"],
+            &slopes,
+            &bands.join(", "),
+            &p["max_snap_m"],
+        ],
+    );
+    format!("<p class=\"small\">{line}</p>\n")
+}
+
+/// One headline per category: the share of residents within the threshold, against the
+/// target.
+fn lead_lines(summary: &Value, threshold: f64, lang: Lang) -> String {
+    let target = summary["parameters"]["targets"]["covered_share"].as_f64();
+    let uncalibrated = if summary["population"]["uncalibrated"].as_bool() == Some(true) {
+        lang.text(Key::UncalibratedSuffix)
+    } else {
+        ""
+    };
+    let mut s = String::new();
+    for (category, c) in summary["coverage"].as_object().into_iter().flatten() {
+        let share = c["covered_share"].as_f64().unwrap_or(0.0);
+        let verdict = target.map_or(String::new(), |t| {
+            let met = badge(&Value::Bool(share >= t), lang);
+            lang.fill(Key::TargetSuffix, &[&percent(Some(t)), &met])
+        });
+        s.push_str(&lang.fill(
+            Key::Lead,
+            &[
+                &escape(&lang.value(category)),
+                &percent(Some(share)),
+                &thousands(c["population"].as_f64().unwrap_or(0.0), 0),
+                &uncalibrated,
+                &threshold,
+                &c["facilities"],
+                &verdict,
+            ],
+        ));
+        s.push('\n');
+    }
+    s
+}
+
 /// The page of a `coverage` run: headline, targets, a map per category, histograms, data
-/// quality. `maps` holds `(category, svg, png file name)`.
+/// quality, in `lang`. `maps` holds `(category, svg, png file name)`.
 pub fn coverage_report(
     summary: &Value,
     bands_min: &[f64],
     walks: &[CategoryWalks],
     maps: &[(String, String, String)],
+    lang: Lang,
 ) -> String {
     let input = summary["input"]["path"].as_str().unwrap_or("");
     let name = std::path::Path::new(input)
         .file_name()
         .map_or(input.to_string(), |n| n.to_string_lossy().into_owned());
     let threshold = bands_min.last().copied().unwrap_or(15.0);
-    let mut s = head(&format!("Within {threshold} minutes on foot: {name}"));
-    let p = &summary["parameters"];
-    let _ = writeln!(
-        s,
-        "<p class=\"small\">fifteen {} · extract <code>{}</code> (SHA-256 {}…) · {} walking {} km/h{} · bands {} min · homes and facilities at most {} m from the network</p>",
-        escape(summary["tool"]["version"].as_str().unwrap_or("")),
-        escape(input),
-        escape(
-            &summary["input"]["sha256"]
-                .as_str()
-                .unwrap_or("")
-                .chars()
-                .take(12)
-                .collect::<String>()
-        ),
-        escape(p["profile"]["name"].as_str().unwrap_or("adult")),
-        p["speed_kmh"],
-        if p["elevation_dir"].is_null() {
-            ""
-        } else {
-            " on the flat, by Tobler's function on slopes"
-        },
-        bands_min
-            .iter()
-            .map(|b| b.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        p["max_snap_m"]
-    );
-    let target = p["targets"]["covered_share"].as_f64();
-    if let Some(coverage) = summary["coverage"].as_object() {
-        for (category, c) in coverage {
-            let share = c["covered_share"].as_f64().unwrap_or(0.0);
-            let met = target.map(|t| share >= t);
-            let _ = writeln!(
-                s,
-                "<p class=\"lead\"><b>{category}</b>: {} of {} residents{} live within {threshold} min of one of {} facilities{}.</p>",
-                percent(Some(share)),
-                thousands(c["population"].as_f64().unwrap_or(0.0), 0),
-                if summary["population"]["uncalibrated"].as_bool() == Some(true) {
-                    " (an uncalibrated estimate)"
-                } else {
-                    ""
-                },
-                c["facilities"],
-                match (met, target) {
-                    (Some(m), Some(t)) =>
-                        format!(" — target {}: {}", percent(Some(t)), badge(&Value::Bool(m))),
-                    _ => String::new(),
-                },
-                category = escape(category)
-            );
-        }
-    }
-    s.push_str(&indicators_section(summary, bands_min));
-    s.push_str(&population_section(summary));
+    let mut s = head(&lang.fill(Key::ReportTitle, &[&threshold, &name]), lang);
+    s.push_str(&run_line(summary, bands_min, lang));
+    s.push_str(&lead_lines(summary, threshold, lang));
+    s.push_str(&indicators_section(summary, bands_min, lang));
+    s.push_str(&population_section(summary, lang));
     for (category, svg, png) in maps {
-        let _ = writeln!(
-            s,
-            "<h2>Coverage map: {}</h2>\n<p class=\"small\">Drawn from <code>blocks.geojson</code>, <code>gaps.geojson</code>, <code>served.geojson</code> and <code>facilities.geojson</code>; the same map for slides: <code>{}</code>. Open <code>project.qgs</code> in QGIS for every layer.</p>\n{svg}",
-            escape(category),
-            escape(png)
-        );
+        let shown = escape(&lang.value(category));
+        s.push_str(&lang.fill(Key::MapSection, &[&shown, &escape(png)]));
+        s.push_str(svg);
+        s.push('\n');
     }
     for w in walks {
-        let _ = writeln!(
-            s,
-            "<h2>Walking times: {}</h2>\n<p class=\"small\">Residents by minutes of walk to the nearest facility; <em>no time</em>: unsnapped, unreachable, or farther than the search.</p>\n{}",
-            escape(&w.category),
-            histogram_svg(w, bands_min)
-        );
+        s.push_str(&lang.fill(Key::WalkSection, &[&escape(&lang.value(&w.category))]));
+        s.push_str(&histogram_svg(w, bands_min, lang));
+        s.push('\n');
     }
-    s.push_str(&quality_section(summary));
-    s.push_str("<p class=\"small\">Every figure comes from <code>summary.json</code> and the layers in this folder.</p>\n</body>\n</html>\n");
+    s.push_str(&quality_section(summary, lang));
+    s.push_str(lang.text(Key::Footer));
     s
 }
 
-/// The page of a `site` run: the result, the coverage curve, the chosen sites, and the map
-/// of coverage with the sites added (`map`: svg and png file name).
-pub fn site_report(summary: &Value, map: &(String, String)) -> String {
+/// The page of a `site` run, in `lang`: the result, the coverage curve, the chosen sites,
+/// and the map of coverage with the sites added (`map`: svg and png file name).
+pub fn site_report(summary: &Value, map: &(String, String), lang: Lang) -> String {
     let category = summary["parameters"]["category"].as_str().unwrap_or("");
     let threshold = summary["parameters"]["threshold_min"]
         .as_f64()
         .unwrap_or(15.0);
-    let mut s = head(&format!(
-        "Where to add {category} facilities: {threshold}-minute walk"
-    ));
+    let shown = lang.value(category);
+    let mut s = head(&lang.fill(Key::SiteTitle, &[&shown, &threshold]), lang);
     let before = summary["before"]["covered_share"].as_f64();
     let result = &summary["result"];
-    let _ = writeln!(
-        s,
-        "<p class=\"lead\">{} sites raise the share of residents within {threshold} min from {} to {}{} (stopped because: {}).</p>",
-        result["sites_added"],
-        percent(before),
-        percent(result["covered_share"].as_f64()),
-        match (
-            result["target_share"].as_f64(),
-            result["target_reached"].as_bool()
-        ) {
-            (Some(t), Some(r)) =>
-                format!("; target {}: {}", percent(Some(t)), badge(&Value::Bool(r))),
-            _ => String::new(),
-        },
-        escape(result["stopped_because"].as_str().unwrap_or(""))
-    );
+    let verdict = match (
+        result["target_share"].as_f64(),
+        result["target_reached"].as_bool(),
+    ) {
+        (Some(t), Some(r)) => lang.fill(
+            Key::SiteTargetSuffix,
+            &[&percent(Some(t)), &badge(&Value::Bool(r), lang)],
+        ),
+        _ => String::new(),
+    };
+    s.push_str(&lang.fill(
+        Key::SiteLead,
+        &[
+            &result["sites_added"],
+            &threshold,
+            &percent(before),
+            &percent(result["covered_share"].as_f64()),
+            &verdict,
+            &escape(&lang.value(result["stopped_because"].as_str().unwrap_or(""))),
+        ],
+    ));
+    s.push('\n');
     let mut points = vec![(0usize, before.unwrap_or(0.0))];
     let sites = summary["sites"].as_array().cloned().unwrap_or_default();
     for p in &sites {
@@ -709,12 +745,10 @@ pub fn site_report(summary: &Value, map: &(String, String)) -> String {
             p["covered_share"].as_f64().unwrap_or(0.0),
         ));
     }
-    let _ = writeln!(
-        s,
-        "<h2>Coverage curve</h2>\n<p class=\"small\">From <code>coverage_curve.csv</code>.</p>\n{}",
-        curve_svg(&points, result["target_share"].as_f64())
-    );
-    s.push_str("<h2>Sites, in the order chosen</h2>\n<table>\n<tr><th>rank</th><th>site</th><th>residents newly within</th><th>covered share after</th></tr>\n");
+    s.push_str(lang.text(Key::CurveSection));
+    s.push_str(&curve_svg(&points, result["target_share"].as_f64(), lang));
+    s.push('\n');
+    s.push_str(lang.text(Key::SitesHeader));
     for p in &sites {
         let _ = writeln!(
             s,
@@ -726,21 +760,21 @@ pub fn site_report(summary: &Value, map: &(String, String)) -> String {
         );
     }
     s.push_str("</table>\n");
-    let _ = writeln!(
-        s,
-        "<h2>Coverage with the sites added</h2>\n<p class=\"small\">Drawn from <code>after/</code> and <code>sites.geojson</code>; for slides: <code>{}</code>. The full coverage report with the sites is <code>after/report.html</code>.</p>\n{}",
-        escape(&map.1),
-        map.0
-    );
+    s.push_str(&lang.fill(Key::SiteMapSection, &[&escape(&map.1)]));
+    s.push_str(&map.0);
+    s.push('\n');
     let left_out = summary["candidates"]["left_out"]
         .as_array()
         .map_or(0, Vec::len);
-    let _ = writeln!(
-        s,
-        "<h2>Data quality</h2>\n<ul><li>{} candidates generated, {} kept, {left_out} left out (unsnapped, on islands, already facilities, duplicates; listed in <code>candidates.geojson</code>).</li></ul>",
-        summary["candidates"]["generated"], summary["candidates"]["kept"]
-    );
-    s.push_str("</body>\n</html>\n");
+    s.push_str(&lang.fill(
+        Key::SiteQuality,
+        &[
+            &summary["candidates"]["generated"],
+            &summary["candidates"]["kept"],
+            &left_out,
+        ],
+    ));
+    s.push_str("\n</body>\n</html>\n");
     s
 }
 
@@ -767,7 +801,7 @@ mod tests {
                 (None, 1.0),
             ],
         };
-        let svg = histogram_svg(&walks, &[5.0, 10.0, 15.0]);
+        let svg = histogram_svg(&walks, &[5.0, 10.0, 15.0], Lang::En);
         for n in [
             "<title>10</title>",
             "<title>5</title>",
@@ -794,7 +828,7 @@ mod tests {
                    "unit_name": "(outside every district)", "guidance_target_met": null}),
         ];
         let refs: Vec<&Value> = rows.iter().collect();
-        let text = kinds_paragraph(&refs);
+        let text = kinds_paragraph(&refs, Lang::En);
         assert!(
             text.contains("1 of 4 (25.0 %) <span class=\"not\">"),
             "{text}"
@@ -807,6 +841,6 @@ mod tests {
         assert!(!text.contains("outside"), "{text}");
         // A category with no kindergarten and no typed facility gets no paragraph.
         let plain = [json!({"level": "city", "unit_id": "city", "kindergartens": 0})];
-        assert_eq!(kinds_paragraph(&[&plain[0]]), "");
+        assert_eq!(kinds_paragraph(&[&plain[0]], Lang::En), "");
     }
 }

@@ -8,7 +8,9 @@ use crate::error::{Error, Result};
 use crate::output::OutputSet;
 use crate::output::geojson::{write_features, write_features_parallel};
 use crate::output::map::{MapFeature, MapSources};
-use crate::output::planner::{CoverageViews, LayersWritten, WrittenLayer, finish_coverage};
+use crate::output::planner::{
+    CoverageViews, FilesOptions, LayersWritten, WrittenLayer, finish_coverage,
+};
 use crate::output::report::CategoryWalks;
 use crate::output::{checks, layers};
 use crate::pipeline::analyse::ProfileAnalysis;
@@ -148,7 +150,10 @@ pub fn write_report(
         &config.bands_min,
         summary,
         &walks,
-        config.layer_format,
+        FilesOptions {
+            format: config.layer_format,
+            lang: config.lang,
+        },
     )
 }
 

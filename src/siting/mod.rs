@@ -38,7 +38,7 @@ use crate::config::{CoverageConfig, FacilityInput, ISLAND_MAX_M};
 use crate::error::{Error, Result};
 use crate::facilities::{Facility, FacilitySource};
 use crate::output::OutputSet;
-use crate::output::planner::finish_site;
+use crate::output::planner::{FilesOptions, finish_site};
 use crate::pipeline::summary::{RunStats, Tool};
 use crate::pipeline::{
     City, CoverageReport, FacilitySet, PlacedCategory, Stages, read_register_stage, write_coverage,
@@ -448,7 +448,10 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
             &after.views,
             &cov.bands_min,
             &value,
-            cov.layer_format,
+            FilesOptions {
+                format: cov.layer_format,
+                lang: cov.lang,
+            },
         )
     })?;
     summary.stats = Some(RunStats::now(&stages));

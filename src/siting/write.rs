@@ -230,8 +230,10 @@ fn candidate_properties(c: &Candidate) -> serde_json::Map<String, Value> {
     p
 }
 
-/// `coverage_curve.csv`: one row per number of sites added (0 = existing facilities only).
+/// `coverage_curve.csv`: one row per number of sites added (0 = existing facilities only),
+/// UTF-8 with a BOM (a candidate's id may be Chinese) as every CSV the tool writes.
 fn write_curve(w: &mut impl Write, curve: &[CurvePoint]) -> std::io::Result<()> {
+    w.write_all("\u{feff}".as_bytes())?;
     let capacity = curve.first().is_some_and(|p| p.served_share.is_some());
     let mut header =
         "sites,site_id,marginal_residents,covered_population,covered_share".to_string();
