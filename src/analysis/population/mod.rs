@@ -106,16 +106,6 @@ impl Default for PopulationSources {
     }
 }
 
-impl PopulationSources {
-    /// Whether any source beyond the footprint estimate gives residents.
-    pub fn calibrated(&self) -> bool {
-        self.layer.is_some()
-            || self.raster.is_some()
-            || self.census.is_some()
-            || self.total.is_some()
-    }
-}
-
 /// Of the 1–4 age group, the share under 3: ages 1 and 2 of 1, 2, 3 and 4, taking the four
 /// years as equally many (docs/method.md#children-under-3).
 pub const UNDER3_SHARE_OF_AGE1TO4: f64 = 0.5;
