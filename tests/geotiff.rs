@@ -100,31 +100,29 @@ fn check_wgs84_window(path: &Path) {
     }
 }
 
+/// `gdal_translate` options for Float32 in 16 × 16 tiles.
+const TILED_16: &[&str] = &[
+    "-ot",
+    "Float32",
+    "-co",
+    "TILED=YES",
+    "-co",
+    "BLOCKXSIZE=16",
+    "-co",
+    "BLOCKYSIZE=16",
+];
+
 #[test]
 fn gdal_tiled_deflate_float32() {
     gdal_or_skip!();
     let dir = tempfile::tempdir().unwrap();
-    let tiled = [
-        "-ot",
-        "Float32",
-        "-co",
-        "TILED=YES",
-        "-co",
-        "BLOCKXSIZE=16",
-        "-co",
-        "BLOCKYSIZE=16",
-    ];
     let path = wgs84(
         dir.path(),
         "deflate.tif",
-        &[&tiled[..], &["-co", "COMPRESS=DEFLATE"]].concat(),
+        &[TILED_16, &["-co", "COMPRESS=DEFLATE"]].concat(),
     );
     check_wgs84_window(&path);
-    let predictor = [
-        &tiled[..],
-        &["-co", "COMPRESS=DEFLATE", "-co", "PREDICTOR=3"],
-    ]
-    .concat();
+    let predictor = [TILED_16, &["-co", "COMPRESS=DEFLATE", "-co", "PREDICTOR=3"]].concat();
     check_wgs84_window(&wgs84(dir.path(), "predictor.tif", &predictor));
 }
 
@@ -308,19 +306,11 @@ fn gdal_rasters_the_reader_refuses() {
 fn gdal_truncated_file_is_a_data_error() {
     gdal_or_skip!();
     let dir = tempfile::tempdir().unwrap();
-    let tiled = [
-        "-ot",
-        "Float32",
-        "-co",
-        "TILED=YES",
-        "-co",
-        "BLOCKXSIZE=16",
-        "-co",
-        "BLOCKYSIZE=16",
-        "-co",
-        "COMPRESS=DEFLATE",
-    ];
-    let path = wgs84(dir.path(), "whole.tif", &tiled);
+    let path = wgs84(
+        dir.path(),
+        "whole.tif",
+        &[TILED_16, &["-co", "COMPRESS=DEFLATE"]].concat(),
+    );
     let bytes = std::fs::read(&path).unwrap();
     let cut = dir.path().join("cut.tif");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();

@@ -26,10 +26,25 @@ impl TryFrom<String> for Lang {
     }
 }
 
-/// A text the planner files show; [`Lang::text`] gives it in a language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)] // each key is named after its English text, which the table holds
-pub enum Key {
+/// Declares [`Key`] and, for the table tests, every key in `Key::ALL`.
+macro_rules! keys {
+    ($($key:ident),* $(,)?) => {
+        /// A text the planner files show; [`Lang::text`] gives it in a language.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[allow(missing_docs)] // each key is named after its English text, which the table holds
+        pub enum Key {
+            $($key),*
+        }
+
+        impl Key {
+            /// Every key, in declaration order.
+            #[cfg(test)]
+            const ALL: &[Key] = &[$(Key::$key),*];
+        }
+    };
+}
+
+keys! {
     ReportTitle,
     RunLine,
     OnSlopes,
@@ -604,101 +619,6 @@ fn class_texts(key: Key) -> (&'static str, &'static str) {
 mod tests {
     use super::*;
 
-    /// Every key, for the table tests.
-    const ALL: &[Key] = {
-        use Key::*;
-        &[
-            ReportTitle,
-            RunLine,
-            OnSlopes,
-            Lead,
-            UncalibratedSuffix,
-            TargetSuffix,
-            Targets,
-            IndicatorsHeader,
-            Yes,
-            No,
-            City,
-            District,
-            Subdistrict,
-            AssumedPlaces,
-            PopulationHeading,
-            Uncalibrated,
-            ResidentsLine,
-            None,
-            CensusLine,
-            PopulationHeader,
-            PopulationFootnote,
-            Kindergartens,
-            NoDistricts,
-            Guidance,
-            GuidanceUnknown,
-            QualityHeading,
-            Unsnapped,
-            Islands,
-            FacilitiesUnsnapped,
-            Units,
-            Buildings,
-            MapSection,
-            WalkSection,
-            Footer,
-            Met,
-            NotMet,
-            Undecided,
-            MetAssumed,
-            NotMetAssumed,
-            NoTime,
-            MinutesMark,
-            HistogramAxis,
-            SiteTitle,
-            SiteLead,
-            SiteTargetSuffix,
-            CurveSection,
-            SitesHeader,
-            SiteMapSection,
-            SiteQuality,
-            CurveTarget,
-            CurvePoint,
-            CurveAxis,
-            MapTitle,
-            SiteMapTitle,
-            LegendCovered,
-            LegendPartly,
-            LegendBeyond,
-            LegendGap,
-            LegendServed,
-            LegendFacility,
-            LegendSite,
-            LegendUnits,
-            ProjectTitle,
-            SiteProjectTitle,
-            AfterPrefix,
-            LayerSites,
-            LayerCandidates,
-            LayerFacilities,
-            LayerGaps,
-            LayerBuildings,
-            LayerBlocks,
-            LayerServed,
-            LayerIsochrones,
-            LayerUnits,
-            ClassNoTime,
-            ClassWithin,
-            ClassBeyond,
-            ClassCovered,
-            ClassPartly,
-            ClassOutside,
-            ClassAffordable,
-            ClassNotAffordable,
-            ClassAffordabilityUnknown,
-            ClassKept,
-            ClassLeftOut,
-            ClassUnitMet,
-            ClassUnitNotMet,
-            ClassUnitUndecided,
-        ]
-    };
-
     fn placeholders(template: &str) -> Vec<usize> {
         let mut found: Vec<usize> = (0..10)
             .filter(|i| template.contains(&format!("{{{i}}}")))
@@ -709,7 +629,7 @@ mod tests {
 
     #[test]
     fn both_languages_take_the_same_arguments() {
-        for &key in ALL {
+        for &key in Key::ALL {
             let (en, zh) = texts(key);
             assert_eq!(placeholders(en), placeholders(zh), "{key:?}");
             assert_ne!(en, zh, "{key:?}");

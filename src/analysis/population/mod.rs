@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::analysis::census::CensusTable;
 use crate::analysis::indicators::UnitPlacement;
-use crate::analysis::residents::{Building, ChildrenSource, Residents, ResidentsSource};
+use crate::analysis::residents::{ChildrenSource, Residents, ResidentsSource};
 use crate::analysis::units::{UnitLevel, UnitLocator, Units};
 use crate::error::{Error, Result};
 use crate::spatial::LocalFrame;
@@ -205,9 +205,8 @@ pub fn apply(
     log: &dyn Fn(&str),
 ) -> Result<PopulationReport> {
     let estimate: Vec<f64> = residents.buildings.iter().map(|b| b.population).collect();
-    let floor_area: Vec<f64> = (residents.buildings.iter())
-        .map(Building::floor_area_m2)
-        .collect();
+    // where the homes lie and their floor areas, for rasters and census shares alike
+    let homes = raster::Homes::of(residents, frame);
     let locator = UnitLocator::new(units, frame);
     let in_units = |p| units.units.is_empty() || locator.locate_both(p) != (None, None);
     let layer = early
@@ -218,7 +217,7 @@ pub fn apply(
             path,
             sources.raster_search_m,
             residents,
-            frame,
+            (&homes, frame),
             &in_units,
             log,
         )?),
@@ -231,7 +230,7 @@ pub fn apply(
             residents,
             units,
             home_units,
-            &floor_area,
+            &homes.floor_area_m2,
             log,
         )?),
         _ => None,
@@ -240,7 +239,7 @@ pub fn apply(
         Some(total) => Some(scale_to_total(residents, total)?),
         None => None,
     };
-    let age_rasters = children_from_rasters(sources, residents, frame, &in_units, log)?;
+    let age_rasters = children_from_rasters(sources, residents, (&homes, frame), &in_units, log)?;
     for b in &mut residents.buildings {
         if b.children_source == ChildrenSource::Share {
             b.children = b.population * sources.under3_share;
@@ -275,11 +274,11 @@ fn residents_from_raster(
     path: &std::path::Path,
     search_m: f64,
     residents: &mut Residents,
-    frame: &LocalFrame,
+    (homes, frame): (&raster::Homes, &LocalFrame),
     in_units: &dyn Fn(geo::Coord<f64>) -> bool,
     log: &dyn Fn(&str),
 ) -> Result<RasterCounts> {
-    let (people, counts) = raster::allocate_file(path, residents, frame, search_m, in_units)?;
+    let (people, counts) = raster::allocate_file(path, homes, frame, search_m, in_units)?;
     for (b, p) in residents.buildings.iter_mut().zip(people) {
         if let Some(p) = p {
             b.population = p;
@@ -401,7 +400,7 @@ fn scale_to_total(residents: &mut Residents, total: f64) -> Result<TotalCounts> 
 fn children_from_rasters(
     sources: &PopulationSources,
     residents: &mut Residents,
-    frame: &LocalFrame,
+    (homes_at, frame): (&raster::Homes, &LocalFrame),
     in_units: &dyn Fn(geo::Coord<f64>) -> bool,
     log: &dyn Fn(&str),
 ) -> Result<Option<RasterCounts>> {
@@ -412,7 +411,7 @@ fn children_from_rasters(
     let mut total: Option<RasterCounts> = None;
     for (path, weight) in files {
         let (people, counts) =
-            raster::allocate_file(path, residents, frame, sources.raster_search_m, in_units)?;
+            raster::allocate_file(path, homes_at, frame, sources.raster_search_m, in_units)?;
         warn_not_covered(path, &counts, homes, "the share of residents", log);
         for (c, p) in children.iter_mut().zip(people) {
             *c = c.zip(p).map(|(c, p)| c + weight * p);

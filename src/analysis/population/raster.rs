@@ -84,15 +84,12 @@ impl RasterCounts {
 /// that does not overlap the homes; also for a cell holding a negative or infinite count.
 pub fn allocate_file(
     path: &Path,
-    residents: &Residents,
+    homes: &Homes,
     frame: &LocalFrame,
     search_m: f64,
     in_units: &dyn Fn(Coord<f64>) -> bool,
 ) -> Result<(Vec<Option<f64>>, RasterCounts)> {
-    let lon_lat: Vec<(f64, f64)> = (residents.buildings.iter())
-        .map(|b| frame.to_lon_lat(b.inside_xy))
-        .collect();
-    let bounds = bounds_of(&lon_lat, frame, search_m).ok_or_else(|| {
+    let bounds = bounds_of(&homes.lon_lat, frame, search_m).ok_or_else(|| {
         crate::Error::data(
             path,
             "the extract has no homes to give the raster's people to",
@@ -113,28 +110,32 @@ pub fn allocate_file(
             ),
         ));
     }
-    let homes = Homes {
-        lon_lat: &lon_lat,
-        inside_xy: &(residents.buildings.iter())
-            .map(|b| b.inside_xy)
-            .collect::<Vec<_>>(),
-        floor_area_m2: &(residents.buildings.iter())
-            .map(Building::floor_area_m2)
-            .collect::<Vec<_>>(),
-    };
-    let (people, mut counts) = allocate(&window, &homes, frame, search_m, in_units);
+    let (people, mut counts) = allocate(&window, homes, frame, search_m, in_units);
     counts.files = vec![path.display().to_string()];
     Ok((people, counts))
 }
 
-/// The homes a raster's people go to: where they lie and how much floor each has.
-pub struct Homes<'a> {
+/// The homes a raster's people go to: where they lie and how much floor each has (the
+/// same for every raster of a run).
+pub struct Homes {
     /// Inside points, lon/lat degrees.
-    pub lon_lat: &'a [(f64, f64)],
+    pub lon_lat: Vec<(f64, f64)>,
     /// Inside points, frame metres.
-    pub inside_xy: &'a [Coord<f64>],
+    pub inside_xy: Vec<Coord<f64>>,
     /// Floor area (footprint × levels), m²: the shares of a cell's people.
-    pub floor_area_m2: &'a [f64],
+    pub floor_area_m2: Vec<f64>,
+}
+
+impl Homes {
+    /// The homes of `residents`.
+    pub fn of(residents: &Residents, frame: &LocalFrame) -> Self {
+        let b = &residents.buildings;
+        Homes {
+            lon_lat: b.iter().map(|b| frame.to_lon_lat(b.inside_xy)).collect(),
+            inside_xy: b.iter().map(|b| b.inside_xy).collect(),
+            floor_area_m2: b.iter().map(Building::floor_area_m2).collect(),
+        }
+    }
 }
 
 /// The lon/lat box around `points` grown by `pad_m`.
@@ -203,7 +204,7 @@ pub fn allocate(
         };
         counts.people_in_window += value;
         if let Some(&group) = group_of_cell.get(&cell) {
-            share_out(value, &groups[group], homes.floor_area_m2, &mut people);
+            share_out(value, &groups[group], &homes.floor_area_m2, &mut people);
             counts.placed_in_cell += value;
             continue;
         }
@@ -224,7 +225,7 @@ pub fn allocate(
         .and_then(|(home, _)| group_of_home[home.data]);
         match nearest {
             Some(group) => {
-                share_out(value, &groups[group], homes.floor_area_m2, &mut people);
+                share_out(value, &groups[group], &homes.floor_area_m2, &mut people);
                 counts.placed_nearby += value;
             }
             None => counts.unplaced += value,
@@ -296,9 +297,9 @@ mod tests {
         let bounds = geo::Rect::new(Coord { x: 9.99, y: 44.99 }, Coord { x: 10.06, y: 45.06 });
         let window = read_window(&path, bounds).unwrap();
         let homes = Homes {
-            lon_lat: &lon_lat,
-            inside_xy: &inside,
-            floor_area_m2: &[100.0, 300.0, 50.0, 100.0],
+            lon_lat: lon_lat.to_vec(),
+            inside_xy: inside,
+            floor_area_m2: vec![100.0, 300.0, 50.0, 100.0],
         };
         allocate(&window, &homes, &frame, search_m, in_units)
     }
