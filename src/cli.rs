@@ -34,6 +34,9 @@ pub enum Command {
     /// Where the next facilities should go: sites chosen greedily by residents newly within
     /// the threshold, until --add sites or --target-share.
     Site(SiteArgs),
+    /// A what-if map in the browser: add, move or remove facilities and see coverage and
+    /// the plan's indicators change at once (docs/serve.md).
+    Serve(ServeArgs),
 }
 
 /// `fifteen coverage`: the input, the output folder, the run's options, threads and log.
@@ -47,6 +50,33 @@ pub struct CoverageArgs {
     /// What the run computes and how.
     #[command(flatten)]
     pub options: CoverageOptions,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print no stage timings.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `fifteen serve`: the coverage options, where scenarios are saved, and where to listen.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// OpenStreetMap extract (.osm.pbf).
+    pub input: PathBuf,
+    /// Folder for saved scenarios and exports (created if missing); requests never read or
+    /// write outside it.
+    #[arg(long, short, default_value = "fifteen-serve")]
+    pub out: PathBuf,
+    /// The city's analysis, as `coverage` takes it.
+    #[command(flatten)]
+    pub options: CoverageOptions,
+    /// Port to listen on (0: any free port).
+    #[arg(long, default_value_t = 8015)]
+    pub port: u16,
+    /// Listen on this address instead of 127.0.0.1 (anyone who can reach it can read the
+    /// data and write scenarios).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<std::net::IpAddr>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,

@@ -45,7 +45,8 @@
 //! 8. [`config`] turns raw options into one resolved configuration;
 //! 9. [`pipeline`] prepares a [`pipeline::City`] and runs the named, timed stages on it;
 //!    [`siting`] chooses new sites;
-//! 10. [`cli`] and [`batch`] are the command line and manifests over the same options.
+//! 10. [`cli`] and [`batch`] are the command line and manifests over the same options;
+//!     [`serve`] is the what-if map in the browser over the same prepared city.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -61,6 +62,7 @@ mod hashing;
 pub mod osm;
 pub mod output;
 pub mod pipeline;
+pub mod serve;
 pub mod siting;
 pub mod spatial;
 mod text;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use fifteen::cli::{BatchArgs, Cli, Command, CoverageArgs, SiteArgs, TileArgs};
+use fifteen::cli::{BatchArgs, Cli, Command, CoverageArgs, ServeArgs, SiteArgs, TileArgs};
 use fifteen::{Error, pipeline};
 
 /// mimalloc instead of glibc's malloc: allocation and freeing were about a sixth of the CPU
@@ -75,6 +75,30 @@ fn site(args: &SiteArgs) -> Result<(), Error> {
         say!("{line}");
     }
     say!("wrote {}", config.coverage.out_dir.display());
+    Ok(())
+}
+
+fn serve(args: &ServeArgs) -> Result<(), Error> {
+    let mut coverage = args.options.resolve(&args.input, &args.out)?;
+    // a planner may place a category's first facility on the map
+    coverage.allow_empty_category = true;
+    let ip = args.bind.unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+    if !ip.is_loopback() {
+        eprintln!(
+            "fifteen: warning: listening on {ip}: anyone who can reach it can read the data and write scenarios into {}",
+            args.out.display()
+        );
+    }
+    let config = fifteen::serve::ServeConfig {
+        coverage,
+        addr: std::net::SocketAddr::new(ip, args.port),
+    };
+    set_threads(args.threads)?;
+    let listening = |addr: std::net::SocketAddr| {
+        say!("serving http://{addr}/ (Ctrl-C stops)");
+    };
+    fifteen::serve::run_serve(&config, &stage_log(args.quiet), &listening)?;
+    say!("stopped");
     Ok(())
 }
 
@@ -173,6 +197,7 @@ fn main() -> ExitCode {
         },
         Command::Tile(args) => tile(args),
         Command::Site(args) => site(args),
+        Command::Serve(args) => serve(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -77,6 +77,32 @@ pub fn facility_reach(
     facilities: &[Placement],
     facility_xy: &[Coord<f64>],
 ) -> Vec<FacilityReach> {
+    searches(inputs, facilities, facility_xy, false)
+        .into_iter()
+        .map(|(reach, _)| reach)
+        .collect()
+}
+
+/// [`facility_reach`], with each reached home's time also in full precision (beside
+/// `homes`, in the same order): the very sums [`super::coverage::nearest_facility`] takes
+/// the least of, so the least over facilities equals its time for every home within the
+/// largest band (float addition is monotone, so a multi-source search's label is the least
+/// of the single-source labels). A what-if edit uses it to agree with a whole run.
+pub fn facility_reach_exact(
+    inputs: &ReachInputs<'_>,
+    facilities: &[Placement],
+    facility_xy: &[Coord<f64>],
+) -> Vec<(FacilityReach, Vec<f64>)> {
+    searches(inputs, facilities, facility_xy, true)
+}
+
+/// The searches of [`facility_reach`]; full-precision times kept when `exact`.
+fn searches(
+    inputs: &ReachInputs<'_>,
+    facilities: &[Placement],
+    facility_xy: &[Coord<f64>],
+    exact: bool,
+) -> Vec<(FacilityReach, Vec<f64>)> {
     let graph = inputs.graph;
     let limit_s = *inputs.bands_s.last().expect("at least one band");
     facilities
@@ -95,10 +121,11 @@ pub fn facility_reach(
                         0
                     };
                     let areas = vec![MultiPolygon(vec![]); bands];
-                    return FacilityReach {
+                    let reach = FacilityReach {
                         homes: vec![],
                         areas,
                     };
+                    return (reach, Vec::new());
                 };
                 *generation += 1;
                 let seeds = facility_seeds(graph, fs, inputs.costs, 0);
@@ -123,7 +150,7 @@ pub fn facility_reach(
                         t = t.min(along_same_edge(hs, fs, inputs.costs));
                     }
                     if t <= limit_s {
-                        homes.push((h, t as f32));
+                        homes.push((h, t));
                     }
                 };
                 for &h in inputs.homes_by_edge.on_edge(fs.edge) {
@@ -137,6 +164,11 @@ pub fn facility_reach(
                     }
                 }
                 homes.sort_unstable_by_key(|(h, _)| *h);
+                let exact_s = match exact {
+                    true => homes.iter().map(|(_, t)| *t).collect(),
+                    false => Vec::new(),
+                };
+                let homes = homes.into_iter().map(|(h, t)| (h, t as f32)).collect();
                 let areas = match &inputs.areas {
                     Some(areas) => {
                         let grid = burn_reach(space, inputs, areas, fs, xy, limit_s);
@@ -154,7 +186,7 @@ pub fn facility_reach(
                     }
                     None => Vec::new(),
                 };
-                FacilityReach { homes, areas }
+                (FacilityReach { homes, areas }, exact_s)
             },
         )
         .collect()

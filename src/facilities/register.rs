@@ -29,6 +29,7 @@ struct Row {
     affordable: Option<String>,
     kind: Option<String>,
     toddler_classes: Option<String>,
+    source: Option<String>,
 }
 
 /// Reads a planner's register (CSV or GeoJSON, chosen by extension `.csv` / `.geojson` / `.json`,
@@ -37,8 +38,9 @@ struct Row {
 ///
 /// CSV files need a header row with a longitude (`lon`, `lng`, `long`, `longitude`, `x`) and
 /// a latitude (`lat`, `latitude`, `y`) column, and may have `id`, `name`, `category`,
-/// `capacity`, `affordable`, `type` (see [`crate::facilities::KINDERGARTEN_WORDS`]) and
-/// `toddler_classes`; the delimiter is `,`, or `;` / tab when the header has no comma.
+/// `capacity`, `affordable`, `type` (see [`crate::facilities::KINDERGARTEN_WORDS`]),
+/// `toddler_classes` and `source` (`register`, the default, or `osm` for a row whose facts
+/// came from OpenStreetMap's tags, as a register written by `serve` marks them); the delimiter is `,`, or `;` / tab when the header has no comma.
 /// Text that is not valid UTF-8 is read as GBK. GeoJSON files hold a `FeatureCollection` (or
 /// one `Feature`) of points with those properties. Bad values are [`Error::Data`] naming the
 /// row (`row N`, header = row 1) or feature (`feature N`, 0-based), the field and the value;
@@ -133,6 +135,7 @@ fn csv_rows(text: &str) -> Result<Vec<Row>, String> {
         affordable,
         kind,
         toddler_classes,
+        source,
     ] = [
         "id",
         "name",
@@ -141,6 +144,7 @@ fn csv_rows(text: &str) -> Result<Vec<Row>, String> {
         "affordable",
         "type",
         "toddler_classes",
+        "source",
     ]
     .map(|c| column(&[c]));
     let mut rows = Vec::new();
@@ -166,6 +170,7 @@ fn csv_rows(text: &str) -> Result<Vec<Row>, String> {
             affordable: get(affordable),
             kind: get(kind),
             toddler_classes: get(toddler_classes),
+            source: get(source),
             label,
         });
     }
@@ -213,6 +218,7 @@ fn geojson_rows(text: &str) -> Result<Vec<Row>, String> {
             affordable: field("affordable", &props["affordable"])?,
             kind: field("type", &props["type"])?,
             toddler_classes: field("toddler_classes", &props["toddler_classes"])?,
+            source: field("source", &props["source"])?,
             label,
         });
     }
@@ -304,6 +310,14 @@ fn facility(row: Row, default_category: &str) -> Result<Facility, String> {
             })
             .transpose()
     };
+    let source = match row.source.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("register" | "file") => FacilitySource::File,
+        Some("osm") => FacilitySource::Osm,
+        Some(_) => {
+            let v = row.source.as_deref().unwrap_or_default();
+            return Err(bad("source", v, "is not one of register, osm"));
+        }
+    };
     Ok(Facility {
         capacity: capacity.transpose()?,
         affordable: flag("affordable", row.affordable.as_deref())?,
@@ -314,7 +328,7 @@ fn facility(row: Row, default_category: &str) -> Result<Facility, String> {
         category: row.category.unwrap_or_else(|| default_category.to_owned()),
         lon,
         lat,
-        source: FacilitySource::File,
+        source,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod layers;
 pub mod map;
 pub mod planner;
 pub mod qgis;
+pub mod register;
 pub mod report;
 pub mod spreadsheet;
 

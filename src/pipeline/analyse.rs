@@ -18,6 +18,7 @@ use crate::analysis::service_area::{AreaInputs, ReachInputs, facility_reach};
 use crate::analysis::sum;
 use crate::analysis::supply::{Decay, default_capacity, two_step_fca};
 use crate::config::CoverageConfig;
+use crate::facilities::Facility;
 use crate::graph::{WalkCosts, WalkProfile};
 use crate::output::layers::band_label;
 use crate::pipeline::city::{City, FacilitySet, PlacedCategory};
@@ -191,18 +192,8 @@ impl City {
         let served_grid = (inputs.areas.and_then(|a| a.served))
             .map(|m| m.into_inner().expect("no panic while merging"))
             .expect("asked for above");
-        let places: Vec<f64> = (category.facilities.iter())
-            .map(|f| match f.capacity {
-                Some(c) => f64::from(c),
-                None => {
-                    (config.default_capacity).unwrap_or_else(|| default_capacity(&category.name))
-                }
-            })
-            .collect();
-        let decay = Decay {
-            weights: (config.decay_weights.clone()).unwrap_or_else(|| vec![1.0; bands_s.len()]),
-            bands_s,
-        };
+        let places = places_of(config, &category.name, &category.facilities);
+        let decay = decay_of(config, bands_s);
         let (ratios, access) = two_step_fca(&reach, &places, &demand.children, &decay);
         let mut nearest_population = vec![0.0; category.facilities.len()];
         for (h, t) in home_times.iter().enumerate() {
@@ -224,6 +215,27 @@ impl City {
             served_grid,
         }
     }
+}
+
+/// Places per facility of category `name`: its stated capacity, else the configuration's
+/// or the category's default.
+pub(crate) fn places_of(config: &CoverageConfig, name: &str, facilities: &[Facility]) -> Vec<f64> {
+    (facilities.iter())
+        .map(|f| match f.capacity {
+            Some(c) => f64::from(c),
+            None => (config.default_capacity).unwrap_or_else(|| default_capacity(name)),
+        })
+        .collect()
+}
+
+/// The 2SFCA's distance decay over `bands_s`: the configuration's weights (as many as
+/// there are bands), else the plain 2SFCA's weight 1 in every band.
+pub(crate) fn decay_of(config: &CoverageConfig, bands_s: Vec<f64>) -> Decay {
+    let weights = match &config.decay_weights {
+        Some(w) => w[..bands_s.len().min(w.len())].to_vec(),
+        None => vec![1.0; bands_s.len()],
+    };
+    Decay { weights, bands_s }
 }
 
 /// Who lives in each home, for the searches.

@@ -1,0 +1,455 @@
+//! The HTTP API of `fifteen serve` (axum on tokio): routes, request checks and errors.
+//!
+//! Every answer that is not a tile, a page asset or a success is `{"error": REASON}` with a
+//! 4xx status (5xx only for a failure of the server itself). Bodies are bounded
+//! ([`BODY_MAX_BYTES`]), scenario and saved names are names, never paths, and the CPU work
+//! of a request runs on the blocking pool, so a slow request never stalls the others.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::assets;
+use super::engine::Engine;
+use super::scenario::{Edit, EditError, Scenario};
+use super::store;
+use super::layers::{MAX_ZOOM, TileSets};
+use super::views;
+
+/// Largest request body accepted, bytes.
+pub const BODY_MAX_BYTES: usize = 64 * 1024;
+/// Scenarios kept at once; opening one more closes the least recently used.
+pub const SCENARIOS_MAX: usize = 64;
+
+/// What every request shares.
+pub struct AppState {
+    /// The prepared city.
+    pub engine: Arc<Engine>,
+    /// Base map and home/block layers, indexed once.
+    pub tiles: Arc<TileSets>,
+    /// Where saved scenarios and exports go.
+    pub out_dir: PathBuf,
+    scenarios: Mutex<HashMap<String, (Arc<Mutex<Scenario>>, Instant)>>,
+    next_id: AtomicU64,
+}
+
+impl AppState {
+    /// State for a server on `engine`, writing into `out_dir`.
+    pub fn new(engine: Arc<Engine>, tiles: Arc<TileSets>, out_dir: PathBuf) -> Self {
+        AppState {
+            engine,
+            tiles,
+            out_dir,
+            scenarios: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    fn scenario(&self, id: &str) -> Result<Arc<Mutex<Scenario>>, ApiError> {
+        let mut open = self.scenarios.lock().expect("no panic while listing");
+        let (scenario, used) = open
+            .get_mut(id)
+            .ok_or_else(|| ApiError::not_found(format!("no open scenario {id:?}")))?;
+        *used = Instant::now();
+        Ok(Arc::clone(scenario))
+    }
+
+    fn open(&self, scenario: Scenario) -> Arc<Mutex<Scenario>> {
+        let id = scenario.id.clone();
+        let scenario = Arc::new(Mutex::new(scenario));
+        let mut open = self.scenarios.lock().expect("no panic while listing");
+        if open.len() >= SCENARIOS_MAX {
+            let oldest = (open.iter().min_by_key(|(_, (_, used))| *used))
+                .map(|(id, _)| id.clone())
+                .expect("full, so not empty");
+            open.remove(&oldest);
+        }
+        open.insert(id, (Arc::clone(&scenario), Instant::now()));
+        scenario
+    }
+}
+
+/// A refused request: its status and reason.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    reason: String,
+}
+
+impl ApiError {
+    fn bad(reason: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            reason: reason.into(),
+        }
+    }
+    fn not_found(reason: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            reason: reason.into(),
+        }
+    }
+    fn internal(reason: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<EditError> for ApiError {
+    fn from(e: EditError) -> Self {
+        let status = match e {
+            EditError::NotFound(_) => StatusCode::NOT_FOUND,
+            EditError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        ApiError {
+            status,
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl From<crate::Error> for ApiError {
+    fn from(e: crate::Error) -> Self {
+        match e {
+            crate::Error::Data { .. } | crate::Error::Usage(_) => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                reason: e.to_string(),
+            },
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(json!({"error": self.reason}))).into_response()
+    }
+}
+
+type Shared = State<Arc<AppState>>;
+type ApiResult = Result<Response, ApiError>;
+
+/// The router of every page, tile and API route.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/assets/{file}", get(asset))
+        .route("/api/city", get(city))
+        .route("/api/units", get(units))
+        .route("/api/saved", get(saved))
+        .route("/api/compare", get(compare))
+        .route("/api/scenarios", post(create))
+        .route("/api/scenarios/{id}", get(read).delete(close))
+        .route("/api/scenarios/{id}/edits", post(edit))
+        .route("/api/scenarios/{id}/view", put(view))
+        .route("/api/scenarios/{id}/suggest", post(suggest))
+        .route("/api/scenarios/{id}/save", post(save))
+        .route("/api/scenarios/{id}/load", post(load))
+        .route("/api/scenarios/{id}/export", post(export))
+        .route("/tiles/base/{z}/{x}/{y}", get(base_tile))
+        .route("/tiles/scenario/{id}/{version}/{z}/{x}/{y}", get(scenario_tile))
+        .fallback(|| async { ApiError::not_found("no such route (see docs/serve.md)") })
+        .layer(DefaultBodyLimit::max(BODY_MAX_BYTES))
+        .with_state(state)
+}
+
+/// Parses a JSON request body into `T`, or a 400 naming what is wrong.
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad(format!("request body: {e}")))
+}
+
+/// Runs CPU work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(format!("the request's work failed: {e}")))?
+}
+
+/// A JSON answer with its engine time in `Server-Timing`.
+fn timed_json(value: Value, started: Instant) -> Response {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut response = axum::Json(value).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("engine;dur={ms:.2}")) {
+        response.headers_mut().insert("server-timing", v);
+    }
+    response
+}
+
+async fn page() -> Response {
+    asset_response("index.html")
+}
+
+async fn asset(UrlPath(file): UrlPath<String>) -> Response {
+    asset_response(&file)
+}
+
+fn asset_response(file: &str) -> Response {
+    match assets::asset(file) {
+        Some((bytes, mime)) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
+        None => ApiError::not_found(format!("no asset {file:?}")).into_response(),
+    }
+}
+
+async fn city(State(app): Shared) -> Response {
+    axum::Json(views::city(&app.engine)).into_response()
+}
+
+async fn units(State(app): Shared) -> Response {
+    axum::Json(views::units(&app.engine)).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NameBody {
+    name: Option<String>,
+}
+
+async fn create(State(app): Shared, bytes: Bytes) -> ApiResult {
+    let name = match bytes.is_empty() {
+        true => None,
+        false => body::<NameBody>(&bytes)?.name,
+    };
+    let started = Instant::now();
+    blocking(move || {
+        let n = app.next_id.fetch_add(1, Ordering::Relaxed);
+        let name = name.unwrap_or_else(|| format!("scenario {n}"));
+        let scenario = Scenario::new(&app.engine, format!("s{n}"), name);
+        let value = views::state(&app.engine, &scenario);
+        app.open(scenario);
+        Ok(timed_json(value, started))
+    })
+    .await
+}
+
+async fn read(State(app): Shared, UrlPath(id): UrlPath<String>) -> ApiResult {
+    let scenario = app.scenario(&id)?;
+    let scenario = scenario.lock().expect("no panic while editing");
+    Ok(axum::Json(views::state(&app.engine, &scenario)).into_response())
+}
+
+async fn close(State(app): Shared, UrlPath(id): UrlPath<String>) -> ApiResult {
+    let mut open = app.scenarios.lock().expect("no panic while listing");
+    match open.remove(&id) {
+        Some(_) => Ok(axum::Json(json!({})).into_response()),
+        None => Err(ApiError::not_found(format!("no open scenario {id:?}"))),
+    }
+}
+
+/// Runs `work` on scenario `id` on the blocking pool and answers its new state.
+async fn with_scenario(
+    app: Arc<AppState>,
+    id: String,
+    work: impl FnOnce(&Engine, &mut Scenario) -> Result<(), ApiError> + Send + 'static,
+) -> ApiResult {
+    let scenario = app.scenario(&id)?;
+    let started = Instant::now();
+    blocking(move || {
+        let mut scenario = scenario.lock().expect("no panic while editing");
+        work(&app.engine, &mut scenario)?;
+        Ok(timed_json(views::state(&app.engine, &scenario), started))
+    })
+    .await
+}
+
+async fn edit(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) -> ApiResult {
+    let edit: Edit = body(&bytes)?;
+    with_scenario(app, id, move |engine, s| Ok(s.apply(engine, edit)?)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ViewBody {
+    category: Option<String>,
+    profile: Option<String>,
+    threshold_min: Option<f64>,
+}
+
+async fn view(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) -> ApiResult {
+    let asked: ViewBody = body(&bytes)?;
+    with_scenario(app, id, move |engine, s| {
+        let mut view = s.view.clone();
+        if let Some(c) = &asked.category {
+            view.category = (engine.categories().iter().position(|n| n == c))
+                .ok_or_else(|| ApiError::not_found(format!("no category {c:?} in this run")))?;
+        }
+        if let Some(p) = &asked.profile {
+            view.profile = (engine.config.profiles.iter())
+                .position(|w| w.profile.name() == p)
+                .ok_or_else(|| ApiError::not_found(format!("no profile {p:?} in this run")))?;
+        }
+        if let Some(t) = asked.threshold_min {
+            let largest = engine.config.threshold_min();
+            if !(t > 0.0 && t <= largest) {
+                return Err(ApiError::bad(format!(
+                    "threshold_min {t} is not in (0, {largest}]: the searches end at the largest --minutes band"
+                )));
+            }
+            view.threshold_min = t;
+        }
+        s.view = view;
+        s.reanalyse(engine);
+        Ok(())
+    })
+    .await
+}
+
+async fn suggest(State(app): Shared, UrlPath(id): UrlPath<String>) -> ApiResult {
+    let scenario = app.scenario(&id)?;
+    let started = Instant::now();
+    blocking(move || {
+        let (analysis, view) = {
+            let s = scenario.lock().expect("no panic while editing");
+            (Arc::clone(&s.analysis), s.view.clone())
+        };
+        let Some(site) = app.engine.suggest(&analysis, &view) else {
+            return Ok(timed_json(json!({"site": null}), started));
+        };
+        let city = &app.engine.city;
+        let homes: Vec<Value> = (site.homes.iter())
+            .map(|&h| {
+                let (lon, lat) = city.frame.to_lon_lat(city.residents.buildings[h as usize].inside_xy);
+                json!({"type": "Feature", "properties": {},
+                       "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+            })
+            .collect();
+        let value = json!({
+            "candidate_id": site.candidate_id, "lon": site.lon, "lat": site.lat,
+            "gain_residents": views::round(site.gain_residents, 1),
+            "gain_children": views::round(site.gain_children, 2),
+            "homes": site.homes.len(),
+            "homes_geojson": {"type": "FeatureCollection", "features": homes},
+        });
+        Ok(timed_json(value, started))
+    })
+    .await
+}
+
+/// A saved scenario's name from a request body: letters, digits, `-` and `_` only.
+fn saved_name(bytes: &Bytes) -> Result<String, ApiError> {
+    let name = body::<NameBody>(bytes)?
+        .name
+        .ok_or_else(|| ApiError::bad("request body: missing field `name`"))?;
+    store::check_name(&name).map_err(ApiError::bad)?;
+    Ok(name)
+}
+
+async fn save(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) -> ApiResult {
+    let name = saved_name(&bytes)?;
+    let scenario = app.scenario(&id)?;
+    blocking(move || {
+        let facilities = scenario.lock().expect("no panic").all_facilities();
+        let files = store::save(&app.out_dir, &name, &facilities)?;
+        Ok(axum::Json(json!({"files": files})).into_response())
+    })
+    .await
+}
+
+async fn saved(State(app): Shared) -> ApiResult {
+    let names = store::saved_names(&app.out_dir)?;
+    Ok(axum::Json(json!({"names": names})).into_response())
+}
+
+async fn load(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) -> ApiResult {
+    let name = saved_name(&bytes)?;
+    let out_dir = app.out_dir.clone();
+    with_scenario(app, id, move |engine, s| {
+        let facilities = store::load(&out_dir, &name)?;
+        Ok(s.load(engine, facilities)?)
+    })
+    .await
+}
+
+async fn export(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) -> ApiResult {
+    let name = saved_name(&bytes)?;
+    let scenario = app.scenario(&id)?;
+    blocking(move || {
+        let lists = scenario.lock().expect("no panic").facility_lists();
+        let (dir, files) = store::export(&app.engine, &app.out_dir, &name, lists)?;
+        Ok(axum::Json(json!({"dir": dir, "files": files})).into_response())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompareQuery {
+    a: String,
+    b: String,
+}
+
+async fn compare(State(app): Shared, Query(q): Query<CompareQuery>) -> ApiResult {
+    let (a, b) = (app.scenario(&q.a)?, app.scenario(&q.b)?);
+    blocking(move || {
+        let (a, b) = (Arc::clone(&a), Arc::clone(&b));
+        let sa = a.lock().expect("no panic");
+        let value = match Arc::ptr_eq(&a, &b) {
+            true => views::compare(&app.engine, &sa, &sa),
+            false => views::compare(&app.engine, &sa, &b.lock().expect("no panic")),
+        };
+        Ok(axum::Json(value).into_response())
+    })
+    .await
+}
+
+/// `{z}/{x}/{y}` of a tile path (`y` may end in `.mvt`).
+fn tile_address(z: &str, x: &str, y: &str) -> Result<(u8, u32, u32), ApiError> {
+    let y = y.strip_suffix(".mvt").unwrap_or(y);
+    let bad = || ApiError::bad(format!("{z}/{x}/{y} is not a tile address"));
+    let z: u8 = z.parse().map_err(|_| bad())?;
+    let (x, y): (u32, u32) = (x.parse().map_err(|_| bad())?, y.parse().map_err(|_| bad())?);
+    if z > MAX_ZOOM || u64::from(x) >= 1 << z || u64::from(y) >= 1 << z {
+        return Err(bad());
+    }
+    Ok((z, x, y))
+}
+
+/// A tile's bytes as a response.
+fn tile_response(bytes: Vec<u8>, cache: &'static str) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),
+        (header::CACHE_CONTROL, cache),
+    ];
+    (headers, bytes).into_response()
+}
+
+async fn base_tile(
+    State(app): Shared,
+    UrlPath((z, x, y)): UrlPath<(String, String, String)>,
+) -> ApiResult {
+    let (z, x, y) = tile_address(&z, &x, &y)?;
+    blocking(move || Ok(tile_response(app.tiles.base(z, x, y), "max-age=3600"))).await
+}
+
+async fn scenario_tile(
+    State(app): Shared,
+    UrlPath((id, version, z, x, y)): UrlPath<(String, u64, String, String, String)>,
+) -> ApiResult {
+    let (z, x, y) = tile_address(&z, &x, &y)?;
+    let scenario = app.scenario(&id)?;
+    blocking(move || {
+        let (analysis, view, now) = {
+            let s = scenario.lock().expect("no panic");
+            (Arc::clone(&s.analysis), s.view.clone(), s.version)
+        };
+        // an old version's tile is answered from the current state, and not cached
+        let cache = if version == now { "max-age=3600" } else { "no-store" };
+        let bytes = app.tiles.scenario(&app.engine, &analysis, &view, z, x, y);
+        Ok(tile_response(bytes, cache))
+    })
+    .await
+}

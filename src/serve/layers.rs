@@ -1,0 +1,173 @@
+//! The map's vector tiles: the base map (streets, buildings, water), and a scenario's
+//! homes, blocks and service areas. Geometry is indexed once; a scenario's tile asks its
+//! analysis for each feature's properties, so an edit re-indexes nothing but the service
+//! areas of the category shown.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use geo::{Geometry, Point};
+
+use super::basemap::BaseMap;
+use super::engine::{Analysis, Engine, View};
+use super::tiles::{PropValue, TileLayer, encode_tile};
+use crate::analysis::sum;
+use crate::output::layers::block_status;
+
+/// Deepest zoom served; the page overzooms beyond.
+pub const MAX_ZOOM: u8 = 22;
+/// Homes are drawn from this zoom on (blocks show the city below it).
+pub const HOMES_MIN_ZOOM: u8 = 13;
+
+/// Properties of one feature of a tile.
+type Props = Vec<(&'static str, PropValue)>;
+
+/// Every tiled layer of a server.
+pub struct TileSets {
+    base: BaseMap,
+    homes: TileLayer,
+    blocks: TileLayer,
+    block_homes: Vec<Vec<u32>>,
+    areas: Mutex<HashMap<usize, (Weak<Analysis>, Arc<TileLayer>)>>,
+}
+
+impl TileSets {
+    /// Indexes the base map and the homes and blocks of `engine`'s city.
+    pub fn new(engine: &Engine, base: BaseMap) -> TileSets {
+        let city = &engine.city;
+        let homes = (city.residents.buildings.iter())
+            .map(|b| match b.footprint.0.is_empty() {
+                true => {
+                    let (lon, lat) = city.frame.to_lon_lat(b.inside_xy);
+                    Geometry::Point(Point::new(lon, lat))
+                }
+                false => Geometry::MultiPolygon(b.footprint.clone()),
+            })
+            .collect();
+        let blocks = (city.residents.blocks.iter())
+            .map(|b| Geometry::MultiPolygon(b.outline.clone()))
+            .collect();
+        let mut block_homes = vec![Vec::new(); city.residents.blocks.len()];
+        for (h, b) in city.residents.buildings.iter().enumerate() {
+            block_homes[b.block as usize].push(h as u32);
+        }
+        TileSets {
+            base,
+            homes: TileLayer::new("homes", HOMES_MIN_ZOOM, homes),
+            blocks: TileLayer::new("blocks", 0, blocks),
+            block_homes,
+            areas: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A base-map tile.
+    pub fn base(&self, z: u8, x: u32, y: u32) -> Vec<u8> {
+        let all = |_: usize| -> Option<Props> { Some(Vec::new()) };
+        let kinds = |e: usize| -> Option<Props> {
+            Some(vec![("kind", PropValue::Text(self.base.street_kinds[e].into()))])
+        };
+        encode_tile(
+            &[
+                (&self.base.water, &all),
+                (&self.base.streets, &kinds),
+                (&self.base.buildings, &all),
+            ],
+            z,
+            x,
+            y,
+        )
+    }
+
+    /// A tile of a scenario's view: homes by minutes, blocks by status, service areas.
+    pub fn scenario(
+        &self,
+        engine: &Engine,
+        analysis: &Arc<Analysis>,
+        view: &View,
+        z: u8,
+        x: u32,
+        y: u32,
+    ) -> Vec<u8> {
+        let outcome = analysis.outcome(view);
+        let bands = &analysis.bands_min;
+        let limit_s = view.threshold_min * 60.0;
+        let (residents, children) = (engine.residents(), engine.children());
+        let covered = |h: usize| outcome.home_times[h].is_some_and(|(t, _)| t <= limit_s);
+        let home = |h: usize| -> Option<Props> {
+            let mut props = vec![
+                ("covered", PropValue::Bool(covered(h))),
+                ("residents", PropValue::Float(round1(residents[h]))),
+                ("children", PropValue::Float(round1(children[h]))),
+            ];
+            if let Some(band) = outcome.band(h, bands) {
+                let minutes = outcome.minutes(h).expect("a band has minutes");
+                props.push(("minutes", PropValue::Float(round1(minutes))));
+                props.push(("band", PropValue::Int(band as i64)));
+            }
+            Some(props)
+        };
+        let block = |b: usize| -> Option<Props> {
+            let homes = &self.block_homes[b];
+            let population = sum(homes.iter().map(|&h| residents[h as usize]));
+            let within = homes.iter().filter(|&&h| covered(h as usize));
+            let covered_population = sum(within.map(|&h| residents[h as usize]));
+            let share = match population > 0.0 {
+                true => covered_population / population,
+                false => 0.0,
+            };
+            let status = match homes.is_empty() {
+                true => "empty",
+                false => block_status(covered_population, population),
+            };
+            Some(vec![
+                ("status", PropValue::Text(status.into())),
+                ("covered_share", PropValue::Float((share * 1000.0).round() / 1000.0)),
+            ])
+        };
+        let areas = self.areas_of(engine, analysis);
+        let configured = &engine.config.bands_min;
+        let area = |i: usize| -> Option<Props> {
+            let (f, band) = (i / configured.len(), i % configured.len());
+            let band_min = configured[band];
+            (band_min <= view.threshold_min).then(|| {
+                vec![
+                    ("facility_id", PropValue::Text(analysis.areas[f].0.clone())),
+                    ("band_min", PropValue::Float(band_min)),
+                ]
+            })
+        };
+        encode_tile(
+            &[
+                (&self.blocks, &block),
+                (&areas, &area),
+                (&self.homes, &home),
+            ],
+            z,
+            x,
+            y,
+        )
+    }
+
+    /// The service areas of an analysis as a layer (feature `f × bands + band`), indexed on
+    /// first use and kept while the analysis lives.
+    fn areas_of(&self, engine: &Engine, analysis: &Arc<Analysis>) -> Arc<TileLayer> {
+        let key = Arc::as_ptr(analysis) as usize;
+        let mut cache = self.areas.lock().expect("no panic while indexing");
+        cache.retain(|_, (weak, _)| weak.strong_count() > 0);
+        if let Some((_, layer)) = cache.get(&key) {
+            return Arc::clone(layer);
+        }
+        let frame = &engine.city.frame;
+        let geometries = (analysis.areas.iter())
+            .flat_map(|(_, bands)| bands.iter())
+            .map(|area| Geometry::MultiPolygon(frame.unproject(area)))
+            .collect();
+        let layer = Arc::new(TileLayer::new("areas", 0, geometries));
+        cache.insert(key, (Arc::downgrade(analysis), Arc::clone(&layer)));
+        layer
+    }
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
