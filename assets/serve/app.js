@@ -93,7 +93,7 @@ const TEXT = {
 
 const TEXT_ZH = {
   ...TEXT,
-  title: "fifteen",
+  title: "15分钟生活圈",
   category: "类别",
   profile: "出行方式",
   threshold: "时间阈值",
@@ -121,7 +121,7 @@ const TEXT_ZH = {
   comparison: "方案比较",
   layers: "图层",
   legend: "图例",
-  headline: (residents, m) => `/ ${residents} 位居民在 ${m} 分钟内（15分钟生活圈）`,
+  headline: (residents, m) => `/ ${residents} 位居民 ${m} 分钟内可达`,
   headline_children: (covered, total) => `${covered} / ${total} 名儿童覆盖`,
   server_ms: (ms, v) => `上次编辑：服务器 ${ms} 毫秒 · 版本 ${v}`,
   scenario: (name, id) => `方案“${name}”（${id}）`,
@@ -437,7 +437,8 @@ function buildStyle(first) {
       { id: "homes", type: "fill", source: "scenario", "source-layer": "homes", minzoom: 13,
         paint: { "fill-color": homesColourExpr(), "fill-opacity": 0.9 } },
       { id: "gaps", type: "line", source: "scenario", "source-layer": "homes", minzoom: 13,
-        filter: ["==", ["get", "covered"], false],
+        // covered is a boolean in the tiles; 0 and "false" are accepted too, should an encoder write those.
+        filter: ["any", ["==", ["get", "covered"], false], ["==", ["get", "covered"], 0], ["==", ["get", "covered"], "false"]],
         paint: { "line-color": "#e31a1c", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.6, 17, 2] } },
       { id: "units-sub", type: "line", source: "units", filter: ["!=", ["get", "level"], "district"],
         paint: { "line-color": "#6a51a3", "line-width": 1, "line-dasharray": [3, 2] } },
