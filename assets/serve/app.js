@@ -1,5 +1,18 @@
 // fifteen serve: the single-page app. Plain ES2020, no framework, no bundler.
 // It talks to the HTTP API documented in docs/serve.md and draws with the vendored MapLibre GL.
+//
+// Hooks for browser tests (WebDriver execute_script / execute_async_script):
+//   window.fifteen.ready       Promise: resolves with the first scenario state once the map has
+//                              loaded and gone idle; rejects if the start failed.
+//   window.fifteen.map         the maplibregl.Map (fifteen.map.project([lon, lat]) gives the pixel
+//                              in #map to click).
+//   window.fifteen.scenario()  the current scenario state (as the server sent it).
+//   window.fifteen.setMode(m)  "inspect" | "add" | "move" | "remove" (same as the radio buttons
+//                              #mode-inspect, #mode-add, #mode-move, #mode-remove).
+//   document.body.dataset.version  the state's version, set once that state is drawn and the map
+//                              is idle again.
+//   #headline-share            text "73.9 %", attribute data-covered-residents (raw number).
+//   #message                   errors (class "error") and notices (class "info"); hidden when none.
 "use strict";
 
 // Every user-visible string lives here, so another language is one more table.
@@ -217,6 +230,7 @@ let compareB = null;    // {id, temporary} of the scenario compared with
 let typeColour = {};    // facility type -> colour
 let mode = "inspect";
 let hoveredUnit = null;
+let popup = null;       // the open facility popup, if any
 let map = null;
 const $ = (id) => document.getElementById(id);
 
@@ -593,6 +607,7 @@ function applyState(s) {
   const old = state;
   state = s;
   const serial = ++stateSerial;
+  if (popup) { popup.remove(); popup = null; }
   renderHeadline();
   renderCity();
   renderUnit();
@@ -868,11 +883,37 @@ function installInteraction() {
     } else if (mode === "remove") {
       const f = facilityAt(e.point);
       if (f) edit({ op: "remove", id: f.properties.id }).catch(() => {});
+    } else {
+      const f = facilityAt(e.point);
+      if (f) showFacilityPopup(f, e.lngLat);
     }
+  });
+
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    if (drag) { drag = null; map.dragPan.enable(); document.body.classList.remove("dragging"); map.getSource("facilities").setData(state.facilities); }
+    setMode("inspect");
   });
 
   map.on("mouseenter", "facilities", () => { if (mode !== "add") map.getCanvas().style.cursor = mode === "remove" ? "pointer" : "grab"; });
   map.on("mouseleave", "facilities", () => { map.getCanvas().style.cursor = ""; });
+}
+
+function showFacilityPopup(f, lngLat) {
+  const p = f.properties || {};
+  // MapLibre hands properties of GeoJSON features back as they were; null stays null.
+  const t = el("table", { class: "ind" });
+  const row = (k, v) => t.append(el("tr", {}, el("td", {}, k), el("td", {}, v)));
+  row(T.name, p.name ?? T.unknown);
+  row(T.type, p.type ?? T.unknown);
+  row(T.category, p.category ?? T.unknown);
+  row(T.capacity, p.capacity === null || p.capacity === undefined ? T.unknown : fmtInt(Number(p.capacity)));
+  row(T.affordable, fmtBool(p.affordable === null || p.affordable === undefined ? null : p.affordable === true || p.affordable === "true"));
+  if (p.origin === "added") row("", T.origin_added);
+  if (p.origin === "moved") row("", T.origin_moved);
+  const box = el("div", { class: "facility-popup", "data-id": String(p.id) }, el("div", { class: "small muted" }, String(p.id)), t);
+  if (popup) popup.remove();
+  popup = new maplibregl.Popup({ closeButton: true, maxWidth: "240px" }).setLngLat(lngLat).setDOMContent(box).addTo(map);
 }
 
 let hoverPending = null;
