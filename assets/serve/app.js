@@ -415,7 +415,7 @@ function buildStyle(first) {
       base: { type: "vector", tiles: [tileUrl("/tiles/base/{z}/{x}/{y}.mvt")], minzoom: 0, maxzoom: 16 },
       scenario: { type: "vector", tiles: scenarioTiles(first), minzoom: 0, maxzoom: 16 },
       units: { type: "geojson", data: units },
-      facilities: { type: "geojson", data: first.facilities || empty, promoteId: "id" },
+      facilities: { type: "geojson", data: first.facilities || empty },
       diff: { type: "geojson", data: empty },
       suggest: { type: "geojson", data: empty },
     },
