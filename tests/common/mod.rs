@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod map;
+pub mod server;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
