@@ -60,7 +60,10 @@ fn assert_same_indicators(state: &Value, csv: &Path) {
                         "{key:?} {column}: page {v}, coverage {cell}"
                     );
                 }
-                None => assert!(cell.is_empty(), "{key:?} {column}: page null, coverage {cell}"),
+                None => assert!(
+                    cell.is_empty(),
+                    "{key:?} {column}: page null, coverage {cell}"
+                ),
             }
         };
         for column in ["residents", "children", "facilities", "places"] {
@@ -78,13 +81,24 @@ fn assert_same_indicators(state: &Value, csv: &Path) {
 }
 
 /// Runs `coverage` on `input` with the register saved as `name` and the same options.
-fn coverage_of_saved(server: &Server, input: &Path, name: &str, args: &[&str]) -> (Value, std::path::PathBuf) {
+fn coverage_of_saved(
+    server: &Server,
+    input: &Path,
+    name: &str,
+    args: &[&str],
+) -> (Value, std::path::PathBuf) {
     let register = server.out.join(format!("scenarios/{name}.csv"));
     let out = server.out.join(format!("check-{name}"));
     let outcome = common::coverage(
-        [input.as_os_str(), "--facilities".as_ref(), register.as_os_str(), "-o".as_ref(), out.as_os_str()]
-            .into_iter()
-            .chain(args.iter().map(|a| a.as_ref())),
+        [
+            input.as_os_str(),
+            "--facilities".as_ref(),
+            register.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ]
+        .into_iter()
+        .chain(args.iter().map(|a| a.as_ref())),
     );
     assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
     (common::read_json(&out.join("summary.json")), out)
@@ -96,15 +110,28 @@ fn an_added_site_gives_the_numbers_coverage_gives_for_the_saved_register() {
     let server = Server::start(&town, &TOWN);
     let base = server.send_json("POST", "/api/scenarios", &json!({}));
     let id = base["id"].as_str().unwrap();
-    let add = json!({"op": "add", "category": "childcare", "lon": 10.030, "lat": 45.000, "capacity": 30});
-    let answer = server.request("POST", &format!("/api/scenarios/{id}/edits"), Some(&add.to_string()));
+    let add =
+        json!({"op": "add", "category": "childcare", "lon": 10.030, "lat": 45.000, "capacity": 30});
+    let answer = server.request(
+        "POST",
+        &format!("/api/scenarios/{id}/edits"),
+        Some(&add.to_string()),
+    );
     assert_eq!(answer.status, 200);
-    assert!(answer.header("server-timing").is_some_and(|t| t.starts_with("engine;dur=")));
+    assert!(
+        answer
+            .header("server-timing")
+            .is_some_and(|t| t.starts_with("engine;dur="))
+    );
     let state = answer.json();
     assert_eq!(state["version"], base["version"].as_u64().unwrap() + 1);
     let (before, after) = (&base["headline"], &state["headline"]);
     assert!(after["covered_residents"].as_f64() > before["covered_residents"].as_f64());
-    server.send_json("POST", &format!("/api/scenarios/{id}/save"), &json!({"name": "plan-b"}));
+    server.send_json(
+        "POST",
+        &format!("/api/scenarios/{id}/save"),
+        &json!({"name": "plan-b"}),
+    );
     let (summary, out) = coverage_of_saved(&server, &town, "plan-b", &TOWN);
     let coverage = &summary["coverage"]["childcare"];
     assert_eq!(coverage["facilities"], 3);
@@ -112,11 +139,18 @@ fn an_added_site_gives_the_numbers_coverage_gives_for_the_saved_register() {
         after["covered_residents"].as_f64().unwrap(),
         coverage["covered_population"].as_f64().unwrap(),
     );
-    assert!((page - batch).abs() <= 1e-9 * batch, "page {page}, coverage {batch}");
+    assert!(
+        (page - batch).abs() <= 1e-9 * batch,
+        "page {page}, coverage {batch}"
+    );
     assert_eq!(after["covered_homes"], coverage["covered_buildings"]);
     assert_same_indicators(&state, &out.join("indicators.csv"));
     // the export is the coverage output set of the same register
-    let export = server.send_json("POST", &format!("/api/scenarios/{id}/export"), &json!({"name": "plan-b"}));
+    let export = server.send_json(
+        "POST",
+        &format!("/api/scenarios/{id}/export"),
+        &json!({"name": "plan-b"}),
+    );
     assert_eq!(export["dir"], "exports/plan-b");
     let exported = std::fs::read(server.out.join("exports/plan-b/indicators.csv")).unwrap();
     assert_eq!(exported, std::fs::read(out.join("indicators.csv")).unwrap());
@@ -129,20 +163,43 @@ fn move_and_remove_come_back_to_the_base_figures() {
     let id = base["id"].as_str().unwrap();
     let edits = format!("/api/scenarios/{id}/edits");
     let first = &base["facilities"]["features"][0];
-    let (fid, at) = (first["properties"]["id"].as_str().unwrap(), &first["geometry"]["coordinates"]);
-    let moved = server.send_json("POST", &edits, &json!({"op": "move", "id": fid, "lon": 10.03, "lat": 45.0}));
+    let (fid, at) = (
+        first["properties"]["id"].as_str().unwrap(),
+        &first["geometry"]["coordinates"],
+    );
+    let moved = server.send_json(
+        "POST",
+        &edits,
+        &json!({"op": "move", "id": fid, "lon": 10.03, "lat": 45.0}),
+    );
     assert_ne!(moved["headline"], base["headline"]);
-    assert_eq!(moved["facilities"]["features"][0]["properties"]["origin"], "moved");
-    let back = server.send_json("POST", &edits, &json!({"op": "move", "id": fid, "lon": at[0], "lat": at[1]}));
+    assert_eq!(
+        moved["facilities"]["features"][0]["properties"]["origin"],
+        "moved"
+    );
+    let back = server.send_json(
+        "POST",
+        &edits,
+        &json!({"op": "move", "id": fid, "lon": at[0], "lat": at[1]}),
+    );
     assert_eq!(back["headline"], base["headline"]);
     assert_eq!(back["indicators"], base["indicators"]);
-    let added = server.send_json("POST", &edits, &json!({"op": "add", "category": "childcare", "lon": 10.0, "lat": 45.005}));
-    let new_id = added["facilities"]["features"][2]["properties"]["id"].as_str().unwrap();
+    let added = server.send_json(
+        "POST",
+        &edits,
+        &json!({"op": "add", "category": "childcare", "lon": 10.0, "lat": 45.005}),
+    );
+    let new_id = added["facilities"]["features"][2]["properties"]["id"]
+        .as_str()
+        .unwrap();
     let removed = server.send_json("POST", &edits, &json!({"op": "remove", "id": new_id}));
     assert_eq!(removed["headline"], base["headline"]);
     assert_eq!(removed["indicators"], base["indicators"]);
     let none = server.send_json("POST", &edits, &json!({"op": "remove", "id": fid}));
-    assert!(none["headline"]["covered_residents"].as_f64() < base["headline"]["covered_residents"].as_f64());
+    assert!(
+        none["headline"]["covered_residents"].as_f64()
+            < base["headline"]["covered_residents"].as_f64()
+    );
 }
 
 #[test]
@@ -154,9 +211,16 @@ fn tabs_keep_their_own_scenarios_and_views() {
     assert_ne!(ia, ib);
     let add = json!({"op": "add", "category": "childcare", "lon": 10.030, "lat": 45.000});
     let edited = server.send_json("POST", &format!("/api/scenarios/{ia}/edits"), &add);
-    let ten = server.send_json("PUT", &format!("/api/scenarios/{ib}/view"), &json!({"threshold_min": 10}));
+    let ten = server.send_json(
+        "PUT",
+        &format!("/api/scenarios/{ib}/view"),
+        &json!({"threshold_min": 10}),
+    );
     assert_eq!(ten["bands_min"], json!([5.0, 10.0]));
-    assert_eq!(ten["headline"]["covered_share"], b["indicators"]["city"]["covered_share"][1]);
+    assert_eq!(
+        ten["headline"]["covered_share"],
+        b["indicators"]["city"]["covered_share"][1]
+    );
     let b_now = server.get_json(&format!("/api/scenarios/{ib}"));
     assert_eq!(b_now["facilities"]["features"].as_array().unwrap().len(), 2);
     let a_now = server.get_json(&format!("/api/scenarios/{ia}"));
@@ -167,42 +231,166 @@ fn tabs_keep_their_own_scenarios_and_views() {
     assert!(gained.iter().all(|f| f["properties"]["change"] == "gained"));
     let suggestion = server.send_json("POST", &format!("/api/scenarios/{ia}/suggest"), &json!({}));
     assert!(suggestion["gain_residents"].as_f64().unwrap() > 0.0);
-    assert_eq!(suggestion["homes"].as_u64().unwrap() as usize, suggestion["homes_geojson"]["features"].as_array().unwrap().len());
+    assert_eq!(
+        suggestion["homes"].as_u64().unwrap() as usize,
+        suggestion["homes_geojson"]["features"]
+            .as_array()
+            .unwrap()
+            .len()
+    );
 }
 
 #[test]
 fn hostile_requests_get_a_reason_and_the_server_goes_on() {
     let server = Server::start(&sample_town(), &TOWN);
-    let id = server.send_json("POST", "/api/scenarios", &json!({}))["id"].as_str().unwrap().to_string();
+    let id = server.send_json("POST", "/api/scenarios", &json!({}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let edits = format!("/api/scenarios/{id}/edits");
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(100_000));
     let cases: Vec<(&str, String, Option<String>, u16, &str)> = vec![
-        ("POST", edits.clone(), Some("{not json".into()), 400, "request body"),
-        ("POST", edits.clone(), Some(r#"{"op":"explode"}"#.into()), 400, "unknown variant"),
-        ("POST", edits.clone(), Some(r#"{"op":"add","category":"childcare","lon":"x","lat":1}"#.into()), 400, "request body"),
-        ("POST", edits.clone(), Some(r#"{"op":"add","category":"childcare","lon":400,"lat":1}"#.into()), 422, "longitude"),
-        ("POST", edits.clone(), Some(r#"{"op":"add","category":"childcare","lon":0,"lat":0}"#.into()), 422, "walking network"),
-        ("POST", edits.clone(), Some(r#"{"op":"add","category":"nope","lon":10,"lat":45}"#.into()), 404, "category"),
-        ("POST", edits.clone(), Some(r#"{"op":"remove","id":"node/0"}"#.into()), 404, "no facility"),
-        ("POST", edits.clone(), Some(huge.clone()), 413, ""),
-        ("POST", "/api/scenarios/s999/edits".into(), Some(r#"{"op":"remove","id":"x"}"#.into()), 404, "no open scenario"),
-        ("POST", format!("/api/scenarios/{id}/save"), Some(r#"{"name":"../../etc/x"}"#.into()), 400, "not a path"),
-        ("POST", format!("/api/scenarios/{id}/save"), Some(r#"{"name":"a/b"}"#.into()), 400, "not a path"),
-        ("POST", format!("/api/scenarios/{id}/load"), Some(r#"{"name":"missing"}"#.into()), 422, "no saved scenario"),
-        ("PUT", format!("/api/scenarios/{id}/view"), Some(r#"{"threshold_min":60}"#.into()), 400, "largest"),
-        ("PUT", format!("/api/scenarios/{id}/view"), Some(r#"{"profile":"cyclist"}"#.into()), 404, "profile"),
-        ("GET", "/tiles/base/99/0/0.mvt".into(), None, 400, "tile address"),
-        ("GET", "/tiles/base/2/9/0.mvt".into(), None, 400, "tile address"),
+        (
+            "POST",
+            edits.clone(),
+            Some("{not json".into()),
+            400,
+            "request body",
+        ),
+        (
+            "POST",
+            edits.clone(),
+            Some(r#"{"op":"explode"}"#.into()),
+            400,
+            "unknown variant",
+        ),
+        (
+            "POST",
+            edits.clone(),
+            Some(r#"{"op":"add","category":"childcare","lon":"x","lat":1}"#.into()),
+            400,
+            "request body",
+        ),
+        (
+            "POST",
+            edits.clone(),
+            Some(r#"{"op":"add","category":"childcare","lon":400,"lat":1}"#.into()),
+            422,
+            "longitude",
+        ),
+        (
+            "POST",
+            edits.clone(),
+            Some(r#"{"op":"add","category":"childcare","lon":0,"lat":0}"#.into()),
+            422,
+            "walking network",
+        ),
+        (
+            "POST",
+            edits.clone(),
+            Some(r#"{"op":"add","category":"nope","lon":10,"lat":45}"#.into()),
+            404,
+            "category",
+        ),
+        (
+            "POST",
+            edits.clone(),
+            Some(r#"{"op":"remove","id":"node/0"}"#.into()),
+            404,
+            "no facility",
+        ),
+        (
+            "POST",
+            edits.clone(),
+            Some(huge.clone()),
+            413,
+            "request body",
+        ),
+        (
+            "POST",
+            "/api/scenarios/s999/edits".into(),
+            Some(r#"{"op":"remove","id":"x"}"#.into()),
+            404,
+            "no open scenario",
+        ),
+        (
+            "POST",
+            format!("/api/scenarios/{id}/save"),
+            Some(r#"{"name":"../../etc/x"}"#.into()),
+            400,
+            "not a path",
+        ),
+        (
+            "POST",
+            format!("/api/scenarios/{id}/save"),
+            Some(r#"{"name":"a/b"}"#.into()),
+            400,
+            "not a path",
+        ),
+        (
+            "POST",
+            format!("/api/scenarios/{id}/load"),
+            Some(r#"{"name":"missing"}"#.into()),
+            422,
+            "no saved scenario",
+        ),
+        (
+            "PUT",
+            format!("/api/scenarios/{id}/view"),
+            Some(r#"{"threshold_min":60}"#.into()),
+            400,
+            "largest",
+        ),
+        (
+            "PUT",
+            format!("/api/scenarios/{id}/view"),
+            Some(r#"{"profile":"cyclist"}"#.into()),
+            404,
+            "profile",
+        ),
+        (
+            "GET",
+            "/tiles/base/99/0/0.mvt".into(),
+            None,
+            400,
+            "tile address",
+        ),
+        (
+            "GET",
+            "/tiles/base/2/9/0.mvt".into(),
+            None,
+            400,
+            "tile address",
+        ),
         ("GET", "/tiles/base/a/b/c".into(), None, 400, "tile address"),
-        ("GET", "/assets/..%2f..%2fCargo.toml".into(), None, 404, "no asset"),
-        ("GET", "/api/compare?a=s1".into(), None, 400, ""),
+        (
+            "GET",
+            "/assets/..%2f..%2fCargo.toml".into(),
+            None,
+            404,
+            "no asset",
+        ),
+        ("GET", "/api/compare?a=s1".into(), None, 400, "b is missing"),
+        (
+            "GET",
+            format!("/tiles/scenario/{id}/x/1/0/0.mvt"),
+            None,
+            400,
+            "not a number",
+        ),
         ("GET", "/nowhere".into(), None, 404, "no such route"),
     ];
     for (method, path, body, status, reason) in cases {
         let answer = server.request(method, &path, body.as_deref());
-        assert_eq!(answer.status, status, "{method} {path}: {}", String::from_utf8_lossy(&answer.body));
-        let text = String::from_utf8_lossy(&answer.body);
-        assert!(text.contains(reason), "{method} {path}: {text}");
+        assert_eq!(
+            answer.status,
+            status,
+            "{method} {path}: {}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        let error = answer.json()["error"].as_str().map(str::to_string);
+        let error = error.unwrap_or_else(|| panic!("{method} {path}: no error reason"));
+        assert!(error.contains(reason), "{method} {path}: {error}");
     }
     // not HTTP at all, and a request that stops half-way
     let garbage = server.raw(b"\x16\x03\x01\x02\x00 hello\r\n\r\n");
@@ -210,7 +398,8 @@ fn hostile_requests_get_a_reason_and_the_server_goes_on() {
     {
         use std::io::Write;
         let mut half = std::net::TcpStream::connect(server.addr).unwrap();
-        half.write_all(b"POST /api/scenarios HTTP/1.1\r\nContent-Length: 100\r\n\r\n{").unwrap();
+        half.write_all(b"POST /api/scenarios HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+            .unwrap();
         // the server answers others while this one waits for the rest of its body
         assert_eq!(server.request("GET", "/api/city", None).status, 200);
     }
@@ -230,24 +419,53 @@ fn ctrl_c_stops_the_server_cleanly() {
 /// register, for both profiles.
 #[test]
 fn liechtenstein_edits_agree_with_coverage_on_every_unit() {
-    let input = shared_or_skip!("osm/liechtenstein-2015.osm.pbf", "a real city's units and facilities");
-    let args = ["--category", "childcare", "--minutes", "5,10,15", "--profile", "adult", "--profile", "stroller"];
+    let input = shared_or_skip!(
+        "osm/liechtenstein-2015.osm.pbf",
+        "a real city's units and facilities"
+    );
+    let args = [
+        "--category",
+        "childcare",
+        "--minutes",
+        "5,10,15",
+        "--profile",
+        "adult",
+        "--profile",
+        "stroller",
+    ];
     let server = Server::start(&input, &args);
     let base = server.send_json("POST", "/api/scenarios", &json!({}));
     let id = base["id"].as_str().unwrap();
     let edits = format!("/api/scenarios/{id}/edits");
     let features = base["facilities"]["features"].as_array().unwrap();
     assert!(features.len() >= 3);
-    let id_of = |i: usize| features[i]["properties"]["id"].as_str().unwrap().to_string();
+    let id_of = |i: usize| {
+        features[i]["properties"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     server.send_json("POST", &edits, &json!({"op": "add", "category": "childcare", "lon": 9.5209, "lat": 47.1410, "capacity": 24, "affordable": true}));
-    server.send_json("POST", &edits, &json!({"op": "add", "category": "childcare", "lon": 9.5225, "lat": 47.2115}));
+    server.send_json(
+        "POST",
+        &edits,
+        &json!({"op": "add", "category": "childcare", "lon": 9.5225, "lat": 47.2115}),
+    );
     server.send_json("POST", &edits, &json!({"op": "remove", "id": id_of(0)}));
     let at = &features[1]["geometry"]["coordinates"];
     let state = server.send_json("POST", &edits, &json!({"op": "move", "id": id_of(1), "lon": at[0].as_f64().unwrap() + 0.004, "lat": at[1]}));
-    server.send_json("POST", &format!("/api/scenarios/{id}/save"), &json!({"name": "li"}));
+    server.send_json(
+        "POST",
+        &format!("/api/scenarios/{id}/save"),
+        &json!({"name": "li"}),
+    );
     let (_, out) = coverage_of_saved(&server, &input, "li", &args);
     assert!(state["indicators"]["units"].as_object().unwrap().len() >= 11);
     assert_same_indicators(&state, &out.join("adult/indicators.csv"));
-    let stroller = server.send_json("PUT", &format!("/api/scenarios/{id}/view"), &json!({"profile": "stroller"}));
+    let stroller = server.send_json(
+        "PUT",
+        &format!("/api/scenarios/{id}/view"),
+        &json!({"profile": "stroller"}),
+    );
     assert_same_indicators(&stroller, &out.join("stroller/indicators.csv"));
 }

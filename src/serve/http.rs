@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -22,9 +23,9 @@ use serde_json::{Value, json};
 
 use super::assets;
 use super::engine::Engine;
+use super::layers::{MAX_ZOOM, TileSets};
 use super::scenario::{Edit, EditError, Scenario};
 use super::store;
-use super::layers::{MAX_ZOOM, TileSets};
 use super::views;
 
 /// Largest request body accepted, bytes.
@@ -160,10 +161,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/scenarios/{id}/load", post(load))
         .route("/api/scenarios/{id}/export", post(export))
         .route("/tiles/base/{z}/{x}/{y}", get(base_tile))
-        .route("/tiles/scenario/{id}/{version}/{z}/{x}/{y}", get(scenario_tile))
+        .route(
+            "/tiles/scenario/{id}/{version}/{z}/{x}/{y}",
+            get(scenario_tile),
+        )
         .fallback(|| async { ApiError::not_found("no such route (see docs/serve.md)") })
         .layer(DefaultBodyLimit::max(BODY_MAX_BYTES))
         .with_state(state)
+}
+
+/// The request body, or the reason it could not be read (413 when over [`BODY_MAX_BYTES`]).
+fn bytes_of(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    bytes.map_err(|r| ApiError {
+        status: r.status(),
+        reason: format!("request body: {}", r.body_text()),
+    })
 }
 
 /// Parses a JSON request body into `T`, or a 400 naming what is wrong.
@@ -219,7 +231,8 @@ struct NameBody {
     name: Option<String>,
 }
 
-async fn create(State(app): Shared, bytes: Bytes) -> ApiResult {
+async fn create(State(app): Shared, bytes: Result<Bytes, BytesRejection>) -> ApiResult {
+    let bytes = bytes_of(bytes)?;
     let name = match bytes.is_empty() {
         true => None,
         false => body::<NameBody>(&bytes)?.name,
@@ -266,7 +279,12 @@ async fn with_scenario(
     .await
 }
 
-async fn edit(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) -> ApiResult {
+async fn edit(
+    State(app): Shared,
+    UrlPath(id): UrlPath<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let bytes = bytes_of(bytes)?;
     let edit: Edit = body(&bytes)?;
     with_scenario(app, id, move |engine, s| Ok(s.apply(engine, edit)?)).await
 }
@@ -279,7 +297,12 @@ struct ViewBody {
     threshold_min: Option<f64>,
 }
 
-async fn view(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) -> ApiResult {
+async fn view(
+    State(app): Shared,
+    UrlPath(id): UrlPath<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let bytes = bytes_of(bytes)?;
     let asked: ViewBody = body(&bytes)?;
     with_scenario(app, id, move |engine, s| {
         let mut view = s.view.clone();
@@ -322,7 +345,9 @@ async fn suggest(State(app): Shared, UrlPath(id): UrlPath<String>) -> ApiResult 
         let city = &app.engine.city;
         let homes: Vec<Value> = (site.homes.iter())
             .map(|&h| {
-                let (lon, lat) = city.frame.to_lon_lat(city.residents.buildings[h as usize].inside_xy);
+                let (lon, lat) = city
+                    .frame
+                    .to_lon_lat(city.residents.buildings[h as usize].inside_xy);
                 json!({"type": "Feature", "properties": {},
                        "geometry": {"type": "Point", "coordinates": [lon, lat]}})
             })
@@ -348,7 +373,12 @@ fn saved_name(bytes: &Bytes) -> Result<String, ApiError> {
     Ok(name)
 }
 
-async fn save(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) -> ApiResult {
+async fn save(
+    State(app): Shared,
+    UrlPath(id): UrlPath<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let bytes = bytes_of(bytes)?;
     let name = saved_name(&bytes)?;
     let scenario = app.scenario(&id)?;
     blocking(move || {
@@ -364,7 +394,12 @@ async fn saved(State(app): Shared) -> ApiResult {
     Ok(axum::Json(json!({"names": names})).into_response())
 }
 
-async fn load(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) -> ApiResult {
+async fn load(
+    State(app): Shared,
+    UrlPath(id): UrlPath<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let bytes = bytes_of(bytes)?;
     let name = saved_name(&bytes)?;
     let out_dir = app.out_dir.clone();
     with_scenario(app, id, move |engine, s| {
@@ -374,7 +409,12 @@ async fn load(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) ->
     .await
 }
 
-async fn export(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) -> ApiResult {
+async fn export(
+    State(app): Shared,
+    UrlPath(id): UrlPath<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let bytes = bytes_of(bytes)?;
     let name = saved_name(&bytes)?;
     let scenario = app.scenario(&id)?;
     blocking(move || {
@@ -385,15 +425,12 @@ async fn export(State(app): Shared, UrlPath(id): UrlPath<String>, bytes: Bytes) 
     .await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CompareQuery {
-    a: String,
-    b: String,
-}
-
-async fn compare(State(app): Shared, Query(q): Query<CompareQuery>) -> ApiResult {
-    let (a, b) = (app.scenario(&q.a)?, app.scenario(&q.b)?);
+async fn compare(State(app): Shared, Query(q): Query<HashMap<String, String>>) -> ApiResult {
+    let id = |key: &str| {
+        (q.get(key))
+            .ok_or_else(|| ApiError::bad(format!("compare needs ?a=ID&b=ID; {key} is missing")))
+    };
+    let (a, b) = (app.scenario(id("a")?)?, app.scenario(id("b")?)?);
     blocking(move || {
         let (a, b) = (Arc::clone(&a), Arc::clone(&b));
         let sa = a.lock().expect("no panic");
@@ -437,9 +474,11 @@ async fn base_tile(
 
 async fn scenario_tile(
     State(app): Shared,
-    UrlPath((id, version, z, x, y)): UrlPath<(String, u64, String, String, String)>,
+    UrlPath((id, version, z, x, y)): UrlPath<(String, String, String, String, String)>,
 ) -> ApiResult {
     let (z, x, y) = tile_address(&z, &x, &y)?;
+    let version: u64 = (version.parse())
+        .map_err(|_| ApiError::bad(format!("version {version:?} is not a number")))?;
     let scenario = app.scenario(&id)?;
     blocking(move || {
         let (analysis, view, now) = {
@@ -447,7 +486,11 @@ async fn scenario_tile(
             (Arc::clone(&s.analysis), s.view.clone(), s.version)
         };
         // an old version's tile is answered from the current state, and not cached
-        let cache = if version == now { "max-age=3600" } else { "no-store" };
+        let cache = if version == now {
+            "max-age=3600"
+        } else {
+            "no-store"
+        };
         let bytes = app.tiles.scenario(&app.engine, &analysis, &view, z, x, y);
         Ok(tile_response(bytes, cache))
     })
