@@ -24,11 +24,11 @@ use crate::analysis::service_area::{
 };
 use crate::analysis::supply::two_step_fca;
 use crate::config::{CoverageConfig, ISLAND_MAX_M};
-use crate::siting::candidates::{DEFAULT_SPACING_M, grid_candidates};
 use crate::facilities::Facility;
 use crate::graph::WalkCosts;
 use crate::pipeline::analyse::{decay_of, places_of};
 use crate::pipeline::{City, FacilitySet};
+use crate::siting::candidates::{DEFAULT_SPACING_M, grid_candidates};
 use crate::spatial::raster::TimeGrid;
 
 /// Cached searches beyond which those of facilities no longer in the base set are dropped.
@@ -137,6 +137,16 @@ impl Engine {
             city,
             searches: Mutex::new(HashMap::new()),
             candidates: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Runs the base facilities' searches for every profile, so that the first tab and a
+    /// switch of profile find them cached.
+    pub fn warm(&self) {
+        for profile in 0..self.config.profiles.len() {
+            for (_, list) in &self.base {
+                self.searches(profile, list);
+            }
         }
     }
 
@@ -391,9 +401,8 @@ impl Engine {
         let sets = self.candidate_sets(view.profile, view.threshold_min);
         let outcome = analysis.outcome(view);
         let limit_s = view.threshold_min * 60.0;
-        let uncovered = |h: &&u32| {
-            !outcome.home_times[**h as usize].is_some_and(|(t, _)| t <= limit_s)
-        };
+        let uncovered =
+            |h: &&u32| !outcome.home_times[**h as usize].is_some_and(|(t, _)| t <= limit_s);
         let gain = |homes: &[u32]| -> f64 {
             (homes.iter().filter(uncovered))
                 .map(|&h| self.residents[h as usize])
@@ -402,7 +411,10 @@ impl Engine {
         let (best, c) = (0..sets.homes.len())
             .into_par_iter()
             .map(|c| (gain(&sets.homes[c]), c))
-            .max_by(|a, b| a.0.total_cmp(&b.0).then(sets.sites[b.1].0.cmp(&sets.sites[a.1].0)))?;
+            .max_by(|a, b| {
+                a.0.total_cmp(&b.0)
+                    .then(sets.sites[b.1].0.cmp(&sets.sites[a.1].0))
+            })?;
         if best <= 0.0 {
             return None;
         }

@@ -64,7 +64,10 @@ impl TileSets {
     pub fn base(&self, z: u8, x: u32, y: u32) -> Vec<u8> {
         let all = |_: usize| -> Option<Props> { Some(Vec::new()) };
         let kinds = |e: usize| -> Option<Props> {
-            Some(vec![("kind", PropValue::Text(self.base.street_kinds[e].into()))])
+            Some(vec![(
+                "kind",
+                PropValue::Text(self.base.street_kinds[e].into()),
+            )])
         };
         encode_tile(
             &[
@@ -121,7 +124,10 @@ impl TileSets {
             };
             Some(vec![
                 ("status", PropValue::Text(status.into())),
-                ("covered_share", PropValue::Float((share * 1000.0).round() / 1000.0)),
+                (
+                    "covered_share",
+                    PropValue::Float((share * 1000.0).round() / 1000.0),
+                ),
             ])
         };
         let areas = self.areas_of(engine, analysis);

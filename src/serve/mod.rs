@@ -36,17 +36,21 @@ pub struct ServeConfig {
 }
 
 /// Prepares the city, its base facilities and its tiled layers (stages as `coverage`'s,
-/// then `base map` and `tiles`).
+/// then `base map`, `searches`, every base facility's for every profile, and `tiles`).
 ///
 /// # Errors
 /// As [`City::prepare`] and [`crate::pipeline::run_coverage`]'s facility stages.
-pub fn prepare(config: &CoverageConfig, log: &dyn Fn(&str)) -> Result<(Arc<Engine>, Arc<TileSets>)> {
+pub fn prepare(
+    config: &CoverageConfig,
+    log: &dyn Fn(&str),
+) -> Result<(Arc<Engine>, Arc<TileSets>)> {
     let mut stages = Stages::default();
     let register = read_register_stage(config, &mut stages, log)?;
     let city = City::prepare(config, &mut stages, log)?;
     let facilities = city.facilities(config, register, &mut stages, log)?;
     let base = stages.run("base map", log, || BaseMap::build(&city, &config.input))?;
     let engine = Engine::new(config.clone(), city, facilities);
+    stages.run("searches", log, || engine.warm());
     let tiles = stages.run("tiles", log, || TileSets::new(&engine, base));
     Ok((Arc::new(engine), Arc::new(tiles)))
 }

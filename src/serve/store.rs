@@ -130,7 +130,16 @@ mod tests {
         for good in ["plan-b", "方案_2", "A1"] {
             assert!(check_name(good).is_ok(), "{good}");
         }
-        for bad in ["", "../x", "a/b", "a.b", "..", "a b", "x\0", &"n".repeat(65)] {
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "a.b",
+            "..",
+            "a b",
+            "x\0",
+            &"n".repeat(65),
+        ] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
     }

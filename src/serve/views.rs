@@ -104,7 +104,11 @@ fn indicators(engine: &Engine, analysis: &Analysis, view: &View) -> Value {
     let category = engine.categories()[view.category];
     let mut units = Map::new();
     let mut city = Value::Null;
-    for row in analysis.indicators.iter().filter(|i| i.category == category) {
+    for row in analysis
+        .indicators
+        .iter()
+        .filter(|i| i.category == category)
+    {
         let value = serde_json::to_value(row).expect("indicators serialize");
         match (row.unit_id.as_str(), row.level.as_str()) {
             ("city", _) => city = value,
@@ -125,7 +129,11 @@ pub fn headline(engine: &Engine, outcome: &CategoryOutcome, view: &View) -> Valu
     let (residents, children) = (engine.residents(), engine.children());
     let within = |h: usize| outcome.home_times[h].is_some_and(|(t, _)| t <= threshold_s);
     let covered = |weights: &[f64]| -> f64 {
-        crate::analysis::sum((0..weights.len()).filter(|&h| within(h)).map(|h| weights[h]))
+        crate::analysis::sum(
+            (0..weights.len())
+                .filter(|&h| within(h))
+                .map(|h| weights[h]),
+        )
     };
     let total_residents = crate::analysis::sum(residents.iter().copied());
     let covered_residents = covered(residents);
