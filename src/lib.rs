@@ -61,6 +61,7 @@ mod hashing;
 pub mod osm;
 pub mod output;
 pub mod pipeline;
+pub mod serve;
 pub mod siting;
 pub mod spatial;
 mod text;
