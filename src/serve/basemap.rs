@@ -6,18 +6,18 @@
 //! - **buildings**: closed ways tagged `building` (not `building=no`) and the closed outer
 //!   ways of `building` multipolygons the reader kept, each way drawn once (holes of
 //!   multipolygons are not drawn);
-//! - **water**: the batch reader keeps no water, so [`read_water`] makes its own two-pass,
+//! - **water**: the batch reader keeps no water, so [`read_water`] makes its own
 //!   parallel read of the PBF with the `osmpbf` crate: closed ways tagged `natural=water`,
 //!   `waterway=riverbank`, `landuse=reservoir|basin` or `water=*` as polygons, and ways
-//!   tagged `waterway=river|stream|canal` as lines. Water multipolygon relations are not
-//!   read (their member ways carry no tags, so they would need a third pass): a river mapped
-//!   only as a relation shows by its `waterway=river` line.
+//!   tagged `waterway=river|stream|canal` as lines, and multipolygon relations with those
+//!   area tags (their member ways joined into rings; a way that is also a member is drawn
+//!   only in its relation).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use geo::{Coord, Geometry, LineString, Polygon};
-use osmpbf::{BlobDecode, BlobReader, Element};
+use geo::{Coord, Geometry, Intersects, LineString, MultiPolygon, Polygon};
+use osmpbf::{BlobDecode, BlobReader, Element, RelMemberType};
 use rayon::prelude::*;
 
 use super::tiles::{BadTile, PropValue, TileLayer, encode_tile};
@@ -179,26 +179,21 @@ enum WaterKind {
     Line,
 }
 
-/// Whether a way with these tags is water, and drawn how (closed or not).
-fn water_kind<'a>(
-    mut tags: impl Iterator<Item = (&'a str, &'a str)>,
-    closed: bool,
-) -> Option<WaterKind> {
-    let mut area = false;
-    let mut line = false;
-    for (k, v) in &mut tags {
+/// Whether a way with these tags is water, and drawn how: a line, or an area when it is
+/// closed.
+fn water_kind<'a>(tags: impl Iterator<Item = (&'a str, &'a str)>) -> Option<WaterKind> {
+    let mut kind = None;
+    for (k, v) in tags {
         match (k, v) {
-            ("waterway", "river" | "stream" | "canal") => line = true,
-            ("natural", "water") | ("waterway", "riverbank") | ("water", _) => area = true,
-            ("landuse", "reservoir" | "basin") => area = true,
+            ("waterway", "river" | "stream" | "canal") => return Some(WaterKind::Line),
+            ("natural", "water") | ("waterway", "riverbank") | ("water", _) => {
+                kind = Some(WaterKind::Area)
+            }
+            ("landuse", "reservoir" | "basin") => kind = Some(WaterKind::Area),
             _ => {}
         }
     }
-    if line {
-        Some(WaterKind::Line)
-    } else {
-        (area && closed).then_some(WaterKind::Area)
-    }
+    kind
 }
 
 /// A water way as read in the first pass.
@@ -208,29 +203,103 @@ struct WaterWay {
     kind: WaterKind,
 }
 
-/// Water areas and lines of the extract at `path`, in lon/lat, ordered by way id.
+/// A water multipolygon as read in the first pass: its member ways, `true` for outers.
+struct WaterRelation {
+    members: Vec<(i64, bool)>,
+}
+
+/// What a pass keeps of an element.
+enum Kept {
+    Way(WaterWay),
+    Relation(WaterRelation),
+    Refs(i64, Vec<i64>),
+    Node(i64, (f64, f64)),
+}
+
+/// Water areas and lines of the extract at `path`, in lon/lat: water ways by id, then water
+/// multipolygons in file order.
 ///
-/// Two parallel passes with `osmpbf`: the first keeps water ways, the second the
-/// coordinates of their nodes.
+/// Parallel passes with `osmpbf`: the first keeps water ways and multipolygons, the second
+/// the coordinates of the ways' nodes and the node lists of the multipolygons' member ways,
+/// a third (only when there are multipolygons) the coordinates of those. The later passes
+/// decode only the blobs the first saw holding wanted node ids (or ways, for members).
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be opened; [`Error::Data`] when `osmpbf` cannot read it.
 pub fn read_water(path: &Path) -> Result<Vec<Geometry<f64>>> {
-    let mut ways: Vec<WaterWay> = blob_pass(path, water_ways)?;
+    let (found, blobs) = blob_pass(path, |_| true, water_elements)?;
+    let (mut ways, relations) = split_found(found);
+    let members: HashSet<i64> = relations
+        .iter()
+        .flat_map(|r| r.members.iter().map(|m| m.0))
+        .collect();
+    ways.retain(|w| w.kind == WaterKind::Line || !members.contains(&w.id));
     ways.sort_unstable_by_key(|w| w.id);
-    let mut wanted: Vec<i64> = ways.iter().flat_map(|w| w.refs.iter().copied()).collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let mut nodes: Vec<(i64, (f64, f64))> = blob_pass(path, |e, out| node_coords(e, &wanted, out))?;
+    let wanted = sorted_ids(ways.iter().flat_map(|w| w.refs.iter().copied()));
+    let second = |i: usize| blobs[i].holds_any(&wanted) || (blobs[i].ways && !members.is_empty());
+    let (mut nodes, member_refs) = split_second(
+        blob_pass(path, second, |e, out| {
+            node_coords(e, &wanted, out);
+            member_refs(e, &members, out);
+        })?
+        .0,
+    );
+    let extra = sorted_ids(member_refs.values().flatten().copied());
+    if !extra.is_empty() {
+        let third = |i: usize| blobs[i].holds_any(&extra);
+        let kept = blob_pass(path, third, |e, out| node_coords(e, &extra, out))?.0;
+        nodes.extend(split_second(kept).0);
+    }
     nodes.sort_unstable_by_key(|n| n.0);
     let coords = |id: i64| {
         let i = nodes.binary_search_by_key(&id, |n| n.0).ok()?;
         Some(nodes[i].1)
     };
-    Ok(ways
+    let mut water: Vec<Geometry<f64>> = ways
         .iter()
         .filter_map(|w| water_geometry(w, coords))
-        .collect())
+        .collect();
+    water.extend(
+        relations
+            .iter()
+            .filter_map(|r| multipolygon(r, &member_refs, coords)),
+    );
+    Ok(water)
+}
+
+fn sorted_ids(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+fn split_found(kept: Vec<Kept>) -> (Vec<WaterWay>, Vec<WaterRelation>) {
+    let (mut ways, mut relations) = (Vec::new(), Vec::new());
+    for k in kept {
+        match k {
+            Kept::Way(w) => ways.push(w),
+            Kept::Relation(r) => relations.push(r),
+            Kept::Refs(..) | Kept::Node(..) => {}
+        }
+    }
+    (ways, relations)
+}
+
+type NodeList = Vec<(i64, (f64, f64))>;
+
+fn split_second(kept: Vec<Kept>) -> (NodeList, HashMap<i64, Vec<i64>>) {
+    let (mut nodes, mut refs) = (Vec::new(), HashMap::new());
+    for k in kept {
+        match k {
+            Kept::Node(id, c) => nodes.push((id, c)),
+            Kept::Refs(id, r) => {
+                refs.insert(id, r);
+            }
+            Kept::Way(_) | Kept::Relation(_) => {}
+        }
+    }
+    (nodes, refs)
 }
 
 fn water_geometry(
@@ -240,60 +309,186 @@ fn water_geometry(
     match way.kind {
         WaterKind::Area => closed_polygon(&way.refs, coords),
         WaterKind::Line => {
-            let line: Option<LineString<f64>> = way
-                .refs
+            let line = line_of(&way.refs, coords)?;
+            (line.0.len() >= 2).then_some(Geometry::LineString(line))
+        }
+    }
+}
+
+fn line_of(refs: &[i64], coords: impl Fn(i64) -> Option<(f64, f64)>) -> Option<LineString<f64>> {
+    refs.iter().map(|&id| coords(id).map(Coord::from)).collect()
+}
+
+/// A water multipolygon's outer rings, each with the inner rings whose first point lies in
+/// it; rings that do not close, or miss a node, are left out.
+fn multipolygon(
+    relation: &WaterRelation,
+    refs: &HashMap<i64, Vec<i64>>,
+    coords: impl Fn(i64) -> Option<(f64, f64)> + Copy,
+) -> Option<Geometry<f64>> {
+    let rings_of = |outer: bool| -> Vec<LineString<f64>> {
+        let parts = relation
+            .members
+            .iter()
+            .filter(|m| m.1 == outer)
+            .filter_map(|m| refs.get(&m.0).cloned())
+            .collect();
+        assemble_rings(parts)
+            .iter()
+            .filter_map(|r| line_of(r, coords))
+            .collect()
+    };
+    let inners = rings_of(false);
+    let polygons: Vec<Polygon<f64>> = rings_of(true)
+        .into_iter()
+        .map(|outer| {
+            let shell = Polygon::new(outer.clone(), Vec::new());
+            let holes = inners
                 .iter()
-                .map(|&id| coords(id).map(Coord::from))
+                .filter(|i| shell.intersects(&i.0[0]))
+                .cloned()
                 .collect();
-            line.filter(|l| l.0.len() >= 2).map(Geometry::LineString)
+            Polygon::new(outer, holes)
+        })
+        .collect();
+    (!polygons.is_empty()).then(|| Geometry::MultiPolygon(MultiPolygon::new(polygons)))
+}
+
+/// Closed rings joined end to end from ways' node lists (a way may run either way round).
+fn assemble_rings(mut parts: Vec<Vec<i64>>) -> Vec<Vec<i64>> {
+    let mut rings = Vec::new();
+    parts.reverse();
+    while let Some(mut ring) = parts.pop() {
+        while let (Some(&end), false) = (ring.last(), ring.first() == ring.last()) {
+            let at = parts
+                .iter()
+                .position(|p| p.first() == Some(&end) || p.last() == Some(&end));
+            let Some(at) = at else { break };
+            let mut next = parts.remove(at);
+            if next.first() != Some(&end) {
+                next.reverse();
+            }
+            ring.extend_from_slice(&next[1..]);
         }
+        if ring.len() >= 4 && ring.first() == ring.last() {
+            rings.push(ring);
+        }
+    }
+    rings
+}
+
+fn water_elements(e: &Element<'_>, out: &mut Vec<Kept>) {
+    match e {
+        Element::Way(w) => {
+            let Some(kind) = water_kind(w.tags()) else {
+                return;
+            };
+            let refs: Vec<i64> = w.refs().collect();
+            let closed = refs.len() >= 4 && refs.first() == refs.last();
+            if kind == WaterKind::Line || closed {
+                out.push(Kept::Way(WaterWay {
+                    id: w.id(),
+                    refs,
+                    kind,
+                }));
+            }
+        }
+        Element::Relation(r) => {
+            let multipolygon = r.tags().any(|t| t == ("type", "multipolygon"));
+            if multipolygon && water_kind(r.tags()) == Some(WaterKind::Area) {
+                let members = r
+                    .members()
+                    .filter(|m| m.member_type == RelMemberType::Way)
+                    .map(|m| (m.member_id, m.role().unwrap_or("") != "inner"))
+                    .collect();
+                out.push(Kept::Relation(WaterRelation { members }));
+            }
+        }
+        _ => {}
     }
 }
 
-fn water_ways(e: &Element<'_>, out: &mut Vec<WaterWay>) {
-    if let Element::Way(w) = e {
-        let refs: Vec<i64> = w.refs().collect();
-        let closed = refs.len() >= 4 && refs.first() == refs.last();
-        if let Some(kind) = water_kind(w.tags(), closed) {
-            out.push(WaterWay {
-                id: w.id(),
-                refs,
-                kind,
-            });
-        }
+fn member_refs(e: &Element<'_>, members: &HashSet<i64>, out: &mut Vec<Kept>) {
+    if let Element::Way(w) = e
+        && members.contains(&w.id())
+    {
+        out.push(Kept::Refs(w.id(), w.refs().collect()));
     }
 }
 
-fn node_coords(e: &Element<'_>, wanted: &[i64], out: &mut Vec<(i64, (f64, f64))>) {
+fn node_coords(e: &Element<'_>, wanted: &[i64], out: &mut Vec<Kept>) {
     let (id, lon, lat) = match e {
         Element::DenseNode(n) => (n.id(), n.lon(), n.lat()),
         Element::Node(n) => (n.id(), n.lon(), n.lat()),
         _ => return,
     };
     if wanted.binary_search(&id).is_ok() {
-        out.push((id, (lon, lat)));
+        out.push(Kept::Node(id, (lon, lat)));
     }
 }
 
-/// One parallel pass over the blobs of `path`, each element handed to `keep` with the
-/// blob's output; the outputs are concatenated (in no particular order).
+/// What a pass saw of one blob: the range of node ids it holds, and whether it holds ways.
+#[derive(Debug, Clone, Copy, Default)]
+struct BlobSummary {
+    nodes: Option<(i64, i64)>,
+    ways: bool,
+}
+
+impl BlobSummary {
+    fn see(&mut self, e: &Element<'_>) {
+        let id = match e {
+            Element::DenseNode(n) => n.id(),
+            Element::Node(n) => n.id(),
+            Element::Way(_) => {
+                self.ways = true;
+                return;
+            }
+            Element::Relation(_) => return,
+        };
+        let (lo, hi) = self.nodes.unwrap_or((id, id));
+        self.nodes = Some((lo.min(id), hi.max(id)));
+    }
+
+    /// Whether the blob may hold one of the nodes `sorted_ids`.
+    fn holds_any(&self, sorted_ids: &[i64]) -> bool {
+        self.nodes.is_some_and(|(lo, hi)| {
+            let at = sorted_ids.partition_point(|&id| id < lo);
+            sorted_ids.get(at).is_some_and(|&id| id <= hi)
+        })
+    }
+}
+
+/// One parallel pass over the blobs of `path`, decoding only the blobs `wanted` by their
+/// index (0 the header) and handing each element to `keep` with the blob's output; the
+/// outputs are concatenated (in no particular order), and each blob's summary returned by
+/// index (default for blobs not decoded).
 fn blob_pass<T: Send>(
     path: &Path,
+    wanted: impl Fn(usize) -> bool + Sync,
     keep: impl Fn(&Element<'_>, &mut Vec<T>) + Sync,
-) -> Result<Vec<T>> {
+) -> Result<(Vec<T>, Vec<BlobSummary>)> {
     let bad = |e: osmpbf::Error| Error::data(path, format!("not a readable OSM PBF file: {e}"));
     let reader = BlobReader::from_path(path).map_err(bad)?;
-    let parts: Vec<Vec<T>> = reader
+    let mut parts: Vec<(usize, Vec<T>, BlobSummary)> = reader
+        .enumerate()
         .par_bridge()
-        .map(|blob| {
-            let mut out = Vec::new();
-            if let BlobDecode::OsmData(block) = blob.map_err(bad)?.decode().map_err(bad)? {
-                block.for_each_element(|e| keep(&e, &mut out));
+        .map(|(i, blob)| {
+            let (mut out, mut summary) = (Vec::new(), BlobSummary::default());
+            let blob = blob.map_err(bad)?;
+            if wanted(i)
+                && let BlobDecode::OsmData(block) = blob.decode().map_err(bad)?
+            {
+                block.for_each_element(|e| {
+                    summary.see(&e);
+                    keep(&e, &mut out);
+                });
             }
-            Ok(out)
+            Ok((i, out, summary))
         })
         .collect::<Result<_>>()?;
-    Ok(parts.into_iter().flatten().collect())
+    parts.sort_unstable_by_key(|p| p.0);
+    let summaries = parts.iter().map(|p| p.2).collect();
+    Ok((parts.into_iter().flat_map(|p| p.1).collect(), summaries))
 }
 
 #[cfg(test)]
@@ -327,17 +522,34 @@ mod tests {
     }
 
     #[test]
-    fn water_tags_make_areas_when_closed_and_rivers_lines() {
-        let kind = |pairs: &[(&'static str, &'static str)], closed| {
-            water_kind(pairs.iter().copied(), closed)
+    fn water_tags_make_areas_and_rivers_lines() {
+        let kind = |pairs: &[(&'static str, &'static str)]| water_kind(pairs.iter().copied());
+        assert_eq!(kind(&[("natural", "water")]), Some(WaterKind::Area));
+        assert_eq!(kind(&[("water", "pond")]), Some(WaterKind::Area));
+        assert_eq!(kind(&[("landuse", "basin")]), Some(WaterKind::Area));
+        assert_eq!(kind(&[("waterway", "river")]), Some(WaterKind::Line));
+        assert_eq!(kind(&[("waterway", "ditch")]), None);
+        assert_eq!(kind(&[("building", "yes")]), None);
+    }
+
+    #[test]
+    fn rings_join_ways_either_way_round_and_open_chains_are_dropped() {
+        let parts = vec![vec![1, 2, 3], vec![5, 4, 3], vec![5, 6, 1], vec![7, 8, 9]];
+        assert_eq!(assemble_rings(parts), vec![vec![1, 2, 3, 4, 5, 6, 1]]);
+        let closed = vec![vec![10, 11, 12, 10]];
+        assert_eq!(assemble_rings(closed.clone()), closed);
+    }
+
+    #[test]
+    fn blob_summary_knows_which_node_ids_it_may_hold() {
+        let blob = BlobSummary {
+            nodes: Some((10, 20)),
+            ways: false,
         };
-        assert_eq!(kind(&[("natural", "water")], true), Some(WaterKind::Area));
-        assert_eq!(kind(&[("natural", "water")], false), None);
-        assert_eq!(kind(&[("water", "pond")], true), Some(WaterKind::Area));
-        assert_eq!(kind(&[("landuse", "basin")], true), Some(WaterKind::Area));
-        assert_eq!(kind(&[("waterway", "river")], false), Some(WaterKind::Line));
-        assert_eq!(kind(&[("waterway", "ditch")], false), None);
-        assert_eq!(kind(&[("building", "yes")], true), None);
+        assert!(blob.holds_any(&[1, 15, 30]));
+        assert!(blob.holds_any(&[20]));
+        assert!(!blob.holds_any(&[1, 9, 21]));
+        assert!(!BlobSummary::default().holds_any(&[1]));
     }
 
     #[test]
