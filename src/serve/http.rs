@@ -23,7 +23,8 @@ use serde_json::{Value, json};
 
 use super::assets;
 use super::engine::Engine;
-use super::layers::{MAX_ZOOM, TileSets};
+use super::layers::TileSets;
+use super::tiles::MAX_ZOOM;
 use super::scenario::{Edit, EditError, Scenario};
 use super::store;
 use super::views;
@@ -469,7 +470,11 @@ async fn base_tile(
     UrlPath((z, x, y)): UrlPath<(String, String, String)>,
 ) -> ApiResult {
     let (z, x, y) = tile_address(&z, &x, &y)?;
-    blocking(move || Ok(tile_response(app.tiles.base(z, x, y), "max-age=3600"))).await
+    blocking(move || {
+        let bytes = app.tiles.base(z, x, y).map_err(|e| ApiError::bad(e.to_string()))?;
+        Ok(tile_response(bytes, "max-age=3600"))
+    })
+    .await
 }
 
 async fn scenario_tile(
@@ -491,7 +496,8 @@ async fn scenario_tile(
         } else {
             "no-store"
         };
-        let bytes = app.tiles.scenario(&app.engine, &analysis, &view, z, x, y);
+        let bytes = (app.tiles.scenario(&app.engine, &analysis, &view, z, x, y))
+            .map_err(|e| ApiError::bad(e.to_string()))?;
         Ok(tile_response(bytes, cache))
     })
     .await

@@ -10,12 +10,10 @@ use geo::{Geometry, Point};
 
 use super::basemap::BaseMap;
 use super::engine::{Analysis, Engine, View};
-use super::tiles::{PropValue, TileLayer, encode_tile};
+use super::tiles::{BadTile, PropValue, TileLayer, encode_tile};
 use crate::analysis::sum;
 use crate::output::layers::block_status;
 
-/// Deepest zoom served; the page overzooms beyond.
-pub const MAX_ZOOM: u8 = 22;
 /// Homes are drawn from this zoom on (blocks show the city below it).
 pub const HOMES_MIN_ZOOM: u8 = 13;
 
@@ -61,27 +59,17 @@ impl TileSets {
     }
 
     /// A base-map tile.
-    pub fn base(&self, z: u8, x: u32, y: u32) -> Vec<u8> {
-        let all = |_: usize| -> Option<Props> { Some(Vec::new()) };
-        let kinds = |e: usize| -> Option<Props> {
-            Some(vec![(
-                "kind",
-                PropValue::Text(self.base.street_kinds[e].into()),
-            )])
-        };
-        encode_tile(
-            &[
-                (&self.base.water, &all),
-                (&self.base.streets, &kinds),
-                (&self.base.buildings, &all),
-            ],
-            z,
-            x,
-            y,
-        )
+    ///
+    /// # Errors
+    /// [`BadTile`] when the tile does not exist.
+    pub fn base(&self, z: u8, x: u32, y: u32) -> Result<Vec<u8>, BadTile> {
+        self.base.tile(z, x, y)
     }
 
     /// A tile of a scenario's view: homes by minutes, blocks by status, service areas.
+    ///
+    /// # Errors
+    /// [`BadTile`] when the tile does not exist.
     pub fn scenario(
         &self,
         engine: &Engine,
@@ -90,7 +78,7 @@ impl TileSets {
         z: u8,
         x: u32,
         y: u32,
-    ) -> Vec<u8> {
+    ) -> Result<Vec<u8>, BadTile> {
         let outcome = analysis.outcome(view);
         let bands = &analysis.bands_min;
         let limit_s = view.threshold_min * 60.0;
