@@ -28,6 +28,8 @@ use crate::pipeline::City;
 
 /// Zoom from which streets are drawn.
 pub const STREETS_MIN_ZOOM: u8 = 10;
+/// Zoom from which streets of kind "path" are drawn: below it they would crowd the roads.
+pub const PATHS_MIN_ZOOM: u8 = 13;
 /// Zoom from which buildings are drawn.
 pub const BUILDINGS_MIN_ZOOM: u8 = 13;
 /// Zoom from which water is drawn.
@@ -64,13 +66,18 @@ impl BaseMap {
     }
 
     /// The MVT bytes of base tile `z/x/y` (layers `water`, `streets` with `kind`,
-    /// `buildings`); empty when nothing is in it.
+    /// `buildings`); empty when nothing is in it. Streets of kind "path" are drawn from
+    /// [`PATHS_MIN_ZOOM`] on.
     ///
     /// # Errors
     /// [`BadTile`] when the tile does not exist.
     pub fn tile(&self, z: u8, x: u32, y: u32) -> std::result::Result<Vec<u8>, BadTile> {
         let plain = |_: usize| Some(Vec::new());
-        let kind = |e: usize| Some(vec![("kind", PropValue::Text(self.street_kinds[e].into()))]);
+        let kind = |e: usize| {
+            let kind = self.street_kinds[e];
+            (z >= PATHS_MIN_ZOOM || kind != "path")
+                .then(|| vec![("kind", PropValue::Text(kind.into()))])
+        };
         encode_tile(
             &[
                 (&self.water, &plain),
@@ -569,6 +576,22 @@ mod tests {
         );
         let streets = tile.layers.iter().find(|l| l.name == "streets").unwrap();
         assert_eq!(streets.keys, vec!["kind".to_string()]);
+        let kinds = |l: &geozero::mvt::tile::Layer| -> Vec<String> {
+            l.values
+                .iter()
+                .filter_map(|v| v.string_value.clone())
+                .collect()
+        };
+        assert_eq!(kinds(streets), vec!["minor".to_string()]);
+        // the town has a few paths; its zoom-12 tile leaves them out
+        assert!(base.street_kinds.contains(&"path"));
+        let (x, y) = tile_of(12, (w + e) / 2.0, (s + n) / 2.0);
+        let tile = Tile::decode(&base.tile(12, x, y).unwrap()[..]).unwrap();
+        let streets = tile.layers.iter().find(|l| l.name == "streets").unwrap();
+        assert!(
+            !kinds(streets).contains(&"path".to_string()),
+            "no paths below zoom 13"
+        );
     }
 
     /// Column and row of the tile holding `(lon, lat)` at zoom `z`.
