@@ -594,10 +594,23 @@ function fillSelect(sel, values, label) {
 // ---------------------------------------------------------------------------------------------
 // Applying a new scenario state.
 
-function waitIdle() {
+// Resolves once the map is idle with the new scenario tiles drawn. `idle` alone can come
+// before the tiles of a new URL start loading (the screenshot then showed the old state), so
+// it waits for the scenario source to start loading first; a state whose tiles all come from
+// the cache gives up waiting for that after a few seconds.
+function waitIdle(tilesChanged) {
   return new Promise((resolve) => {
-    // The next render decides: if nothing is loading, idle comes at once.
-    map.once("idle", () => resolve());
+    let loading = !tilesChanged;
+    const onLoading = (e) => { if (e.sourceId === "scenario") loading = true; };
+    const check = () => {
+      if (!loading || !map.isSourceLoaded("scenario") || !map.areTilesLoaded()) return;
+      map.off("sourcedataloading", onLoading);
+      map.off("idle", check);
+      resolve();
+    };
+    map.on("sourcedataloading", onLoading);
+    map.on("idle", check);
+    setTimeout(() => { loading = true; check(); }, 3000);
     map.triggerRepaint();
   });
 }
@@ -615,11 +628,10 @@ function applyState(s) {
   if (map && map.getSource("facilities")) {
     map.getSource("facilities").setData(s.facilities || { type: "FeatureCollection", features: [] });
     const tiles = scenarioTiles(s);
-    if (!old || old.id !== s.id || old.version !== s.version || scenarioTiles(old)[0] !== tiles[0]) {
-      map.getSource("scenario").setTiles(tiles);
-    }
+    const tilesChanged = !old || old.id !== s.id || old.version !== s.version || scenarioTiles(old)[0] !== tiles[0];
+    if (tilesChanged) map.getSource("scenario").setTiles(tiles);
     for (const id of ["areas-fill", "areas-line"]) map.setFilter(id, areasFilter(s.view.threshold_min));
-    waitIdle().then(() => {
+    waitIdle(tilesChanged).then(() => {
       if (serial === stateSerial) document.body.dataset.version = String(s.version);
     });
   }
