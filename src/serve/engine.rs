@@ -311,7 +311,7 @@ impl Engine {
         CategoryOutcome {
             name: name.to_string(),
             facilities: facilities.to_vec(),
-            placements: searches.iter().map(|s| s.placement.clone()).collect(),
+            placements: searches.iter().map(|s| s.placement).collect(),
             facility_units: searches.iter().map(|s| s.units).collect(),
             home_times,
             reach,

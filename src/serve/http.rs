@@ -24,15 +24,18 @@ use serde_json::{Value, json};
 use super::assets;
 use super::engine::Engine;
 use super::layers::TileSets;
-use super::tiles::MAX_ZOOM;
 use super::scenario::{Edit, EditError, Scenario};
 use super::store;
+use super::tiles::MAX_ZOOM;
 use super::views;
 
 /// Largest request body accepted, bytes.
 pub const BODY_MAX_BYTES: usize = 64 * 1024;
 /// Scenarios kept at once; opening one more closes the least recently used.
 pub const SCENARIOS_MAX: usize = 64;
+
+/// An open scenario and when a request last used it.
+type OpenScenario = (Arc<Mutex<Scenario>>, Instant);
 
 /// What every request shares.
 pub struct AppState {
@@ -42,7 +45,7 @@ pub struct AppState {
     pub tiles: Arc<TileSets>,
     /// Where saved scenarios and exports go.
     pub out_dir: PathBuf,
-    scenarios: Mutex<HashMap<String, (Arc<Mutex<Scenario>>, Instant)>>,
+    scenarios: Mutex<HashMap<String, OpenScenario>>,
     next_id: AtomicU64,
 }
 
@@ -471,7 +474,10 @@ async fn base_tile(
 ) -> ApiResult {
     let (z, x, y) = tile_address(&z, &x, &y)?;
     blocking(move || {
-        let bytes = app.tiles.base(z, x, y).map_err(|e| ApiError::bad(e.to_string()))?;
+        let bytes = app
+            .tiles
+            .base(z, x, y)
+            .map_err(|e| ApiError::bad(e.to_string()))?;
         Ok(tile_response(bytes, "max-age=3600"))
     })
     .await

@@ -20,13 +20,16 @@ pub const HOMES_MIN_ZOOM: u8 = 13;
 /// Properties of one feature of a tile.
 type Props = Vec<(&'static str, PropValue)>;
 
+/// An analysis's service-area layer, kept while the analysis lives (keyed by its address).
+type AreasCache = HashMap<usize, (Weak<Analysis>, Arc<TileLayer>)>;
+
 /// Every tiled layer of a server.
 pub struct TileSets {
     base: BaseMap,
     homes: TileLayer,
     blocks: TileLayer,
     block_homes: Vec<Vec<u32>>,
-    areas: Mutex<HashMap<usize, (Weak<Analysis>, Arc<TileLayer>)>>,
+    areas: Mutex<AreasCache>,
 }
 
 impl TileSets {
