@@ -255,8 +255,11 @@ async fn create(State(app): Shared, bytes: Result<Bytes, BytesRejection>) -> Api
 
 async fn read(State(app): Shared, UrlPath(id): UrlPath<String>) -> ApiResult {
     let scenario = app.scenario(&id)?;
-    let scenario = scenario.lock().expect("no panic while editing");
-    Ok(axum::Json(views::state(&app.engine, &scenario)).into_response())
+    blocking(move || {
+        let scenario = scenario.lock().expect("no panic while editing");
+        Ok(axum::Json(views::state(&app.engine, &scenario)).into_response())
+    })
+    .await
 }
 
 async fn close(State(app): Shared, UrlPath(id): UrlPath<String>) -> ApiResult {
@@ -436,13 +439,13 @@ async fn compare(State(app): Shared, Query(q): Query<HashMap<String, String>>) -
     };
     let (a, b) = (app.scenario(id("a")?)?, app.scenario(id("b")?)?);
     blocking(move || {
-        let (a, b) = (Arc::clone(&a), Arc::clone(&b));
-        let sa = a.lock().expect("no panic");
-        let value = match Arc::ptr_eq(&a, &b) {
-            true => views::compare(&app.engine, &sa, &sa),
-            false => views::compare(&app.engine, &sa, &b.lock().expect("no panic")),
+        // one lock at a time: two comparisons in opposite orders never wait on each other
+        let snapshot = |s: &Mutex<Scenario>| {
+            let s = s.lock().expect("no panic while editing");
+            (Arc::clone(&s.analysis), s.view.clone())
         };
-        Ok(axum::Json(value).into_response())
+        let (a, b) = (snapshot(&a), snapshot(&b));
+        Ok(axum::Json(views::compare(&app.engine, &a, &b)).into_response())
     })
     .await
 }
