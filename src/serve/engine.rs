@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use geo::{Coord, MultiPolygon, Rect};
+use geo::{Coord, Rect};
 use rayon::prelude::*;
 
 use crate::analysis::indicators::{Indicator, indicators};
@@ -67,8 +67,9 @@ pub struct Analysis {
     pub outcomes: Vec<CategoryOutcome>,
     /// The plan's indicators, every category and unit (as `indicators.csv`).
     pub indicators: Vec<Indicator>,
-    /// Per facility of the view's category: its service areas, one per configured band.
-    pub areas: Vec<(String, Vec<MultiPolygon<f64>>)>,
+    /// Per facility of the view's category: its id and its search, whose service areas (one
+    /// per configured band) the map draws.
+    pub areas: Vec<(String, Arc<SiteReach>)>,
 }
 
 impl Analysis {
@@ -249,7 +250,7 @@ impl Engine {
                 let searches = self.searches(view.profile, list);
                 if c == view.category {
                     areas = (list.iter().zip(&searches))
-                        .map(|(f, s)| (f.id.clone(), s.reach.areas.clone()))
+                        .map(|(f, s)| (f.id.clone(), Arc::clone(s)))
                         .collect();
                 }
                 self.outcome(name, list, &searches, &bands_s)

@@ -156,7 +156,7 @@ impl TileSets {
         }
         let frame = &engine.city.frame;
         let geometries = (analysis.areas.iter())
-            .flat_map(|(_, bands)| bands.iter())
+            .flat_map(|(_, search)| search.reach.areas.iter())
             .map(|area| Geometry::MultiPolygon(frame.unproject(area)))
             .collect();
         let layer = Arc::new(TileLayer::new("areas", 0, geometries));
