@@ -331,7 +331,7 @@ fn hostile_requests_get_a_reason_and_the_server_goes_on() {
             "POST",
             format!("/api/scenarios/{id}/load"),
             Some(r#"{"name":"missing"}"#.into()),
-            422,
+            404,
             "no saved scenario",
         ),
         (
@@ -339,8 +339,23 @@ fn hostile_requests_get_a_reason_and_the_server_goes_on() {
             format!("/api/scenarios/{id}/view"),
             Some(r#"{"threshold_min":60}"#.into()),
             400,
-            "largest",
+            "bands",
         ),
+        (
+            "PUT",
+            format!("/api/scenarios/{id}/view"),
+            Some(r#"{"threshold_min":12}"#.into()),
+            400,
+            "bands",
+        ),
+        (
+            "DELETE",
+            "/api/city".into(),
+            None,
+            405,
+            "Method Not Allowed",
+        ),
+        ("GET", "/api/scenarios/%FF".into(), None, 400, "UTF-8"),
         (
             "PUT",
             format!("/api/scenarios/{id}/view"),
@@ -370,7 +385,13 @@ fn hostile_requests_get_a_reason_and_the_server_goes_on() {
             404,
             "no asset",
         ),
-        ("GET", "/api/compare?a=s1".into(), None, 400, "b is missing"),
+        (
+            "GET",
+            format!("/api/compare?a={id}"),
+            None,
+            400,
+            "b is missing",
+        ),
         (
             "GET",
             format!("/tiles/scenario/{id}/x/1/0/0.mvt"),
@@ -392,6 +413,22 @@ fn hostile_requests_get_a_reason_and_the_server_goes_on() {
         let error = error.unwrap_or_else(|| panic!("{method} {path}: no error reason"));
         assert!(error.contains(reason), "{method} {path}: {error}");
     }
+    // what a page of another site could send: a form post, a rebound host name
+    let form = format!(
+        "POST {edits} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n\r\n{{\"op\":\"remove\"}}",
+        server.addr
+    );
+    let answer = server.raw(form.as_bytes());
+    assert_eq!(answer.status, 415, "{}", answer.json());
+    let rebound = server
+        .raw(b"GET /api/city HTTP/1.1\r\nHost: evil.example:8015\r\nConnection: close\r\n\r\n");
+    assert_eq!(rebound.status, 403);
+    assert!(
+        rebound.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("not this server's")
+    );
     // not HTTP at all, and a request that stops half-way
     let garbage = server.raw(b"\x16\x03\x01\x02\x00 hello\r\n\r\n");
     assert!((400..500).contains(&garbage.status));
@@ -408,10 +445,93 @@ fn hostile_requests_get_a_reason_and_the_server_goes_on() {
 }
 
 #[test]
-fn ctrl_c_stops_the_server_cleanly() {
+fn ctrl_c_stops_the_server_cleanly_even_with_a_stalled_client() {
+    use std::io::Write;
     let server = Server::start(&sample_town(), &TOWN);
     assert_eq!(server.request("GET", "/", None).status, 200);
+    let mut stalled = std::net::TcpStream::connect(server.addr).unwrap();
+    stalled
+        .write_all(b"POST /api/scenarios HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+        .unwrap();
+    let started = std::time::Instant::now();
     assert_eq!(server.interrupt(), Some(0));
+    // the grace period is 5 s; the stalled request does not hold the server beyond it
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
+fn a_loaded_register_keeps_ids_unique_and_compare_takes_one_view() {
+    let server = Server::start(&sample_town(), &TOWN);
+    let a = server.send_json("POST", "/api/scenarios", &json!({}));
+    let ia = a["id"].as_str().unwrap();
+    let edits = format!("/api/scenarios/{ia}/edits");
+    server.send_json("POST", &edits, &json!({"op": "add", "category": "childcare", "lon": 10.030, "lat": 45.000, "name": "  Nido  ", "type": " nursery "}));
+    server.send_json(
+        "POST",
+        &format!("/api/scenarios/{ia}/save"),
+        &json!({"name": "one"}),
+    );
+    let b = server.send_json("POST", "/api/scenarios", &json!({}));
+    let ib = b["id"].as_str().unwrap();
+    let loaded = server.send_json(
+        "POST",
+        &format!("/api/scenarios/{ib}/load"),
+        &json!({"name": "one"}),
+    );
+    let added = &loaded["facilities"]["features"][2]["properties"];
+    assert_eq!(
+        (
+            added["id"].as_str(),
+            added["name"].as_str(),
+            added["type"].as_str()
+        ),
+        (Some("added/1"), Some("Nido"), Some("nursery"))
+    );
+    assert_eq!(added["origin"], "loaded");
+    assert_eq!(
+        loaded["headline"]["covered_residents"],
+        server.get_json(&format!("/api/scenarios/{ia}"))["headline"]["covered_residents"]
+    );
+    let more = server.send_json(
+        "POST",
+        &format!("/api/scenarios/{ib}/edits"),
+        &json!({"op": "add", "category": "childcare", "lon": 10.0, "lat": 45.005}),
+    );
+    let ids: Vec<&str> = more["facilities"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 4);
+    assert!(ids.contains(&"added/2"), "{ids:?}");
+    // a at 10 minutes against b at 15: compared in a's view, the figures are a's own and b's at 10
+    let a10 = server.send_json(
+        "PUT",
+        &format!("/api/scenarios/{ia}/view"),
+        &json!({"threshold_min": 10}),
+    );
+    let diff = server.get_json(&format!("/api/compare?a={ia}&b={ib}"));
+    let near = |x: &Value, y: &Value| (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 0.06;
+    assert!(
+        near(
+            &diff["city"]["covered_residents_a"],
+            &a10["headline"]["covered_residents"]
+        ),
+        "{diff}"
+    );
+    let b10 = server.send_json(
+        "PUT",
+        &format!("/api/scenarios/{ib}/view"),
+        &json!({"threshold_min": 10}),
+    );
+    assert!(
+        near(
+            &diff["city"]["covered_residents_b"],
+            &b10["headline"]["covered_residents"]
+        ),
+        "{diff}"
+    );
 }
 
 /// On Liechtenstein, with a register's worth of edits (two sites added, one facility moved,

@@ -10,7 +10,7 @@
 //! largest band (see [`facility_reach_exact`]). The 2SFCA and the indicators are then
 //! recomputed whole: they are sums over those searches, milliseconds even for a big city.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use geo::{Coord, Rect};
@@ -31,7 +31,7 @@ use crate::pipeline::{City, FacilitySet};
 use crate::siting::candidates::{DEFAULT_SPACING_M, grid_candidates};
 use crate::spatial::raster::TimeGrid;
 
-/// Cached searches beyond which those of facilities no longer in the base set are dropped.
+/// Cached searches beyond which those of facilities not in the base set are dropped.
 const CACHE_MAX_SEARCHES: usize = 4096;
 
 /// One facility's search for one profile.
@@ -118,6 +118,7 @@ pub struct Engine {
     residents: Vec<f64>,
     children: Vec<f64>,
     searches: Mutex<HashMap<ReachKey, Arc<SiteReach>>>,
+    cache_max_searches: usize,
     candidates: Mutex<HashMap<(usize, u64), Arc<CandidateSets>>>,
 }
 
@@ -137,6 +138,7 @@ impl Engine {
             config,
             city,
             searches: Mutex::new(HashMap::new()),
+            cache_max_searches: CACHE_MAX_SEARCHES,
             candidates: Mutex::new(HashMap::new()),
         }
     }
@@ -172,35 +174,54 @@ impl Engine {
     }
 
     /// The searches of `facilities` for `profile`: cached ones reused, the others run in
-    /// parallel and cached.
+    /// parallel and cached. The searches handed out are the caller's to keep, whatever the
+    /// cache drops meanwhile.
     pub fn searches(&self, profile: usize, facilities: &[Facility]) -> Vec<Arc<SiteReach>> {
-        let missing: Vec<&Facility> = {
-            let cache = self.searches.lock().expect("no panic while caching");
-            let mut missing: Vec<&Facility> = (facilities.iter())
-                .filter(|f| !cache.contains_key(&ReachKey::of(profile, f)))
-                .collect();
-            missing.dedup_by_key(|f| ReachKey::of(profile, f));
-            missing
-        };
-        if !missing.is_empty() {
-            let found = self.search(profile, &missing);
-            let mut cache = self.searches.lock().expect("no panic while caching");
-            if cache.len() + found.len() > CACHE_MAX_SEARCHES {
-                self.keep_only_base(&mut cache);
-            }
-            for (f, reach) in missing.iter().zip(found) {
-                cache.insert(ReachKey::of(profile, f), Arc::new(reach));
+        let mut found: HashMap<ReachKey, Arc<SiteReach>> = HashMap::new();
+        let mut queued: HashSet<ReachKey> = HashSet::new();
+        let mut missing: Vec<&Facility> = Vec::new();
+        {
+            let cache = self.cache();
+            for f in facilities {
+                let key = ReachKey::of(profile, f);
+                match cache.get(&key) {
+                    Some(search) => {
+                        found.insert(key, Arc::clone(search));
+                    }
+                    // a position given twice is searched once
+                    None if queued.insert(key) => missing.push(f),
+                    None => {}
+                }
             }
         }
-        let cache = self.searches.lock().expect("no panic while caching");
+        if !missing.is_empty() {
+            let searched: Vec<Arc<SiteReach>> = (self.search(profile, &missing).into_iter())
+                .map(Arc::new)
+                .collect();
+            let mut cache = self.cache();
+            if cache.len() + searched.len() > self.cache_max_searches {
+                self.evict_non_base(&mut cache);
+            }
+            for (f, search) in missing.iter().zip(searched) {
+                let key = ReachKey::of(profile, f);
+                cache.insert(key, Arc::clone(&search));
+                found.insert(key, search);
+            }
+        }
         (facilities.iter())
-            .map(|f| Arc::clone(&cache[&ReachKey::of(profile, f)]))
+            .map(|f| Arc::clone(&found[&ReachKey::of(profile, f)]))
             .collect()
     }
 
-    /// Drops the cached searches of facilities not in the base set.
-    fn keep_only_base(&self, cache: &mut HashMap<ReachKey, Arc<SiteReach>>) {
-        let base: std::collections::HashSet<(u64, u64)> = (self.base.iter())
+    /// The cache of searches; a panic elsewhere while it was held leaves it usable.
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<ReachKey, Arc<SiteReach>>> {
+        self.searches.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Drops the cached searches of facilities not in the base set (other tabs' edits are
+    /// searched again when next asked for).
+    fn evict_non_base(&self, cache: &mut HashMap<ReachKey, Arc<SiteReach>>) {
+        let base: HashSet<(u64, u64)> = (self.base.iter())
             .flat_map(|(_, list)| list.iter().map(|f| (f.lon.to_bits(), f.lat.to_bits())))
             .collect();
         cache.retain(|k, _| base.contains(&(k.lon, k.lat)));
@@ -445,6 +466,82 @@ pub fn view_bands(bands_min: &[f64], threshold_min: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::options::CoverageOptions;
+    use crate::facilities::FacilitySource;
+    use crate::pipeline::Stages;
+
+    /// The sample town's engine (childcare, 5/10/15 minutes).
+    fn town() -> Engine {
+        let options = CoverageOptions {
+            categories: vec!["childcare".into()],
+            minutes: vec![5.0, 10.0, 15.0],
+            ..CoverageOptions::default()
+        };
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let input = root.join("data/sample-town.osm.pbf");
+        let config = options
+            .resolve(&input, &root.join("target/engine-test"))
+            .unwrap();
+        let (mut stages, quiet) = (Stages::default(), |_: &str| {});
+        let city = City::prepare(&config, &mut stages, &quiet).unwrap();
+        let facilities = city.facilities(&config, None, &mut stages, &quiet).unwrap();
+        Engine::new(config, city, facilities)
+    }
+
+    fn site(n: u32, lon: f64, lat: f64) -> Facility {
+        Facility {
+            id: format!("added/{n}"),
+            name: None,
+            category: "childcare".into(),
+            lon,
+            lat,
+            source: FacilitySource::File,
+            capacity: None,
+            affordable: None,
+            kind: None,
+            toddler_classes: None,
+        }
+    }
+
+    /// With room for only the base searches, every new set evicts the others' searches while
+    /// they are handed out: the answers stay those of an engine that never evicts.
+    #[test]
+    fn evicting_searches_in_use_changes_no_answer() {
+        let mut small = town();
+        small.cache_max_searches = 3;
+        let roomy = town();
+        let view = View {
+            category: 0,
+            profile: 0,
+            threshold_min: 15.0,
+        };
+        let base = small.base[0].1.clone();
+        let mut previous: Vec<Facility> = Vec::new();
+        for round in 0..3u32 {
+            // last round's sites are cached (hits), this round's are not (misses), and
+            // searching the misses evicts the hits while this call holds them
+            let mut list = base.clone();
+            list.extend(previous.iter().cloned());
+            let new: Vec<Facility> = (0..4)
+                .map(|i| {
+                    let k = round * 4 + i;
+                    let lon = 10.0 + 0.006 * f64::from(k % 6);
+                    site(k, lon, 45.0 + 0.002 * f64::from(i))
+                })
+                .collect();
+            list.extend(new.iter().cloned());
+            previous = new;
+            // a position twice is searched once, and answers both
+            list.push(list[2].clone());
+            let (a, b) = (
+                small.analyse(&[list.clone()], &view),
+                roomy.analyse(&[list], &view),
+            );
+            assert_eq!(a.outcomes[0].home_times, b.outcomes[0].home_times);
+            assert_eq!(a.outcomes[0].access, b.outcomes[0].access);
+            assert!(small.cache().len() <= base.len() + 4);
+        }
+    }
 
     #[test]
     fn view_bands_end_at_the_threshold() {

@@ -6,6 +6,7 @@
 //! of a request runs on the blocking pool, so a slow request never stalls the others.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,8 +15,9 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
@@ -45,19 +47,49 @@ pub struct AppState {
     pub tiles: Arc<TileSets>,
     /// Where saved scenarios and exports go.
     pub out_dir: PathBuf,
+    /// The `Host` values a request may name (`None`: any, when listening beyond loopback).
+    hosts: Option<Vec<String>>,
+    /// Prefix of this start's scenario ids, so a browser never shows a cached tile of an
+    /// earlier server's scenario of the same number.
+    start: String,
     scenarios: Mutex<HashMap<String, OpenScenario>>,
     next_id: AtomicU64,
+    /// Held while saving (two saves of one name must not interleave).
+    saving: Mutex<()>,
+    /// Held while exporting (one whole `coverage` output set at a time).
+    exporting: Mutex<()>,
 }
 
 impl AppState {
-    /// State for a server on `engine`, writing into `out_dir`.
-    pub fn new(engine: Arc<Engine>, tiles: Arc<TileSets>, out_dir: PathBuf) -> Self {
+    /// State for a server on `engine` listening on `addr`, writing into `out_dir`.
+    pub fn new(
+        engine: Arc<Engine>,
+        tiles: Arc<TileSets>,
+        out_dir: PathBuf,
+        addr: SocketAddr,
+    ) -> Self {
+        let port = addr.port();
+        let hosts = addr.ip().is_loopback().then(|| {
+            vec![
+                addr.to_string(),
+                format!("localhost:{port}"),
+                format!("127.0.0.1:{port}"),
+                format!("[::1]:{port}"),
+            ]
+        });
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() ^ d.as_secs() as u32);
         AppState {
             engine,
             tiles,
             out_dir,
+            hosts,
+            start: format!("{nanos:08x}"),
             scenarios: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
+            saving: Mutex::new(()),
+            exporting: Mutex::new(()),
         }
     }
 
@@ -93,6 +125,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    fn with(status: StatusCode, reason: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            reason: reason.into(),
+        }
+    }
     fn bad(reason: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::BAD_REQUEST,
@@ -171,7 +209,55 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .fallback(|| async { ApiError::not_found("no such route (see docs/serve.md)") })
         .layer(DefaultBodyLimit::max(BODY_MAX_BYTES))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         .with_state(state)
+}
+
+/// Refuses what a page of another site could send: a `Host` other than this server's
+/// loopback names (DNS rebinding), and a POST or PUT that is not JSON (a cross-site form
+/// needs no preflight); then answers `{"error"}` for axum's own refusals too (405, a path or
+/// query it cannot decode).
+async fn guard(State(app): Shared, request: Request, next: Next) -> Response {
+    if let Some(hosts) = &app.hosts {
+        let host = (request.headers().get(header::HOST))
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        if !hosts.iter().any(|h| h == host) {
+            let reason = format!(
+                "host {host:?} is not this server's: open http://{}/",
+                hosts[0]
+            );
+            return ApiError::with(StatusCode::FORBIDDEN, reason).into_response();
+        }
+    }
+    if matches!(*request.method(), Method::POST | Method::PUT) {
+        let json = (request.headers().get(header::CONTENT_TYPE))
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if !json {
+            let reason = "send the request body as Content-Type: application/json";
+            return ApiError::with(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason).into_response();
+        }
+    }
+    as_json_error(next.run(request).await).await
+}
+
+/// An error answer that is not JSON (axum's own) as `{"error": its text}`.
+async fn as_json_error(response: Response) -> Response {
+    let status = response.status();
+    let json = (response.headers().get(header::CONTENT_TYPE))
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), BODY_MAX_BYTES)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_string();
+    let reason = match text.is_empty() {
+        true => status.canonical_reason().unwrap_or("refused").to_string(),
+        false => text,
+    };
+    ApiError::with(status, reason).into_response()
 }
 
 /// The request body, or the reason it could not be read (413 when over [`BODY_MAX_BYTES`]).
@@ -245,7 +331,7 @@ async fn create(State(app): Shared, bytes: Result<Bytes, BytesRejection>) -> Api
     blocking(move || {
         let n = app.next_id.fetch_add(1, Ordering::Relaxed);
         let name = name.unwrap_or_else(|| format!("scenario {n}"));
-        let scenario = Scenario::new(&app.engine, format!("s{n}"), name);
+        let scenario = Scenario::new(&app.engine, format!("{}-{n}", app.start), name);
         let value = views::state(&app.engine, &scenario);
         app.open(scenario);
         Ok(timed_json(value, started))
@@ -323,10 +409,10 @@ async fn view(
                 .ok_or_else(|| ApiError::not_found(format!("no profile {p:?} in this run")))?;
         }
         if let Some(t) = asked.threshold_min {
-            let largest = engine.config.threshold_min();
-            if !(t > 0.0 && t <= largest) {
+            let bands = &engine.config.bands_min;
+            if !bands.contains(&t) {
                 return Err(ApiError::bad(format!(
-                    "threshold_min {t} is not in (0, {largest}]: the searches end at the largest --minutes band"
+                    "threshold_min {t} is not one of the run's bands {bands:?} (--minutes)"
                 )));
             }
             view.threshold_min = t;
@@ -390,6 +476,7 @@ async fn save(
     let scenario = app.scenario(&id)?;
     blocking(move || {
         let facilities = scenario.lock().expect("no panic").all_facilities();
+        let _saving = app.saving.lock().unwrap_or_else(|e| e.into_inner());
         let files = store::save(&app.out_dir, &name, &facilities)?;
         Ok(axum::Json(json!({"files": files})).into_response())
     })
@@ -409,6 +496,9 @@ async fn load(
     let bytes = bytes_of(bytes)?;
     let name = saved_name(&bytes)?;
     let out_dir = app.out_dir.clone();
+    if !store::saved_names(&out_dir)?.contains(&name) {
+        return Err(ApiError::not_found(format!("no saved scenario {name:?}")));
+    }
     with_scenario(app, id, move |engine, s| {
         let facilities = store::load(&out_dir, &name)?;
         Ok(s.load(engine, facilities)?)
@@ -425,6 +515,10 @@ async fn export(
     let name = saved_name(&bytes)?;
     let scenario = app.scenario(&id)?;
     blocking(move || {
+        let Ok(_exporting) = app.exporting.try_lock() else {
+            let reason = "an export is running; ask again when it is done";
+            return Err(ApiError::with(StatusCode::CONFLICT, reason));
+        };
         let lists = scenario.lock().expect("no panic").facility_lists();
         let (dir, files) = store::export(&app.engine, &app.out_dir, &name, lists)?;
         Ok(axum::Json(json!({"dir": dir, "files": files})).into_response())
@@ -440,12 +534,15 @@ async fn compare(State(app): Shared, Query(q): Query<HashMap<String, String>>) -
     let (a, b) = (app.scenario(id("a")?)?, app.scenario(id("b")?)?);
     blocking(move || {
         // one lock at a time: two comparisons in opposite orders never wait on each other
-        let snapshot = |s: &Mutex<Scenario>| {
-            let s = s.lock().expect("no panic while editing");
+        let (analysis_a, view) = {
+            let s = a.lock().expect("no panic while editing");
             (Arc::clone(&s.analysis), s.view.clone())
         };
-        let (a, b) = (snapshot(&a), snapshot(&b));
-        Ok(axum::Json(views::compare(&app.engine, &a, &b)).into_response())
+        let facilities_b = b.lock().expect("no panic while editing").facility_lists();
+        // b's facilities in a's view: a change of profile or threshold is not a change of plan
+        let analysis_b = app.engine.analyse(&facilities_b, &view);
+        let value = views::compare(&app.engine, &view, &analysis_a, &analysis_b);
+        Ok(axum::Json(value).into_response())
     })
     .await
 }

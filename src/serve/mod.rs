@@ -56,7 +56,8 @@ pub fn prepare(
 }
 
 /// Prepares the city and serves the page and its API until Ctrl-C (or SIGTERM), then stops
-/// cleanly: requests under way finish, nothing half-written is left. `listening` is told the
+/// cleanly: requests under way get [`STOP_GRACE`] to finish, and no file is left
+/// half-written (saves and exports are renamed into place whole). `listening` is told the
 /// address once the server accepts connections (the port when `addr`'s is 0).
 ///
 /// # Errors
@@ -67,29 +68,42 @@ pub fn run_serve(
     listening: &dyn Fn(SocketAddr),
 ) -> Result<()> {
     let (engine, tiles) = prepare(&config.coverage, log)?;
-    let state = Arc::new(http::AppState::new(
-        engine,
-        tiles,
-        config.coverage.out_dir.clone(),
-    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the server's runtime: {e}")))?;
     runtime.block_on(async {
+        let cannot =
+            |e: std::io::Error| Error::Usage(format!("cannot listen on {}: {e}", config.addr));
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
-            .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", config.addr)))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", config.addr)))?;
+            .map_err(cannot)?;
+        let addr = listener.local_addr().map_err(cannot)?;
+        let out_dir = config.coverage.out_dir.clone();
+        let state = Arc::new(http::AppState::new(engine, tiles, out_dir, addr));
         listening(addr);
-        axum::serve(listener, http::router(state))
-            .with_graceful_shutdown(stop_signal())
-            .await
-            .map_err(|e| Error::Usage(format!("the server stopped: {e}")))
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let told = Arc::clone(&stopping);
+        let server =
+            axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
+                stop_signal().await;
+                told.notify_one();
+            });
+        let mut server = std::pin::pin!(server.into_future());
+        let stopped = tokio::select! {
+            stopped = &mut server => stopped,
+            () = stopping.notified() => {
+                // requests under way get a while to finish; a client that stalls does not
+                // keep the server from stopping
+                tokio::time::timeout(STOP_GRACE, &mut server).await.unwrap_or(Ok(()))
+            }
+        };
+        stopped.map_err(|e| Error::Usage(format!("the server stopped: {e}")))
     })
 }
+
+/// How long requests under way may take to finish after Ctrl-C.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Resolves on Ctrl-C or SIGTERM.
 async fn stop_signal() {

@@ -173,17 +173,16 @@ impl Scenario {
                         EditError::NotFound(format!("no category {category:?} in this run"))
                     })?;
                 check_position(engine, lon, lat)?;
-                self.added += 1;
                 let facility = Facility {
-                    id: format!("added/{}", self.added),
-                    name: name.filter(|n| !n.trim().is_empty()),
+                    id: self.next_added_id(),
+                    name: trimmed(name),
                     category,
                     lon,
                     lat,
                     source: FacilitySource::File,
                     capacity,
                     affordable,
-                    kind: kind.filter(|k| !k.trim().is_empty()),
+                    kind: trimmed(kind),
                     toddler_classes: None,
                 };
                 self.facilities[c].push(ScenarioFacility {
@@ -234,6 +233,18 @@ impl Scenario {
         Ok(())
     }
 
+    /// `added/N` with the next N no facility of the scenario has (a loaded register may hold
+    /// such ids already).
+    fn next_added_id(&mut self) -> String {
+        loop {
+            self.added += 1;
+            let id = format!("added/{}", self.added);
+            if self.position(&id).is_err() {
+                return id;
+            }
+        }
+    }
+
     fn position(&self, id: &str) -> Result<(usize, usize), EditError> {
         (self.facilities.iter().enumerate())
             .find_map(|(c, list)| {
@@ -247,6 +258,11 @@ impl Scenario {
         let (c, i) = self.position(id)?;
         Ok(&mut self.facilities[c][i])
     }
+}
+
+/// Text as a register reads it back: trimmed, and `None` when empty.
+fn trimmed(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 /// Refuses a position that is not a coordinate or that no walk reaches: farther than the

@@ -34,9 +34,12 @@ fn scenarios_dir(out_dir: &Path) -> PathBuf {
     out_dir.join("scenarios")
 }
 
-/// Writes `text` to `path` whole: into a temporary file beside it, then renamed.
+/// Writes `text` to `path` whole: into `PATH.partial` beside it, then renamed (the caller
+/// keeps two writers of one path apart).
 fn write_whole(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("partial");
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }

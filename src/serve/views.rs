@@ -2,7 +2,6 @@
 //! a comparison of two scenarios (shapes documented in `docs/serve.md`).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -155,15 +154,13 @@ fn covered_of(row: &Indicator) -> (f64, f64) {
     (share * row.residents, share * row.children)
 }
 
-/// A scenario's analysis and view, taken out of its lock.
-pub type Snapshot = (Arc<Analysis>, View);
-
-/// `GET /api/compare`: per unit (and the city), covered residents and children of `a`'s
-/// view category in `a` and in `b`, and the homes whose coverage differs (b relative to a).
-pub fn compare(engine: &Engine, a: &Snapshot, b: &Snapshot) -> Value {
-    let category = engine.categories()[a.1.category];
-    let rows = |s: &Snapshot| -> Vec<Indicator> {
-        (s.0.indicators.iter())
+/// `GET /api/compare`: per unit (and the city), covered residents and children of the
+/// view's category in `a` and in `b` (both analysed in `view`), and the homes whose coverage
+/// differs (b relative to a).
+pub fn compare(engine: &Engine, view: &View, a: &Analysis, b: &Analysis) -> Value {
+    let category = engine.categories()[view.category];
+    let rows = |s: &Analysis| -> Vec<Indicator> {
+        (s.indicators.iter())
             .filter(|i| i.category == category)
             .cloned()
             .collect()
@@ -183,14 +180,14 @@ pub fn compare(engine: &Engine, a: &Snapshot, b: &Snapshot) -> Value {
             _ => units.push(row),
         }
     }
-    json!({"category": category, "city": city, "units": units, "diff": diff(engine, a, b)})
+    let diff = diff(engine, view, a, b);
+    json!({"category": category, "city": city, "units": units, "diff": diff})
 }
 
 /// The homes covered in one scenario and not the other, as points.
-fn diff(engine: &Engine, a: &Snapshot, b: &Snapshot) -> Value {
-    let category = a.1.category;
-    let covered = |s: &Snapshot, h: usize| {
-        s.0.outcomes[category].home_times[h].is_some_and(|(t, _)| t <= s.1.threshold_min * 60.0)
+fn diff(engine: &Engine, view: &View, a: &Analysis, b: &Analysis) -> Value {
+    let covered = |s: &Analysis, h: usize| {
+        s.outcome(view).home_times[h].is_some_and(|(t, _)| t <= view.threshold_min * 60.0)
     };
     let changed: Vec<(usize, &str)> = (0..engine.residents().len())
         .filter_map(|h| match (covered(a, h), covered(b, h)) {
