@@ -482,64 +482,43 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
 fn tier_style_body(stem: &str, tier: &str, ctx: &StyleContext) -> Option<(String, bool)> {
     let field = |name: &str| format!("\"{name}_{}\"", tier.replace('"', "\"\""));
     let class = |key: Key| ctx.lang.text(key).to_string();
-    let shares = |outline: Rgba, width_mm: f64| Renderer::Categorized {
-        expression: format!(
-            "CASE WHEN {f} >= 1 THEN 'all' WHEN {f} > 0 THEN 'some' ELSE 'none' END",
-            f = field("complete_share")
-        ),
-        classes: vec![
-            (
-                "all".into(),
-                class(Key::ClassCompleteAll),
-                Symbol::Fill {
-                    fill: with_alpha(GREEN, 130),
-                    outline,
-                    width_mm,
-                },
+    let shares = |outline: Rgba, width_mm: f64| {
+        let area = |fill: Rgba, alpha: u8| Symbol::Fill {
+            fill: with_alpha(fill, alpha),
+            outline,
+            width_mm,
+        };
+        Renderer::Categorized {
+            expression: format!(
+                "CASE WHEN {f} >= 1 THEN 'all' WHEN {f} > 0 THEN 'some' ELSE 'none' END",
+                f = field("complete_share")
             ),
-            (
-                "some".into(),
-                class(Key::ClassCompleteSome),
-                Symbol::Fill {
-                    fill: with_alpha(YELLOW, 150),
-                    outline,
-                    width_mm,
-                },
-            ),
-            (
-                "none".into(),
-                class(Key::ClassCompleteNone),
-                Symbol::Fill {
-                    fill: with_alpha(RED, 150),
-                    outline,
-                    width_mm,
-                },
-            ),
-        ],
+            classes: vec![
+                ("all".into(), class(Key::ClassCompleteAll), area(GREEN, 130)),
+                (
+                    "some".into(),
+                    class(Key::ClassCompleteSome),
+                    area(YELLOW, 150),
+                ),
+                ("none".into(), class(Key::ClassCompleteNone), area(RED, 150)),
+            ],
+        }
+    };
+    let home = |fill: Rgba| Symbol::Fill {
+        fill,
+        outline: [60, 60, 60, 255],
+        width_mm: 0.05,
     };
     let (renderer, labels) = match stem {
         "buildings" => (
             Renderer::Categorized {
-                expression: field("complete"),
+                expression: format!(
+                    "CASE WHEN {} THEN 'complete' ELSE 'incomplete' END",
+                    field("complete")
+                ),
                 classes: vec![
-                    (
-                        "true".into(),
-                        class(Key::ClassComplete),
-                        Symbol::Fill {
-                            fill: GREEN,
-                            outline: [60, 60, 60, 255],
-                            width_mm: 0.05,
-                        },
-                    ),
-                    (
-                        "false".into(),
-                        class(Key::ClassIncomplete),
-                        Symbol::Fill {
-                            fill: RED,
-                            outline: [60, 60, 60, 255],
-                            width_mm: 0.05,
-                        },
-                    ),
+                    ("complete".into(), class(Key::ClassComplete), home(GREEN)),
+                    ("incomplete".into(), class(Key::ClassIncomplete), home(RED)),
                 ],
             },
             None,
