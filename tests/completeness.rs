@@ -24,8 +24,8 @@
 //!
 //! Coverage: childcare 3/4 (A, D, C), school 2/4 (C, B); completeness 1/4 (C alone), below
 //! both. Missing: school by A and D (2 homes), childcare by B (1): school is the most missing
-//! category, with half the residents. S1 (A, D): 0 complete, school missing for both;
-//! S2 (C, B): 1/2 complete, childcare missing for B.
+//! category, with half the residents. S1 (A, D; named `=S1`, a formula to a spreadsheet):
+//! 0 complete, school missing for both; S2 (C, B): 1/2 complete, childcare missing for B.
 
 mod common;
 
@@ -69,7 +69,8 @@ fn fixture() -> (Map, [String; 4]) {
     map.node(0.0, -15.0, &[("amenity", "kindergarten")]);
     map.node(1500.0, -15.0, &[("amenity", "school")]);
     let homes = [100.0, 200.0, 750.0, 1400.0].map(|x| house(&mut map, x));
-    boundary(&mut map, -50.0, 600.0, "8", "S1");
+    // named as a formula: completeness.csv must write it as text
+    boundary(&mut map, -50.0, 600.0, "8", "=S1");
     boundary(&mut map, 600.0, 1550.0, "8", "S2");
     boundary(&mut map, -50.0, 1550.0, "6", "D");
     (map, homes)
@@ -150,8 +151,8 @@ fn completeness_differs_from_every_category_s_coverage_by_hand() {
     assert_eq!(city["most_missing_category"], "school");
     assert!((num(&city["most_missing_residents"]) - 2.0 * residents).abs() < 0.06);
     // S1 (A, D): nobody complete, both miss the school; S2 (C, B): half, B misses childcare
-    assert_eq!(row("S1")["complete_share"], "0.0000");
-    assert_eq!(row("S1")["most_missing_category"], "school");
+    assert_eq!(row("'=S1")["complete_share"], "0.0000", "a formula as text");
+    assert_eq!(row("'=S1")["most_missing_category"], "school");
     assert_eq!(row("S2")["complete_share"], "0.5000");
     assert_eq!(row("S2")["most_missing_category"], "childcare");
     assert_eq!(row("D")["complete_share"], "0.2500");
@@ -174,7 +175,7 @@ fn completeness_differs_from_every_category_s_coverage_by_hand() {
             .expect("a unit")["properties"]
     };
     close(&unit("S2")["complete_share_all"], 0.5);
-    assert_eq!(unit("S1")["most_missing_all"], "school");
+    assert_eq!(unit("=S1")["most_missing_all"], "school");
     let blocks = read_features(&out.join("blocks.geojson"));
     let complete_in_blocks: f64 = (blocks.iter())
         .map(|b| b["properties"]["complete_population_all"].as_f64().unwrap())
