@@ -63,38 +63,21 @@ fn clicking_the_map_adds_a_site_and_the_headline_is_what_coverage_gives() {
     assert_ne!(page["before_text"], page["after_text"], "{page}");
 
     let id = page["scenario"].as_str().unwrap();
-    server.send_json(
-        "POST",
-        &format!("/api/scenarios/{id}/save"),
-        &json!({"name": "clicked"}),
-    );
+    server.send_json("POST", &format!("/api/scenarios/{id}/save"), &json!({"name": "clicked"}));
     let register = server.out.join("scenarios/clicked.csv");
     let out = server.out.join("check");
     let outcome = common::coverage(
-        [
-            town.as_os_str(),
-            "--facilities".as_ref(),
-            register.as_os_str(),
-            "-o".as_ref(),
-            out.as_os_str(),
-        ]
-        .into_iter()
-        .chain(args.iter().map(|a| a.as_ref())),
+        [town.as_os_str(), "--facilities".as_ref(), register.as_os_str(), "-o".as_ref(), out.as_os_str()]
+            .into_iter()
+            .chain(args.iter().map(|a| a.as_ref())),
     );
     assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
     let summary = common::read_json(&out.join("summary.json"));
     let coverage = &summary["coverage"]["childcare"];
     let batch = coverage["covered_population"].as_f64().unwrap();
     let shown = page["after_residents"].as_f64().unwrap();
-    assert!(
-        (shown - batch).abs() <= 1e-9 * batch,
-        "page {shown}, coverage {batch}"
-    );
+    assert!((shown - batch).abs() <= 1e-9 * batch, "page {shown}, coverage {batch}");
     let share = coverage["covered_share"].as_f64().unwrap();
-    assert_eq!(
-        page["after_text"],
-        format!("{:.1} %", 100.0 * share),
-        "{page}"
-    );
+    assert_eq!(page["after_text"], format!("{:.1} %", 100.0 * share), "{page}");
     assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
 }

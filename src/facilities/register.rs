@@ -310,12 +310,7 @@ fn facility(row: Row, default_category: &str) -> Result<Facility, String> {
             })
             .transpose()
     };
-    let source = match row
-        .source
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
+    let source = match row.source.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("register" | "file") => FacilitySource::File,
         Some("osm") => FacilitySource::Osm,
         Some(_) => {

@@ -55,10 +55,7 @@ pub fn register_csv(facilities: &[Facility]) -> String {
             .expect("writing to memory");
     }
     let bytes = writer.into_inner().expect("writing to memory");
-    format!(
-        "\u{feff}{}",
-        String::from_utf8(bytes).expect("UTF-8 in, UTF-8 out")
-    )
+    format!("\u{feff}{}", String::from_utf8(bytes).expect("UTF-8 in, UTF-8 out"))
 }
 
 /// The facilities as a register GeoJSON FeatureCollection of points.
