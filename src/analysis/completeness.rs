@@ -22,7 +22,7 @@ use crate::analysis::indicators::UnitPlacement;
 pub const DEFAULT_TIER: &str = "all";
 
 /// A life-circle tier: the categories a home must all reach, and within how long.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tier {
     /// Tier name, used in field names (`complete_all`).
     pub name: String,
