@@ -8,8 +8,9 @@ For each run folder: every layer (.geojson or .fgb) opens valid, holds features 
 stems given with --may-be-empty) and only valid geometries; QGIS applies the .qml beside it
 when opening it (renderer type and class count as in the .qml, labels when it labels) and
 every feature falls in one of its classes; project.qgs opens with every non-empty layer,
-valid, styled the same, through relative paths, also after the folder is copied elsewhere
-(with several categories, a category's copy of a shared layer holds only its features);
+valid, styled as it declares, through relative paths, also after the folder is copied
+elsewhere (with several categories, a category's copy of a shared layer holds only its
+features, and each life-circle tier has copies styled by its completeness);
 and the project renders to a PNG that is not blank. Prints one line per check and exits
 with 1 when any failed. tests/qgis.rs runs it on the sample town and Liechtenstein.
 """
@@ -50,7 +51,11 @@ def check(ok, message):
 
 def qml_expectation(path):
     """Renderer type, number of classes, and labelled field (or None) the .qml declares."""
-    root = ET.parse(path).getroot()
+    return style_expectation(ET.parse(path).getroot())
+
+
+def style_expectation(root):
+    """The same of a style's root: a .qml's <qgis>, or a project's <maplayer>."""
     renderer = root.find("renderer-v2")
     kind = renderer.get("type")
     classes = len(renderer.findall("categories/category")) + len(renderer.findall("ranges/range"))
@@ -156,6 +161,9 @@ def check_project(run, nonempty, render_dir):
         return
     tree = ET.parse(path).getroot()
     sources = [m.find("datasource").text for m in tree.iter("maplayer")]
+    # each project layer's own style: a category's copy reads its fields, a life-circle
+    # tier's copy is styled by completeness rather than as the .qml beside the file
+    declared = {m.find("id").text: style_expectation(m) for m in tree.iter("maplayer")}
     check(all(s.startswith("./") for s in sources), f"project.qgs: relative paths {sources}")
     # zip and send: open the project from a copy of the folder elsewhere
     with tempfile.TemporaryDirectory() as elsewhere:
@@ -181,8 +189,7 @@ def check_project(run, nonempty, render_dir):
                 check(layer.subsetString() != "" and found == {wanted}, f"{where}: only {wanted!r} ({found})")
             source = source.split("|")[0]
             check(os.path.realpath(source).startswith(os.path.realpath(copy)), f"{where}: read from the copy")
-            qml = os.path.splitext(source)[0] + ".qml"
-            check_style(layer, qml_expectation(qml), where)
+            check_style(layer, declared[layer.id()], where)
         out_png = os.path.join(render_dir, os.path.basename(os.path.normpath(run)) + "-project.png")
         painted, colours = render(project, out_png)
         check(painted > 0.02 and colours > 4, f"project renders: {painted:.0%} of pixels painted, {colours} colours ({out_png})")

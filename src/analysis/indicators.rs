@@ -172,14 +172,18 @@ impl Extent {
     }
 }
 
-/// What one indicator row is about.
-struct Scope {
-    unit_id: String,
-    unit_name: String,
-    level: &'static str,
+/// What one indicator row is about (one per row of every per-unit table).
+pub(crate) struct Scope {
+    /// `city`, a unit id, or `outside`.
+    pub(crate) unit_id: String,
+    /// The unit's name.
+    pub(crate) unit_name: String,
+    /// `city`, `district` or `subdistrict`.
+    pub(crate) level: &'static str,
+    /// Which homes and facilities it counts.
     extent: Extent,
     /// Home indices inside.
-    homes: Vec<usize>,
+    pub(crate) homes: Vec<usize>,
     /// Sub-districts inside (for the city and districts).
     subdistricts: Vec<usize>,
 }
@@ -192,7 +196,7 @@ fn level_name(level: UnitLevel) -> &'static str {
 }
 
 /// The scopes of every row: the city, each unit, and "outside" per level when anyone is.
-fn scopes(units: &Units, located: &UnitPlacement) -> Vec<Scope> {
+pub(crate) fn scopes(units: &Units, located: &UnitPlacement) -> Vec<Scope> {
     // One pass over the homes and sub-districts: scanning all homes per unit was quadratic
     // (1.2 s of 64× Liechtenstein's 704 units and 576k homes went into it).
     let mut homes_of_unit = vec![Vec::new(); units.units.len()];

@@ -3,11 +3,13 @@
 //! Bottom up, so that no two of these modules import each other: [`placement`] (where points
 //! meet the network), then the searches [`coverage`] (nearest facility) and [`service_area`]
 //! (each facility's reach), then [`supply`], and [`outcome`], which gathers one category's
-//! results for [`indicators`] (checked against [`targets`]) and the writers. [`residents`], [`population`] and [`units`]
+//! results for [`indicators`] (checked against [`targets`]) and the writers; [`completeness`]
+//! judges several categories at once. [`residents`], [`population`] and [`units`]
 //! say who lives where and stand beside them;
 //! [`census`] reads census tables by unit and matches them to the units.
 
 pub mod census;
+pub mod completeness;
 pub mod coverage;
 pub mod indicators;
 pub mod outcome;

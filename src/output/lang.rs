@@ -133,6 +133,15 @@ keys! {
     ClassUnitMet,
     ClassUnitNotMet,
     ClassUnitUndecided,
+    CompletenessHeading,
+    CompletenessLead,
+    CompletenessHeader,
+    TierGroup,
+    ClassComplete,
+    ClassIncomplete,
+    ClassCompleteAll,
+    ClassCompleteSome,
+    ClassCompleteNone,
 }
 
 impl Lang {
@@ -220,13 +229,25 @@ impl Lang {
         let (_, alias) = CATEGORY_FIELD_ALIASES.iter().find(|(f, _)| *f == suffix)?;
         Some(format!("{}{alias}", self.value(category)))
     }
+
+    /// The Chinese alias of a life-circle tier's field (`complete_{tier}` by its prefix),
+    /// naming the tier; `None` in English and for other fields.
+    pub fn tier_field_alias(self, field: &str, tier: &str) -> Option<String> {
+        if self == Lang::En {
+            return None;
+        }
+        let prefix = field.strip_suffix(tier)?.strip_suffix('_')?;
+        let (_, alias) = TIER_FIELD_ALIASES.iter().find(|(f, _)| *f == prefix)?;
+        Some(format!("{alias}（{}）", self.value(tier)))
+    }
 }
 
 /// Chinese names of the values the tool itself writes into its outputs (preset categories,
-/// walking profiles, population sources, the whole-extract units, why siting stopped); a
+/// walking profiles, population sources, the whole-extract units, why siting stopped, the
+/// default life-circle tier); a
 /// planner's own names
 /// (register categories, units) are shown as given.
-pub const VALUES: [(&str, &str); 23] = [
+pub const VALUES: [(&str, &str); 24] = [
     ("childcare", "托育"),
     ("healthcare", "医疗卫生"),
     ("grocery", "生鲜副食"),
@@ -250,6 +271,7 @@ pub const VALUES: [(&str, &str); 23] = [
     ("target", "已达到目标"),
     ("no_gain", "再无候选地点能增加覆盖"),
     ("no_candidates", "无候选地点"),
+    ("all", "全部类别"),
 ];
 
 /// Chinese aliases of the layers' fields that every category shares.
@@ -288,6 +310,17 @@ pub const CATEGORY_FIELD_ALIASES: [(&str, &str); 6] = [
     ("places_met", "托位达标"),
     ("affordable_met", "普惠达标"),
     ("covered_share", "覆盖比例"),
+];
+
+/// Chinese aliases of per-tier fields, by the prefix before `_{tier}`.
+pub const TIER_FIELD_ALIASES: [(&str, &str); 7] = [
+    ("complete", "全部设施可达"),
+    ("missing", "缺少的设施"),
+    ("complete_population", "全部设施可达常住人口"),
+    ("complete_share", "全部设施可达人口比例"),
+    ("complete_children_share", "全部设施可达婴幼儿比例"),
+    ("most_missing", "最常缺少的设施"),
+    ("most_missing_population", "缺少该设施的常住人口"),
 ];
 
 /// `template` with each `{i}` replaced by `args[i]`; other braces are kept.
@@ -366,6 +399,15 @@ fn texts(key: Key) -> (&'static str, &'static str) {
         | Key::LegendFacility
         | Key::LegendSite
         | Key::LegendUnits => map_texts(key),
+        Key::CompletenessHeading
+        | Key::CompletenessLead
+        | Key::CompletenessHeader
+        | Key::TierGroup
+        | Key::ClassComplete
+        | Key::ClassIncomplete
+        | Key::ClassCompleteAll
+        | Key::ClassCompleteSome
+        | Key::ClassCompleteNone => completeness_texts(key),
         _ => word_texts(key),
     }
 }
@@ -615,6 +657,39 @@ fn class_texts(key: Key) -> (&'static str, &'static str) {
     }
 }
 
+/// Life-circle completeness: the report's section, the project's group, the style classes.
+fn completeness_texts(key: Key) -> (&'static str, &'static str) {
+    match key {
+        Key::CompletenessHeading => (
+            "<h2>Life circles: all facilities within reach</h2>\n<p>A home is complete for a tier when it reaches <em>every</em> category of the tier within the tier's threshold (a home with no time to one category is not); the coverage above judges each category alone. The same figures per unit are in <code>completeness.csv</code>, per home in <code>buildings.geojson</code>.</p>\n",
+            "<h2>生活圈完整度：全部设施可达</h2>\n<p>住宅在某一层级的时限内可达该层级的<em>全部</em>类别设施，即为该生活圈完整（到任一类别无步行时间的住宅不计）；上文的覆盖按各类别分别计算。各单元数据见 <code>completeness.csv</code>，各住宅见 <code>buildings.geojson</code>。</p>\n",
+        ),
+        Key::CompletenessLead => (
+            "<p class=\"lead\"><b>{0}</b> ({1}, within {2} min): {3} of residents and {4} of children under 3 live in homes that reach every category.</p>\n",
+            "<p class=\"lead\"><b>{0}</b>（{1}，步行 {2} 分钟内）：{3} 的常住人口和 {4} 的3岁以下婴幼儿居住在全部设施可达的住宅中。</p>\n",
+        ),
+        Key::CompletenessHeader => (
+            "<table>\n<tr><th>unit</th><th>level</th><th>residents</th><th>all within reach</th><th>children under 3: all within reach</th><th>most often missing</th><th>residents missing it</th></tr>\n",
+            "<table>\n<tr><th>单元</th><th>层级</th><th>常住人口</th><th>全部设施可达</th><th>3岁以下婴幼儿全部设施可达</th><th>最常缺少的设施</th><th>缺少该设施的常住人口</th></tr>\n",
+        ),
+        Key::TierGroup => (
+            "{0}: all facilities within reach",
+            "{0}：全部设施可达（生活圈完整度）",
+        ),
+        Key::ClassComplete => ("all facilities within reach", "全部设施可达"),
+        Key::ClassIncomplete => ("some facility beyond reach", "部分设施不可达"),
+        Key::ClassCompleteAll => (
+            "every resident reaches all facilities",
+            "全部居民全部设施可达",
+        ),
+        Key::ClassCompleteSome => (
+            "some residents reach all facilities",
+            "部分居民全部设施可达",
+        ),
+        _ => ("no resident reaches all facilities", "无居民全部设施可达"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -663,6 +738,20 @@ mod tests {
         assert_eq!(Lang::Zh.value("childcare"), "托育");
         assert_eq!(Lang::Zh.value("幼儿园"), "幼儿园");
         assert_eq!(Lang::En.value("childcare"), "childcare");
+        assert_eq!(
+            Lang::Zh
+                .tier_field_alias("complete_share_all", "all")
+                .as_deref(),
+            Some("全部设施可达人口比例（全部类别）")
+        );
+        assert_eq!(
+            Lang::Zh.tier_field_alias("complete_all", "15"),
+            Option::None
+        );
+        assert_eq!(
+            Lang::En.tier_field_alias("complete_all", "all"),
+            Option::None
+        );
         assert_eq!(Lang::from_name("zh"), Ok(Lang::Zh));
         assert!(Lang::from_name("fr").is_err());
     }

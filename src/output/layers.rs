@@ -5,6 +5,7 @@ use geojson::{Geometry, JsonObject};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
+use crate::analysis::completeness::{CompletenessRow, Rollup, TierHomes};
 use crate::analysis::coverage::weighted_median_and_max;
 use crate::analysis::indicators::Indicator;
 use crate::analysis::outcome::CategoryOutcome;
@@ -43,11 +44,13 @@ fn within(minutes: Option<f64>, limit_min: f64) -> bool {
     minutes.is_some_and(|m| m <= limit_min)
 }
 
-/// `buildings.geojson`: the feature of home `h`, its footprint and walks.
+/// `buildings.geojson`: the feature of home `h`, its footprint, walks and completeness per
+/// tier.
 pub fn building_feature<'a>(
     residents: &'a Residents,
     homes: &'a [Placement],
     outcomes: &'a [CategoryOutcome],
+    tiers: &'a [TierHomes],
     bands_min: &'a [f64],
 ) -> impl Fn(usize) -> (Option<Geometry>, JsonObject) + Sync + 'a {
     let threshold_min = *bands_min.last().expect("at least one band");
@@ -95,6 +98,13 @@ pub fn building_feature<'a>(
                 round(c.access[h], 4),
             );
         }
+        for t in tiers {
+            p.insert(format!("complete_{}", t.tier.name), json!(t.complete(h)));
+            p.insert(
+                format!("missing_{}", t.tier.name),
+                json!(t.missing_names(h)),
+            );
+        }
         (polygon_geometry(&b.footprint), p)
     }
 }
@@ -125,6 +135,8 @@ pub struct BlockStats {
     pub buildings: usize,
     /// Per category.
     pub per_category: Vec<BlockCategory>,
+    /// Per life-circle tier: its completeness over the block.
+    pub per_tier: Vec<Rollup>,
 }
 
 impl BlockStats {
@@ -139,10 +151,11 @@ impl BlockStats {
     }
 }
 
-/// Rolls homes up into their blocks.
+/// Rolls homes up into their blocks, per category and per life-circle tier.
 pub fn block_stats(
     residents: &Residents,
     outcomes: &[CategoryOutcome],
+    tiers: &[TierHomes],
     bands_min: &[f64],
     target_places_per_1000: f64,
 ) -> Vec<BlockStats> {
@@ -152,6 +165,9 @@ pub fn block_stats(
     }
     let pop = |h: usize| residents.buildings[h].population;
     let kids = |h: usize| residents.buildings[h].children;
+    let (people, home_children): (Vec<f64>, Vec<f64>) = (residents.buildings.iter())
+        .map(|b| (b.population, b.children))
+        .unzip();
     members
         .iter()
         .map(|homes| {
@@ -190,6 +206,9 @@ pub fn block_stats(
                 children,
                 buildings: homes.len(),
                 per_category,
+                per_tier: (tiers.iter())
+                    .map(|t| t.roll_up(homes.iter().copied(), &people, &home_children))
+                    .collect(),
             }
         })
         .collect()
@@ -206,11 +225,65 @@ pub fn block_status(covered_population: f64, population: f64) -> &'static str {
     }
 }
 
+/// The completeness fields of one tier over a block or unit (`complete_share_all`, …).
+fn tier_fields(p: &mut JsonObject, tier: &str, figures: &TierFigures) {
+    p.insert(
+        format!("complete_population_{tier}"),
+        round(figures.complete_residents, 1),
+    );
+    p.insert(
+        format!("complete_share_{tier}"),
+        opt_round(figures.complete_share, 4),
+    );
+    p.insert(
+        format!("complete_children_share_{tier}"),
+        opt_round(figures.complete_children_share, 4),
+    );
+    p.insert(format!("most_missing_{tier}"), json!(figures.most_missing));
+    p.insert(
+        format!("most_missing_population_{tier}"),
+        round(figures.most_missing_residents, 1),
+    );
+}
+
+/// What a block or unit layer shows of one tier.
+struct TierFigures {
+    complete_residents: f64,
+    complete_share: Option<f64>,
+    complete_children_share: Option<f64>,
+    most_missing: Option<String>,
+    most_missing_residents: f64,
+}
+
+impl TierFigures {
+    fn of_block(rollup: &Rollup, categories: &[String]) -> Self {
+        let most = rollup.most_missing();
+        TierFigures {
+            complete_residents: rollup.complete_residents,
+            complete_share: rollup.complete_share(),
+            complete_children_share: rollup.complete_children_share(),
+            most_missing: most.map(|(c, _)| categories[c].clone()),
+            most_missing_residents: most.map_or(0.0, |(_, r)| r),
+        }
+    }
+
+    fn of_row(row: &CompletenessRow) -> Self {
+        TierFigures {
+            complete_residents: row.complete_residents,
+            complete_share: row.complete_share,
+            complete_children_share: row.complete_children_share,
+            most_missing: row.most_missing_category.clone(),
+            most_missing_residents: row.most_missing_residents,
+        }
+    }
+}
+
 /// `blocks.geojson`: one outline per block holding homes.
 pub fn block_features<'a>(
     residents: &'a Residents,
     stats: &'a [BlockStats],
     outcomes: &'a [CategoryOutcome],
+    tiers: &'a [TierHomes],
     bands_min: &'a [f64],
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
     residents.blocks.iter().zip(stats).map(move |(block, s)| {
@@ -265,6 +338,10 @@ pub fn block_features<'a>(
                 format!("{}_deficit_places", c.name),
                 round(stats.deficit_places, 2),
             );
+        }
+        for (t, rollup) in tiers.iter().zip(&s.per_tier) {
+            let figures = TierFigures::of_block(rollup, &t.tier.categories);
+            tier_fields(&mut p, &t.tier.name, &figures);
         }
         (polygon_geometry(&block.outline), p)
     })
@@ -457,10 +534,12 @@ fn stated_by(value: Option<bool>, source: FacilitySource) -> &'static str {
     }
 }
 
-/// `units.geojson`: one outline per unit with its indicators, prefixed by category.
+/// `units.geojson`: one outline per unit with its indicators, prefixed by category, and its
+/// completeness, suffixed by tier.
 pub fn unit_features<'a>(
     units: &'a Units,
     indicators: &'a [Indicator],
+    completeness: &'a [CompletenessRow],
     bands_min: &'a [f64],
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
     units.units.iter().map(move |u| {
@@ -516,6 +595,9 @@ pub fn unit_features<'a>(
             );
             p.insert(format!("{c}_guidance_centres"), json!(row.guidance_centres));
             p.insert(format!("{c}_guidance_met"), json!(row.guidance_target_met));
+        }
+        for row in completeness.iter().filter(|r| r.unit_id == u.id) {
+            tier_fields(&mut p, &row.tier, &TierFigures::of_row(row));
         }
         (polygon_geometry(&u.outline), p)
     })
@@ -616,6 +698,54 @@ pub fn write_indicators_csv(
             flag(r.guidance_target_met),
         ]);
         w.write_record(&record)?;
+    }
+    w.flush()
+}
+
+/// `completeness.csv`: one row per life-circle tier and unit (and the city), UTF-8 with a
+/// BOM like `indicators.csv`; the tier's categories joined by `;`; empty cells where a value
+/// is undefined; text cells neutralised ([`text_cell`]).
+pub fn write_completeness_csv(
+    out: &mut impl std::io::Write,
+    rows: &[CompletenessRow],
+) -> std::io::Result<()> {
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "unit_id",
+        "unit_name",
+        "level",
+        "tier",
+        "categories",
+        "threshold_min",
+        "residents",
+        "complete_residents",
+        "complete_share",
+        "children",
+        "complete_children",
+        "complete_children_share",
+        "most_missing_category",
+        "most_missing_residents",
+    ])?;
+    let num = |v: f64, d: usize| format!("{:.d$}", v + 0.0);
+    let opt = |v: Option<f64>, d: usize| v.map_or(String::new(), |v| num(v, d));
+    for r in rows {
+        w.write_record([
+            text_cell(&r.unit_id).into_owned(),
+            text_cell(&r.unit_name).into_owned(),
+            text_cell(&r.level).into_owned(),
+            text_cell(&r.tier).into_owned(),
+            text_cell(&r.categories.join(";")).into_owned(),
+            r.threshold_min.to_string(),
+            num(r.residents, 1),
+            num(r.complete_residents, 1),
+            opt(r.complete_share, 4),
+            num(r.children, 1),
+            num(r.complete_children, 1),
+            opt(r.complete_children_share, 4),
+            text_cell(r.most_missing_category.as_deref().unwrap_or("")).into_owned(),
+            num(r.most_missing_residents, 1),
+        ])?;
     }
     w.flush()
 }

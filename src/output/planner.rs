@@ -211,9 +211,16 @@ fn per_category(stem: &str, map: &MapLayers) -> PerCategory {
 
 /// With several categories, the layers each category reads (see [`PerCategory`]) once per
 /// category, in legend groups of which the first opens checked; a filtered layer is left out
-/// of a category without features in it. Shared layers (`isochrones`, off by default) follow
-/// the groups. With one category the layers are returned as they are.
-fn by_category(layers: Vec<ProjectLayer>, maps: &[MapLayers], lang: Lang) -> Vec<ProjectLayer> {
+/// of a category without features in it. Then a group per life-circle tier of `tiers`
+/// (unchecked): homes, blocks and units styled by the tier's completeness. Shared layers
+/// (`isochrones`, off by default) follow the groups. With one category the layers are
+/// returned as they are.
+fn by_category(
+    layers: Vec<ProjectLayer>,
+    maps: &[MapLayers],
+    tiers: &[String],
+    lang: Lang,
+) -> Vec<ProjectLayer> {
     if maps.len() < 2 {
         return layers;
     }
@@ -231,6 +238,22 @@ fn by_category(layers: Vec<ProjectLayer>, maps: &[MapLayers], lang: Lang) -> Vec
                     name: map.category.clone(),
                     shown: i == 0,
                     filtered,
+                    tier: false,
+                }),
+                ..layer.clone()
+            });
+        }
+    }
+    for tier in tiers {
+        let by_tier = |l: &&ProjectLayer| matches!(l.kind.stem, "buildings" | "blocks" | "units");
+        for layer in layers.iter().filter(by_tier) {
+            out.push(ProjectLayer {
+                name: format!("{}: {}", lang.value(tier), layer.name),
+                category: Some(LayerCategory {
+                    name: tier.clone(),
+                    shown: false,
+                    filtered: false,
+                    tier: true,
                 }),
                 ..layer.clone()
             });
@@ -240,6 +263,15 @@ fn by_category(layers: Vec<ProjectLayer>, maps: &[MapLayers], lang: Lang) -> Vec
         |l: &ProjectLayer| matches!(per_category(l.kind.stem, &maps[0]), PerCategory::Shared);
     out.extend(layers.into_iter().filter(shared));
     out
+}
+
+/// The life-circle tiers of a coverage summary, in the order of its `completeness` rows.
+fn tier_names(summary: &Value) -> Vec<String> {
+    let mut tiers: Vec<String> = (summary["completeness"].as_array().into_iter().flatten())
+        .filter_map(|r| r["tier"].as_str().map(String::from))
+        .collect();
+    tiers.dedup();
+    tiers
 }
 
 /// What a coverage run has written: its layers, and the features its maps draw, kept in
@@ -328,12 +360,14 @@ pub fn finish_coverage(
         w.write_all(html.as_bytes())
     })?;
 
+    let tiers = tier_names(summary);
     let ctx = StyleContext {
         category: walks
             .first()
             .map(|w| w.category.clone())
             .unwrap_or_default(),
         bands_min: bands_min.to_vec(),
+        tiers: tiers.clone(),
         lang,
     };
     styles_and_format(outputs, prefix, &layers, &ctx, format)?;
@@ -349,7 +383,12 @@ pub fn finish_coverage(
         .join(", ");
     let project = project_qgs(
         &lang.fill(Key::ProjectTitle, &[&title, &threshold, &place]),
-        &by_category(project_layers(&layers, format, "", "", lang), &maps, lang),
+        &by_category(
+            project_layers(&layers, format, "", "", lang),
+            &maps,
+            &tiers,
+            lang,
+        ),
         extent,
         &ctx,
     );
@@ -397,6 +436,7 @@ pub fn finish_site(
     let ctx = StyleContext {
         category: category.clone(),
         bands_min: bands_min.to_vec(),
+        tiers: Vec::new(),
         lang,
     };
     styles_and_format(outputs, "", &layers, &ctx, format)?;

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::output::lang::{CATEGORY_FIELD_ALIASES, FIELD_ALIASES, Key, Lang};
+use crate::output::lang::{CATEGORY_FIELD_ALIASES, FIELD_ALIASES, Key, Lang, TIER_FIELD_ALIASES};
 
 /// An RGB colour with opacity (0–255 each).
 pub type Rgba = [u8; 4];
@@ -58,6 +58,8 @@ pub struct StyleContext {
     pub category: String,
     /// The run's bands, minutes, ascending; the last is the threshold.
     pub bands_min: Vec<f64>,
+    /// The run's life-circle tiers (none with one category), for their fields' aliases.
+    pub tiers: Vec<String>,
     /// The language of class labels and field aliases.
     pub lang: Lang,
 }
@@ -474,6 +476,67 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
     Some((body, labelled))
 }
 
+/// The style of a layer (by file stem) showing the completeness of the life-circle tier
+/// `tier`: homes complete or not, blocks and units by the share of residents in complete
+/// homes; `None` for the other layers.
+fn tier_style_body(stem: &str, tier: &str, ctx: &StyleContext) -> Option<(String, bool)> {
+    let field = |name: &str| format!("\"{name}_{}\"", tier.replace('"', "\"\""));
+    let class = |key: Key| ctx.lang.text(key).to_string();
+    let shares = |outline: Rgba, width_mm: f64| {
+        let area = |fill: Rgba, alpha: u8| Symbol::Fill {
+            fill: with_alpha(fill, alpha),
+            outline,
+            width_mm,
+        };
+        Renderer::Categorized {
+            expression: format!(
+                "CASE WHEN {f} >= 1 THEN 'all' WHEN {f} > 0 THEN 'some' ELSE 'none' END",
+                f = field("complete_share")
+            ),
+            classes: vec![
+                ("all".into(), class(Key::ClassCompleteAll), area(GREEN, 130)),
+                (
+                    "some".into(),
+                    class(Key::ClassCompleteSome),
+                    area(YELLOW, 150),
+                ),
+                ("none".into(), class(Key::ClassCompleteNone), area(RED, 150)),
+            ],
+        }
+    };
+    let home = |fill: Rgba| Symbol::Fill {
+        fill,
+        outline: [60, 60, 60, 255],
+        width_mm: 0.05,
+    };
+    let (renderer, labels) = match stem {
+        "buildings" => (
+            Renderer::Categorized {
+                expression: format!(
+                    "CASE WHEN {} THEN 'complete' ELSE 'incomplete' END",
+                    field("complete")
+                ),
+                classes: vec![
+                    ("complete".into(), class(Key::ClassComplete), home(GREEN)),
+                    ("incomplete".into(), class(Key::ClassIncomplete), home(RED)),
+                ],
+            },
+            None,
+        ),
+        "blocks" => (shares([255, 255, 255, 160], 0.1), None),
+        "units" => (
+            shares([40, 40, 40, 255], 0.5),
+            Some(labeling_xml("name", false, true, 9.0)),
+        ),
+        _ => return None,
+    };
+    let mut body = renderer.xml();
+    let labelled = labels.is_some();
+    body.push_str(&labels.unwrap_or_default());
+    body.push_str(&aliases_xml(ctx));
+    Some((body, labelled))
+}
+
 /// The fields' aliases in `ctx.lang` (QGIS 3.22's `<aliases>`, matched by field name: fields
 /// a layer lacks are ignored); empty in English, where fields show by their names.
 fn aliases_xml(ctx: &StyleContext) -> String {
@@ -482,14 +545,25 @@ fn aliases_xml(ctx: &StyleContext) -> String {
             .iter()
             .map(|(suffix, _)| format!("{}_{suffix}", ctx.category)),
     );
+    let tier_fields = ctx.tiers.iter().flat_map(|tier| {
+        TIER_FIELD_ALIASES.iter().filter_map(move |(prefix, _)| {
+            let field = format!("{prefix}_{tier}");
+            let alias = ctx.lang.tier_field_alias(&field, tier)?;
+            Some((field, alias))
+        })
+    });
     let aliases: String = fields
         .filter_map(|field| {
             let alias = ctx.lang.field_alias(&field, &ctx.category)?;
-            Some(format!(
+            Some((field, alias))
+        })
+        .chain(tier_fields)
+        .map(|(field, alias)| {
+            format!(
                 "    <alias field=\"{}\" name=\"{}\"/>\n",
                 xml_escape(&field),
                 xml_escape(&alias)
-            ))
+            )
         })
         .collect();
     if aliases.is_empty() {
@@ -538,6 +612,9 @@ pub struct LayerCategory {
     /// Whether the file holds every category's features (`facilities`, `gaps`, `served`),
     /// so that the layer keeps only this category's through an OGR subset filter.
     pub filtered: bool,
+    /// Whether `name` is a life-circle tier, whose completeness the layer shows, rather
+    /// than a category.
+    pub tier: bool,
 }
 
 impl ProjectLayer {
@@ -575,7 +652,8 @@ fn checked(on: bool) -> &'static str {
 
 /// A QGIS project (`project.qgs`) opening `layers` (top of the legend first) styled, in
 /// Web Mercator, zoomed to `extent`; paths stay relative, so the folder can be zipped and
-/// sent. Consecutive layers of one [`LayerCategory`] form that category's legend group.
+/// sent. Consecutive layers of one [`LayerCategory`] form that category's (or tier's) legend
+/// group.
 pub fn project_qgs(
     title: &str,
     layers: &[ProjectLayer],
@@ -599,10 +677,15 @@ pub fn project_qgs(
                 s.push_str("    </layer-tree-group>\n");
             }
             if let Some(c) = &l.category {
+                let shown = ctx.lang.value(&c.name);
+                let group = match c.tier {
+                    true => ctx.lang.fill(Key::TierGroup, &[&shown]),
+                    false => shown,
+                };
                 let _ = writeln!(
                     s,
                     "    <layer-tree-group name=\"{}\" checked=\"{}\" expanded=\"{}\">",
-                    xml_escape(&ctx.lang.value(&c.name)),
+                    xml_escape(&group),
                     checked(c.shown),
                     u8::from(c.shown),
                 );
@@ -635,7 +718,11 @@ pub fn project_qgs(
             }
             None => ctx,
         };
-        let (body, labelled) = style_body(l.kind.stem, ctx).expect("a known layer");
+        let style = match &l.category {
+            Some(c) if c.tier => tier_style_body(l.kind.stem, &c.name, ctx),
+            _ => style_body(l.kind.stem, ctx),
+        };
+        let (body, labelled) = style.expect("a known layer");
         let geometry = match l.kind.geometry {
             LayerGeometry::Point => "Point",
             LayerGeometry::Polygon => "Polygon",
@@ -671,6 +758,7 @@ mod tests {
         let ctx = StyleContext {
             category: "childcare".into(),
             bands_min: vec![7.5, 20.0],
+            tiers: Vec::new(),
             lang: Lang::En,
         };
         let q = qml("buildings", &ctx).unwrap();
@@ -692,6 +780,7 @@ mod tests {
                 name: name.into(),
                 shown,
                 filtered,
+                tier: false,
             }),
         };
         let layers = [
@@ -703,6 +792,7 @@ mod tests {
         let ctx = StyleContext {
             category: "child care".into(),
             bands_min: vec![15.0],
+            tiers: Vec::new(),
             lang: Lang::En,
         };
         let xml = project_qgs("t", &layers, [0.0, 0.0, 1.0, 1.0], &ctx);
@@ -725,6 +815,7 @@ mod tests {
             &StyleContext {
                 category: "a\"b".into(),
                 bands_min: vec![15.0],
+                tiers: Vec::new(),
                 lang: Lang::En,
             },
         )

@@ -1,5 +1,6 @@
 //! `report.html`: one self-contained page (no network, no script) a planner can hand upward —
-//! the indicators against the targets, the coverage map, the histogram of walking times, the
+//! the indicators against the targets, the completeness of life circles with several
+//! categories, the coverage map, the histogram of walking times, the
 //! coverage curve of proposed sites, and what the data left out.
 
 use std::fmt::Write as _;
@@ -363,6 +364,58 @@ fn indicators_section(summary: &Value, bands_min: &[f64], lang: Lang) -> String 
     s
 }
 
+/// The completeness of each life-circle tier (`summary.json`'s `completeness`): a headline
+/// from the city's row, then a table of every unit, city first; empty without tiers.
+fn completeness_section(summary: &Value, lang: Lang) -> String {
+    let rows = summary["completeness"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut tiers: Vec<&str> = rows.iter().filter_map(|r| r["tier"].as_str()).collect();
+    tiers.dedup();
+    let mut s = lang.text(Key::CompletenessHeading).to_string();
+    for tier in tiers {
+        let of: Vec<&Value> = rows.iter().filter(|r| r["tier"] == tier).collect();
+        let Some(city) = of.iter().find(|r| r["level"] == "city") else {
+            continue;
+        };
+        let categories: Vec<String> = (city["categories"].as_array().into_iter().flatten())
+            .filter_map(|c| c.as_str().map(|c| escape(&lang.value(c))))
+            .collect();
+        s.push_str(&lang.fill(
+            Key::CompletenessLead,
+            &[
+                &escape(&lang.value(tier)),
+                &categories.join(" + "),
+                &city["threshold_min"].as_f64().unwrap_or(0.0),
+                &percent(city["complete_share"].as_f64()),
+                &percent(city["complete_children_share"].as_f64()),
+            ],
+        ));
+        s.push_str(lang.text(Key::CompletenessHeader));
+        for r in &of {
+            let missing = r["most_missing_category"]
+                .as_str()
+                .map_or("—".into(), |c| escape(&lang.value(c)));
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{missing}</td><td>{}</td></tr>",
+                escape(&lang.value(r["unit_name"].as_str().unwrap_or(""))),
+                escape(&lang.level(r["level"].as_str().unwrap_or(""))),
+                thousands(r["residents"].as_f64().unwrap_or(0.0), 0),
+                percent(r["complete_share"].as_f64()),
+                percent(r["complete_children_share"].as_f64()),
+                thousands(r["most_missing_residents"].as_f64().unwrap_or(0.0), 0),
+            );
+        }
+        s.push_str("</table>\n");
+    }
+    s
+}
+
 /// How many of a category's places are assumed, from its city row; empty when none is.
 fn assumed_places_paragraph(rows: &[&Value], lang: Lang) -> String {
     let Some(city) = rows.first() else {
@@ -687,6 +740,7 @@ pub fn coverage_report(
     s.push_str(&run_line(summary, bands_min, lang));
     s.push_str(&lead_lines(summary, threshold, lang));
     s.push_str(&indicators_section(summary, bands_min, lang));
+    s.push_str(&completeness_section(summary, lang));
     s.push_str(&population_section(summary, lang));
     for (category, svg, png) in maps {
         let shown = escape(&lang.value(category));

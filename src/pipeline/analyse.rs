@@ -1,6 +1,6 @@
 //! Analyses of a facility set on a prepared [`City`] for one walking profile: the searches
 //! (nearest facility, each facility's reach and service areas, 2SFCA), the plan's indicators
-//! per unit, and each category's covered residents.
+//! per unit, each category's covered residents, and the completeness of life-circle tiers.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -9,6 +9,7 @@ use geo::{Coord, Rect};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::analysis::completeness::{CompletenessRow, Tier, TierHomes, completeness_rows};
 use crate::analysis::coverage::{Routing, nearest_facility};
 use crate::analysis::indicators::{Indicator, indicators};
 use crate::analysis::outcome::CategoryOutcome;
@@ -87,11 +88,16 @@ pub struct ProfileAnalysis {
     pub indicators: Vec<Indicator>,
     /// Per category: covered residents.
     pub coverage: Vec<CategoryCoverage>,
+    /// Per life-circle tier: which homes reach all its categories (none with one category).
+    pub tiers: Vec<TierHomes>,
+    /// Completeness per tier and unit (the city first), as `completeness.csv` holds it.
+    pub completeness: Vec<CompletenessRow>,
 }
 
 impl City {
     /// Routes every category of `facilities` for `profile` (stage `route`) and rolls the
-    /// results up into indicators (stage `indicators`); `stage` names a stage for the log
+    /// results up into indicators and the completeness of the run's default tiers
+    /// ([`Tier::defaults`]) (stage `indicators`); `stage` names a stage for the log
     /// (e.g. `route stroller` when a run has several profiles).
     pub fn analyse(
         &self,
@@ -106,16 +112,22 @@ impl City {
         let outcomes = stages.run_named(stage("route"), log, || {
             self.route(config, facilities, &costs)
         });
-        let indicators = stages.run_named(stage("indicators"), log, || {
-            indicators(
-                &self.units,
-                &self.home_units,
-                &self.residents,
-                &outcomes,
-                &config.bands_min,
-                &config.targets,
-            )
-        });
+        let (indicators, (tiers, completeness)) =
+            stages.run_named(stage("indicators"), log, || {
+                let names: Vec<String> = outcomes.iter().map(|c| c.name.clone()).collect();
+                let tiers = Tier::defaults(&names, config.threshold_min());
+                (
+                    indicators(
+                        &self.units,
+                        &self.home_units,
+                        &self.residents,
+                        &outcomes,
+                        &config.bands_min,
+                        &config.targets,
+                    ),
+                    self.completeness(&tiers, &outcomes),
+                )
+            });
         let population = self.population();
         let coverage = (outcomes.iter())
             .map(|c| category_coverage(c, &population, &self.population, config, profile))
@@ -126,7 +138,22 @@ impl City {
             outcomes,
             indicators,
             coverage,
+            tiers,
+            completeness,
         }
+    }
+
+    /// Every home judged for each of `tiers`, and the judgements rolled up per unit.
+    fn completeness(
+        &self,
+        tiers: &[Tier],
+        outcomes: &[CategoryOutcome],
+    ) -> (Vec<TierHomes>, Vec<CompletenessRow>) {
+        let judged: Vec<TierHomes> = (tiers.iter())
+            .map(|t| TierHomes::judge(t, outcomes, self.homes.len()))
+            .collect();
+        let rows = completeness_rows(&self.units, &self.home_units, &self.residents, &judged);
+        (judged, rows)
     }
 
     /// Every category's searches, categories in parallel (one category's nearest-facility

@@ -175,6 +175,10 @@ fn run_index(
             let entry = ProfileEntry {
                 profile,
                 coverage: s.coverage.clone(),
+                completeness: (s.completeness.iter())
+                    .filter(|r| r.level == "city")
+                    .cloned()
+                    .collect(),
             };
             Some((entry.profile.name.to_string(), entry))
         })

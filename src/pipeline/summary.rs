@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::analysis::completeness::CompletenessRow;
 use crate::analysis::indicators::Indicator;
 use crate::analysis::population::{PopulationReport, PopulationSources};
 use crate::analysis::residents::ResidentsCounts;
@@ -307,6 +308,10 @@ pub struct CoverageSummary {
     pub units: UnitCounts,
     /// The plan's indicators per category and unit.
     pub indicators: Vec<Indicator>,
+    /// Completeness per life-circle tier and unit, as in `completeness.csv` (absent in a run
+    /// of one category, which has no tier).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub completeness: Vec<CompletenessRow>,
     /// Covered residents per category.
     pub coverage: BTreeMap<String, CategoryCoverage>,
     /// What the elevation tiles gave.
@@ -337,6 +342,7 @@ impl CoverageSummary {
                 outlines: city.units.outlines,
             },
             indicators: analysis.indicators.clone(),
+            completeness: analysis.completeness.clone(),
             coverage: coverage_by_category(&analysis.coverage),
             elevation: city.hill_report().cloned(),
             stats: None,
@@ -358,6 +364,9 @@ pub struct ProfileEntry {
     pub profile: ProfileParameters,
     /// Covered residents per category.
     pub coverage: BTreeMap<String, CategoryCoverage>,
+    /// The city's completeness per life-circle tier (absent with one category).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub completeness: Vec<CompletenessRow>,
 }
 
 /// The shared counts of a several-profile run's index.

@@ -1,5 +1,6 @@
 //! The write and report stages of one profile: its layers (GeoJSON rendered in parallel),
-//! `indicators.csv`, then styles, maps, report and QGIS project from them.
+//! `indicators.csv` (and `completeness.csv` with several categories), then styles, maps,
+//! report and QGIS project from them.
 
 use serde_json::Value;
 
@@ -16,7 +17,8 @@ use crate::output::{checks, layers};
 use crate::pipeline::analyse::ProfileAnalysis;
 use crate::pipeline::city::City;
 
-/// Writes one profile's layers and `indicators.csv` under `prefix` (its folder, or none).
+/// Writes one profile's layers, `indicators.csv` and, when the run has life-circle tiers,
+/// `completeness.csv` under `prefix` (its folder, or none).
 ///
 /// # Errors
 /// [`Error::Io`] when a layer cannot be written.
@@ -28,13 +30,14 @@ pub fn write_layers(
     outputs: &mut OutputSet,
 ) -> Result<LayersWritten> {
     let (residents, frame, bands_min) = (&city.residents, &city.frame, &config.bands_min);
-    let outcomes = &analysis.outcomes;
+    let (outcomes, tiers) = (&analysis.outcomes, &analysis.tiers);
     let (population, children) = (city.population(), city.children());
     let mut written = LayersWritten::default();
     let file = |name: &str| format!("{prefix}{name}");
     let stats = layers::block_stats(
         residents,
         outcomes,
+        tiers,
         bands_min,
         config.targets.places_per_1000,
     );
@@ -55,7 +58,7 @@ pub fn write_layers(
                 prefix,
                 "buildings",
                 residents.buildings.len(),
-                layers::building_feature(residents, &city.homes, outcomes, bands_min),
+                layers::building_feature(residents, &city.homes, outcomes, tiers, bands_min),
             )
         },
         || -> Result<Vec<RenderedLayer>> {
@@ -64,7 +67,7 @@ pub fn write_layers(
             Ok(vec![
                 render_layer(
                     "blocks",
-                    layers::block_features(residents, &stats, outcomes, bands_min),
+                    layers::block_features(residents, &stats, outcomes, tiers, bands_min),
                 )
                 .map_err(io("blocks"))?,
                 render_layer(
@@ -95,7 +98,12 @@ pub fn write_layers(
                 .map_err(io("gaps"))?,
                 render_layer(
                     "units",
-                    layers::unit_features(units, &analysis.indicators, bands_min),
+                    layers::unit_features(
+                        units,
+                        &analysis.indicators,
+                        &analysis.completeness,
+                        bands_min,
+                    ),
                 )
                 .map_err(io("units"))?,
             ])
@@ -112,6 +120,11 @@ pub fn write_layers(
     outputs.write(&file("indicators.csv"), |w| {
         layers::write_indicators_csv(w, &analysis.indicators, bands_min)
     })?;
+    if !analysis.tiers.is_empty() {
+        outputs.write(&file("completeness.csv"), |w| {
+            layers::write_completeness_csv(w, &analysis.completeness)
+        })?;
+    }
     outputs.write(&file("population_check.csv"), |w| {
         checks::write_population_check_csv(w, &city.population.units)
     })?;
