@@ -3,7 +3,8 @@
 //! Every answer that is not a tile, a page asset or a success is `{"error": REASON}` with a
 //! 4xx status (5xx only for a failure of the server itself). Bodies are bounded
 //! ([`BODY_MAX_BYTES`]), scenario and saved names are names, never paths, and the CPU work
-//! of a request runs on the blocking pool, so a slow request never stalls the others.
+//! of a request runs on the blocking pool, so no request holds up the server's network
+//! threads (the searches share the machine's cores: an export slows edits while it runs).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
