@@ -69,7 +69,7 @@ pub struct Analysis {
     pub indicators: Vec<Indicator>,
     /// Per facility of the view's category: its id and its search, whose service areas (one
     /// per configured band) the map draws.
-    pub areas: Vec<(String, Arc<SiteReach>)>,
+    pub view_areas: Vec<(String, Arc<SiteReach>)>,
 }
 
 impl Analysis {
@@ -265,12 +265,12 @@ impl Engine {
     pub fn analyse(&self, facilities: &[Vec<Facility>], view: &View) -> Analysis {
         let bands_min = view_bands(&self.config.bands_min, view.threshold_min);
         let bands_s: Vec<f64> = bands_min.iter().map(|m| m * 60.0).collect();
-        let mut areas = Vec::new();
+        let mut view_areas = Vec::new();
         let outcomes = (self.base.iter().zip(facilities).enumerate())
             .map(|(c, ((name, _), list))| {
                 let searches = self.searches(view.profile, list);
                 if c == view.category {
-                    areas = (list.iter().zip(&searches))
+                    view_areas = (list.iter().zip(&searches))
                         .map(|(f, s)| (f.id.clone(), Arc::clone(s)))
                         .collect();
                 }
@@ -289,7 +289,7 @@ impl Engine {
             bands_min,
             outcomes,
             indicators,
-            areas,
+            view_areas,
         }
     }
 
@@ -357,6 +357,7 @@ impl Engine {
         Arc::clone(cache.entry(key).or_insert(sets))
     }
 
+    /// The grid candidates of the city and the homes each reaches within `threshold_min`.
     fn find_candidate_sets(&self, profile: usize, threshold_min: f64) -> CandidateSets {
         let city = &self.city;
         let (candidates, _) = grid_candidates(

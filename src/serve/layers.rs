@@ -10,7 +10,7 @@ use geo::{Geometry, Point};
 
 use super::basemap::BaseMap;
 use super::engine::{Analysis, Engine, View};
-use super::tiles::{BadTile, PropValue, TileLayer, encode_tile};
+use super::tiles::{BadTile, PropValue, PropsFn, TileLayer, encode_tile};
 use crate::analysis::sum;
 use crate::output::layers::block_status;
 
@@ -82,86 +82,117 @@ impl TileSets {
         x: u32,
         y: u32,
     ) -> Result<Vec<u8>, BadTile> {
-        let outcome = analysis.outcome(view);
-        let bands = &analysis.bands_min;
-        let limit_s = view.threshold_min * 60.0;
-        let (residents, children) = (engine.residents(), engine.children());
-        let covered = |h: usize| outcome.home_times[h].is_some_and(|(t, _)| t <= limit_s);
-        let home = |h: usize| -> Option<Props> {
-            let mut props = vec![
-                ("covered", PropValue::Bool(covered(h))),
-                ("residents", PropValue::Float(round1(residents[h]))),
-                ("children", PropValue::Float(round1(children[h]))),
-            ];
-            if let Some(band) = outcome.band(h, bands) {
-                let minutes = outcome.minutes(h).expect("a band has minutes");
-                props.push(("minutes", PropValue::Float(round1(minutes))));
-                props.push(("band", PropValue::Int(band as i64)));
-            }
-            Some(props)
-        };
-        let block = |b: usize| -> Option<Props> {
-            let homes = &self.block_homes[b];
-            let population = sum(homes.iter().map(|&h| residents[h as usize]));
-            let within = homes.iter().filter(|&&h| covered(h as usize));
-            let covered_population = sum(within.map(|&h| residents[h as usize]));
-            let share = match population > 0.0 {
-                true => covered_population / population,
-                false => 0.0,
-            };
-            let status = match homes.is_empty() {
-                true => "empty",
-                false => block_status(covered_population, population),
-            };
-            Some(vec![
-                ("status", PropValue::Text(status.into())),
-                (
-                    "covered_share",
-                    PropValue::Float((share * 1000.0).round() / 1000.0),
-                ),
-            ])
+        let props = ViewProps {
+            engine,
+            analysis,
+            view,
+            block_homes: &self.block_homes,
         };
         let areas = self.areas_of(engine, analysis);
-        let configured = &engine.config.bands_min;
-        let area = |i: usize| -> Option<Props> {
-            let (f, band) = (i / configured.len(), i % configured.len());
-            let band_min = configured[band];
-            (band_min <= view.threshold_min).then(|| {
-                vec![
-                    ("facility_id", PropValue::Text(analysis.areas[f].0.clone())),
-                    ("band_min", PropValue::Float(band_min)),
-                ]
-            })
-        };
-        encode_tile(
-            &[
-                (&self.blocks, &block),
-                (&areas, &area),
-                (&self.homes, &home),
-            ],
-            z,
-            x,
-            y,
-        )
+        let (home, block, area) = (|h| props.home(h), |b| props.block(b), |i| props.area(i));
+        let layers: [(&TileLayer, PropsFn<'_>); 3] = [
+            (&self.blocks, &block),
+            (&areas, &area),
+            (&self.homes, &home),
+        ];
+        encode_tile(&layers, z, x, y)
     }
 
     /// The service areas of an analysis as a layer (feature `f × bands + band`), indexed on
-    /// first use and kept while the analysis lives.
+    /// first use (outside the lock: other tabs' tiles do not wait) and kept while the
+    /// analysis lives.
     fn areas_of(&self, engine: &Engine, analysis: &Arc<Analysis>) -> Arc<TileLayer> {
         let key = Arc::as_ptr(analysis) as usize;
-        let mut cache = self.areas.lock().expect("no panic while indexing");
-        cache.retain(|_, (weak, _)| weak.strong_count() > 0);
-        if let Some((_, layer)) = cache.get(&key) {
-            return Arc::clone(layer);
+        {
+            let mut cache = self.areas.lock().unwrap_or_else(|e| e.into_inner());
+            cache.retain(|_, (weak, _)| weak.strong_count() > 0);
+            if let Some((_, layer)) = cache.get(&key) {
+                return Arc::clone(layer);
+            }
         }
         let frame = &engine.city.frame;
-        let geometries = (analysis.areas.iter())
+        let geometries = (analysis.view_areas.iter())
             .flat_map(|(_, search)| search.reach.areas.iter())
             .map(|area| Geometry::MultiPolygon(frame.unproject(area)))
             .collect();
         let layer = Arc::new(TileLayer::new("areas", 0, geometries));
+        let mut cache = self.areas.lock().unwrap_or_else(|e| e.into_inner());
         cache.insert(key, (Arc::downgrade(analysis), Arc::clone(&layer)));
         layer
+    }
+}
+
+/// The properties of a scenario tile's features, from the scenario's analysis and view.
+struct ViewProps<'a> {
+    engine: &'a Engine,
+    analysis: &'a Analysis,
+    view: &'a View,
+    block_homes: &'a [Vec<u32>],
+}
+
+impl ViewProps<'_> {
+    fn covered(&self, h: usize) -> bool {
+        let limit_s = self.view.threshold_min * 60.0;
+        self.analysis.outcome(self.view).home_times[h].is_some_and(|(t, _)| t <= limit_s)
+    }
+
+    /// Home `h`: covered, residents, children, and its minutes and band when within one.
+    fn home(&self, h: usize) -> Option<Props> {
+        let outcome = self.analysis.outcome(self.view);
+        let mut props = vec![
+            ("covered", PropValue::Bool(self.covered(h))),
+            (
+                "residents",
+                PropValue::Float(round1(self.engine.residents()[h])),
+            ),
+            (
+                "children",
+                PropValue::Float(round1(self.engine.children()[h])),
+            ),
+        ];
+        if let Some(band) = outcome.band(h, &self.analysis.bands_min) {
+            let minutes = outcome.minutes(h).expect("a band has minutes");
+            props.push(("minutes", PropValue::Float(round1(minutes))));
+            props.push(("band", PropValue::Int(band as i64)));
+        }
+        Some(props)
+    }
+
+    /// Block `b`: its status and the share of its residents covered.
+    fn block(&self, b: usize) -> Option<Props> {
+        let homes = &self.block_homes[b];
+        let residents = self.engine.residents();
+        let population = sum(homes.iter().map(|&h| residents[h as usize]));
+        let within = homes.iter().filter(|&&h| self.covered(h as usize));
+        let covered_population = sum(within.map(|&h| residents[h as usize]));
+        let share = match population > 0.0 {
+            true => covered_population / population,
+            false => 0.0,
+        };
+        let status = match homes.is_empty() {
+            true => "empty",
+            false => block_status(covered_population, population),
+        };
+        let share = PropValue::Float((share * 1000.0).round() / 1000.0);
+        Some(vec![
+            ("status", PropValue::Text(status.into())),
+            ("covered_share", share),
+        ])
+    }
+
+    /// Service area `i` (facility `i / bands`, band `i % bands`), left out beyond the
+    /// view's threshold.
+    fn area(&self, i: usize) -> Option<Props> {
+        let configured = &self.engine.config.bands_min;
+        let (f, band) = (i / configured.len(), i % configured.len());
+        let band_min = configured[band];
+        let id = &self.analysis.view_areas[f].0;
+        (band_min <= self.view.threshold_min).then(|| {
+            vec![
+                ("facility_id", PropValue::Text(id.clone())),
+                ("band_min", PropValue::Float(band_min)),
+            ]
+        })
     }
 }
 
