@@ -80,30 +80,6 @@ fn assert_same_indicators(state: &Value, csv: &Path) {
     }
 }
 
-/// Runs `coverage` on `input` with the register saved as `name` and the same options.
-fn coverage_of_saved(
-    server: &Server,
-    input: &Path,
-    name: &str,
-    args: &[&str],
-) -> (Value, std::path::PathBuf) {
-    let register = server.out.join(format!("scenarios/{name}.csv"));
-    let out = server.out.join(format!("check-{name}"));
-    let outcome = common::coverage(
-        [
-            input.as_os_str(),
-            "--facilities".as_ref(),
-            register.as_os_str(),
-            "-o".as_ref(),
-            out.as_os_str(),
-        ]
-        .into_iter()
-        .chain(args.iter().map(|a| a.as_ref())),
-    );
-    assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
-    (common::read_json(&out.join("summary.json")), out)
-}
-
 #[test]
 fn an_added_site_gives_the_numbers_coverage_gives_for_the_saved_register() {
     let town = sample_town();
@@ -132,7 +108,7 @@ fn an_added_site_gives_the_numbers_coverage_gives_for_the_saved_register() {
         &format!("/api/scenarios/{id}/save"),
         &json!({"name": "plan-b"}),
     );
-    let (summary, out) = coverage_of_saved(&server, &town, "plan-b", &TOWN);
+    let (summary, out) = server.coverage_of_saved(&town, "plan-b", &TOWN);
     let coverage = &summary["coverage"]["childcare"];
     assert_eq!(coverage["facilities"], 3);
     let (page, batch) = (
@@ -579,7 +555,7 @@ fn liechtenstein_edits_agree_with_coverage_on_every_unit() {
         &format!("/api/scenarios/{id}/save"),
         &json!({"name": "li"}),
     );
-    let (_, out) = coverage_of_saved(&server, &input, "li", &args);
+    let (_, out) = server.coverage_of_saved(&input, "li", &args);
     assert!(state["indicators"]["units"].as_object().unwrap().len() >= 11);
     assert_same_indicators(&state, &out.join("adult/indicators.csv"));
     let stroller = server.send_json(

@@ -68,21 +68,7 @@ fn clicking_the_map_adds_a_site_and_the_headline_is_what_coverage_gives() {
         &format!("/api/scenarios/{id}/save"),
         &json!({"name": "clicked"}),
     );
-    let register = server.out.join("scenarios/clicked.csv");
-    let out = server.out.join("check");
-    let outcome = common::coverage(
-        [
-            town.as_os_str(),
-            "--facilities".as_ref(),
-            register.as_os_str(),
-            "-o".as_ref(),
-            out.as_os_str(),
-        ]
-        .into_iter()
-        .chain(args.iter().map(|a| a.as_ref())),
-    );
-    assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
-    let summary = common::read_json(&out.join("summary.json"));
+    let (summary, _) = server.coverage_of_saved(&town, "clicked", &args);
     let coverage = &summary["coverage"]["childcare"];
     let batch = coverage["covered_population"].as_f64().unwrap();
     let shown = page["after_residents"].as_f64().unwrap();

@@ -69,6 +69,23 @@ fn kind_names(kind: &str, words: &[&str]) -> bool {
 }
 
 impl Facility {
+    /// A facility of `category` at `lon`, `lat` whose register row states nothing else (no
+    /// name, capacity, affordability, type or toddler classes).
+    pub fn at(id: String, category: String, lon: f64, lat: f64) -> Facility {
+        Facility {
+            id,
+            name: None,
+            category,
+            lon,
+            lat,
+            source: FacilitySource::File,
+            capacity: None,
+            affordable: None,
+            kind: None,
+            toddler_classes: None,
+        }
+    }
+
     /// Whether its `kind` names a kindergarten (see [`KINDERGARTEN_WORDS`]).
     pub fn is_kindergarten(&self) -> bool {
         self.kind

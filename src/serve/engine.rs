@@ -468,7 +468,6 @@ pub fn view_bands(bands_min: &[f64], threshold_min: f64) -> Vec<f64> {
 mod tests {
     use super::*;
     use crate::config::options::CoverageOptions;
-    use crate::facilities::FacilitySource;
     use crate::pipeline::Stages;
 
     /// The sample town's engine (childcare, 5/10/15 minutes).
@@ -490,18 +489,7 @@ mod tests {
     }
 
     fn site(n: u32, lon: f64, lat: f64) -> Facility {
-        Facility {
-            id: format!("added/{n}"),
-            name: None,
-            category: "childcare".into(),
-            lon,
-            lat,
-            source: FacilitySource::File,
-            capacity: None,
-            affordable: None,
-            kind: None,
-            toddler_classes: None,
-        }
+        Facility::at(format!("added/{n}"), "childcare".into(), lon, lat)
     }
 
     /// With room for only the base searches, every new set evicts the others' searches while

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::engine::{Analysis, Engine, View};
-use crate::facilities::{Facility, FacilitySource};
+use crate::facilities::Facility;
 
 /// Where a scenario's facility came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -174,16 +174,11 @@ impl Scenario {
                     })?;
                 check_position(engine, lon, lat)?;
                 let facility = Facility {
-                    id: self.next_added_id(),
                     name: trimmed(name),
-                    category,
-                    lon,
-                    lat,
-                    source: FacilitySource::File,
                     capacity,
                     affordable,
                     kind: trimmed(kind),
-                    toddler_classes: None,
+                    ..Facility::at(self.next_added_id(), category, lon, lat)
                 };
                 self.facilities[c].push(ScenarioFacility {
                     facility,
@@ -273,18 +268,7 @@ fn check_position(engine: &Engine, lon: f64, lat: f64) -> Result<(), EditError> 
             "({lon}, {lat}) is not a longitude and latitude"
         )));
     }
-    let probe = Facility {
-        id: String::new(),
-        name: None,
-        category: String::new(),
-        lon,
-        lat,
-        source: FacilitySource::File,
-        capacity: None,
-        affordable: None,
-        kind: None,
-        toddler_classes: None,
-    };
+    let probe = Facility::at(String::new(), String::new(), lon, lat);
     let placed = engine.city.place(vec![(String::new(), vec![probe])]);
     let placement = placed.categories[0].placements[0];
     match (placement.snap, placement.on_island) {

@@ -124,6 +124,26 @@ impl Server {
         answer.json()
     }
 
+    /// Runs `coverage` on `input` with the register saved as `name` and `args` (the
+    /// server's own options): its `summary.json` and output folder.
+    pub fn coverage_of_saved(&self, input: &Path, name: &str, args: &[&str]) -> (Value, PathBuf) {
+        let register = self.out.join(format!("scenarios/{name}.csv"));
+        let out = self.out.join(format!("check-{name}"));
+        let outcome = super::coverage(
+            [
+                input.as_os_str(),
+                "--facilities".as_ref(),
+                register.as_os_str(),
+                "-o".as_ref(),
+                out.as_os_str(),
+            ]
+            .into_iter()
+            .chain(args.iter().map(|a| a.as_ref())),
+        );
+        assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
+        (super::read_json(&out.join("summary.json")), out)
+    }
+
     /// Sends SIGINT (Ctrl-C) and waits for the process: its exit code.
     pub fn interrupt(mut self) -> Option<i32> {
         let pid = self.child.id().to_string();
