@@ -35,17 +35,20 @@ fn house(map: &mut Map, x_m: f64) {
     );
 }
 
+/// A boundary relation; `name` may be `NAME|中文名`, which maps `name:zh` too.
 fn boundary(map: &mut Map, x0: f64, x1: f64, level: &str, name: &str) {
     let ring = map.rectangle(x0, -500.0, x1, 500.0, &[]);
-    map.relation(
-        vec![(ring, "outer")],
-        &[
-            ("type", "boundary"),
-            ("boundary", "administrative"),
-            ("admin_level", level),
-            ("name", name),
-        ],
-    );
+    let (name, zh) = name
+        .split_once('|')
+        .map_or((name, None), |(n, z)| (n, Some(z)));
+    let mut tags = vec![
+        ("type", "boundary"),
+        ("boundary", "administrative"),
+        ("admin_level", level),
+        ("name", name),
+    ];
+    tags.extend(zh.map(|z| ("name:zh", z)));
+    map.relation(vec![(ring, "outer")], &tags);
 }
 
 /// The streets, houses and units of the fixture, and D3 (x 3,000–4,000 m), a district with no
@@ -55,7 +58,8 @@ fn fixture(osm_kindergartens: bool) -> Map {
     fixture_named(osm_kindergartens, ["S1", "S2", "S3", "D1", "D2", "D3"])
 }
 
-/// [`fixture`] with other unit names: S1, S2, S3, D1, D2, D3 in that order.
+/// [`fixture`] with other unit names: S1, S2, S3, D1, D2, D3 in that order (`NAME|中文名`
+/// maps a `name:zh` too).
 fn fixture_named(osm_kindergartens: bool, names: [&str; 6]) -> Map {
     let mut map = Map::default();
     let a = map.node(0.0, 0.0, &[]);
@@ -348,4 +352,32 @@ fn names_that_spreadsheets_would_run_are_written_as_text() {
         "{:?}",
         table.rows
     );
+}
+
+/// `--lang zh` names a unit by its `name:zh` when mapped, else by `name`; English keeps `name`.
+#[test]
+fn chinese_runs_name_units_by_name_zh_when_mapped() {
+    let names = ["S1|一街道", "S2", "S3", "D1|一区", "D2", "D3"];
+    let args = ["--category", "childcare", "--minutes", "5,10,15"];
+    let zh_args = [&args[..], &["--lang", "zh"]].concat();
+    let (_zh_dir, zh) = fixture_named(true, names).run_coverage("units-zh", &zh_args);
+    let (_en_dir, en) = fixture_named(true, names).run_coverage("units-en", &args);
+    let (zh, en) = (Indicators::read(&zh), Indicators::read(&en));
+    let names_of =
+        |t: &Indicators| -> Vec<String> { t.rows.iter().map(|r| r[1].to_string()).collect() };
+    for (chinese, mapped) in [("一街道", "S1"), ("一区", "D1")] {
+        assert_eq!(zh.get(chinese, "residents"), en.get(mapped, "residents"));
+        assert!(
+            !names_of(&zh).contains(&mapped.to_string()),
+            "{:?}",
+            names_of(&zh)
+        );
+        assert!(
+            !names_of(&en).contains(&chinese.to_string()),
+            "{:?}",
+            names_of(&en)
+        );
+    }
+    // units without name:zh keep their name
+    assert_eq!(zh.get("S2", "residents"), en.get("S2", "residents"));
 }

@@ -42,6 +42,9 @@ pub struct Unit {
     pub codes: Vec<String>,
     /// Its other names ([`OTHER_NAME_KEYS`], each split on `;`), without `name` itself.
     pub other_names: Vec<String>,
+    /// Its Chinese name ([`CHINESE_NAME_KEYS`], the first mapped), by which `--lang zh`
+    /// names it ([`Units::name_in_chinese`]).
+    pub name_zh: Option<String>,
     /// District or sub-district.
     pub level: UnitLevel,
     /// Outline in lon/lat degrees.
@@ -57,6 +60,21 @@ pub struct Units {
     pub skipped: Vec<String>,
     /// Unit outlines invalid as mapped: repaired, or not repairable (then skipped).
     pub outlines: RepairCounts,
+}
+
+impl Units {
+    /// Names every unit with a Chinese name by it (`--lang zh`), keeping its `name` among its
+    /// other names, so census rows still match either.
+    pub fn name_in_chinese(&mut self) {
+        for unit in &mut self.units {
+            let Some(zh) = unit.name_zh.clone().filter(|zh| *zh != unit.name) else {
+                continue;
+            };
+            let name = std::mem::replace(&mut unit.name, zh);
+            unit.other_names.retain(|n| *n != unit.name);
+            unit.other_names.insert(0, name);
+        }
+    }
 }
 
 /// Where units come from (serialized as `summary.json` names it: `{"source": "osm", …}`).
@@ -77,6 +95,17 @@ pub enum UnitsSource {
         /// Property holding each unit's name.
         name_field: String,
     },
+}
+
+/// Keys of a unit's Chinese name, in order of preference (a tag, or a units file's property).
+pub const CHINESE_NAME_KEYS: &[&str] = &["name:zh", "name:zh-Hans", "name_zh"];
+
+/// The first of `values` with text, trimmed.
+fn first_text<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Option<String> {
+    (values.into_iter().flatten())
+        .map(str::trim)
+        .find(|v| !v.is_empty())
+        .map(str::to_string)
 }
 
 /// Tags (OSM) or properties (file) holding other names of a unit, in this order.
@@ -149,6 +178,7 @@ pub fn units_from_osm(extract: &OsmExtract, district_level: u8, subdistrict_leve
                     OTHER_NAME_KEYS.iter().filter_map(|k| tag(&a.tags, k)),
                     &[&name],
                 ),
+                name_zh: first_text(CHINESE_NAME_KEYS.iter().map(|k| tag(&a.tags, k))),
                 name,
                 level: level_of(&a.tags).expect("filtered on level"),
                 outline: a.polygon,
@@ -215,6 +245,8 @@ pub fn units_from_file(path: &Path, name_field: &str) -> Result<Units> {
             &[&id],
         ));
         let other_names = split_values(OTHER_NAME_KEYS.iter().filter_map(|k| text_of(k)), &[&name]);
+        let zh: Vec<Option<String>> = CHINESE_NAME_KEYS.iter().map(|k| text_of(k)).collect();
+        let name_zh = first_text(zh.iter().map(Option::as_deref));
         let geometry = f
             .geometry
             .ok_or_else(|| bad("field \"geometry\": missing"))?;
@@ -237,6 +269,7 @@ pub fn units_from_file(path: &Path, name_field: &str) -> Result<Units> {
             id,
             codes,
             other_names,
+            name_zh,
             name,
             level: UnitLevel::Subdistrict,
             outline,

@@ -196,7 +196,8 @@ pub struct CoverageOptions {
     #[arg(long, default_value = "geojson", value_parser = LayerFormat::from_name)]
     pub format: LayerFormat,
     /// Language of the report, the maps and the QGIS project's names and field aliases: en,
-    /// or zh (Chinese, in the plan's terms; field names stay ASCII).
+    /// or zh (Chinese, in the plan's terms; field names stay ASCII; units named by their
+    /// name:zh when mapped).
     #[arg(long, default_value = "en", value_parser = Lang::from_name)]
     pub lang: Lang,
 }

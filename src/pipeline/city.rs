@@ -19,6 +19,7 @@ use crate::hashing::sha256_of;
 use crate::osm::compounds::{CompoundCounts, Compounds};
 use crate::osm::read::{OsmExtract, read_extract};
 use crate::osm::rules;
+use crate::output::lang::Lang;
 use crate::pipeline::Stages;
 use crate::pipeline::gather::{check_no_empty_category, gather_facilities, warn_of_unread_types};
 use crate::spatial::elevation::{HillReport, Hills, hill_factors};
@@ -169,13 +170,16 @@ impl City {
             ));
         }
         let (units, home_units) = stages.run("units", log, || -> Result<_> {
-            let units = match &config.units {
+            let mut units = match &config.units {
                 UnitsSource::Osm {
                     district_level,
                     subdistrict_level,
                 } => units_from_osm(&extract, *district_level, *subdistrict_level),
                 UnitsSource::File { path, name_field } => units_from_file(path, name_field)?,
             };
+            if config.lang == Lang::Zh {
+                units.name_in_chinese();
+            }
             let home_units = locate_homes(&units, &frame, &residents);
             Ok((units, home_units))
         })?;

@@ -34,6 +34,7 @@ fn rows(table: &CensusTable) -> Vec<(usize, &str, f64, Option<f64>)> {
 /// A sub-district with a dummy outline.
 fn unit(name: &str, codes: &[&str], other_names: &[&str]) -> Unit {
     Unit {
+        name_zh: None,
         id: format!("relation/{name}"),
         name: name.to_string(),
         codes: codes.iter().map(ToString::to_string).collect(),

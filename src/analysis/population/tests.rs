@@ -36,6 +36,7 @@ fn home(floor_area_m2: f64) -> Building {
 
 fn unit(id: &str, name: &str, level: UnitLevel) -> Unit {
     Unit {
+        name_zh: None,
         id: id.into(),
         name: name.into(),
         codes: Vec::new(),
