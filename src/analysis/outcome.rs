@@ -47,3 +47,20 @@ impl CategoryOutcome {
         bands_min.iter().position(|&b| m <= b)
     }
 }
+
+/// Residents per facility whose nearest it is, within `threshold_s`, from every home's
+/// `(seconds, facility)` to its nearest.
+pub fn nearest_population(
+    home_times: &[Option<(f64, u32)>],
+    residents: &[f64],
+    facilities: usize,
+    threshold_s: f64,
+) -> Vec<f64> {
+    let mut population = vec![0.0; facilities];
+    for (h, t) in home_times.iter().enumerate() {
+        if let Some((_, f)) = t.filter(|(s, _)| *s <= threshold_s) {
+            population[f as usize] += residents[h];
+        }
+    }
+    population
+}

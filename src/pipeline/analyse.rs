@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::analysis::completeness::{CompletenessRow, Tier, TierHomes, completeness_rows};
 use crate::analysis::coverage::{Routing, nearest_facility};
 use crate::analysis::indicators::{Indicator, indicators};
-use crate::analysis::outcome::CategoryOutcome;
+use crate::analysis::outcome::{CategoryOutcome, nearest_population};
 use crate::analysis::placement::{Placement, PointsByEdge};
 use crate::analysis::population::PopulationReport;
 use crate::analysis::service_area::{AreaInputs, ReachInputs, facility_reach};
@@ -222,12 +222,12 @@ impl City {
         let places = places_of(config, &category.name, &category.facilities);
         let decay = decay_of(config, bands_s);
         let (ratios, access) = two_step_fca(&reach, &places, &demand.children, &decay);
-        let mut nearest_population = vec![0.0; category.facilities.len()];
-        for (h, t) in home_times.iter().enumerate() {
-            if let Some((_, f)) = t.filter(|(s, _)| *s <= routing.threshold_s) {
-                nearest_population[f as usize] += demand.residents[h];
-            }
-        }
+        let nearest_population = nearest_population(
+            &home_times,
+            &demand.residents,
+            category.facilities.len(),
+            routing.threshold_s,
+        );
         CategoryOutcome {
             name: category.name.clone(),
             facilities: category.facilities.clone(),

@@ -17,7 +17,7 @@ use geo::{Coord, Rect};
 use rayon::prelude::*;
 
 use crate::analysis::indicators::{Indicator, indicators};
-use crate::analysis::outcome::CategoryOutcome;
+use crate::analysis::outcome::{CategoryOutcome, nearest_population};
 use crate::analysis::placement::{Placement, PointsByEdge, place_points};
 use crate::analysis::service_area::{
     AreaInputs, FacilityReach, ReachInputs, facility_reach, facility_reach_exact,
@@ -324,12 +324,8 @@ impl Engine {
         let places = places_of(&self.config, name, facilities);
         let decay = decay_of(&self.config, bands_s.to_vec());
         let (ratios, access) = two_step_fca(&reach, &places, &self.children, &decay);
-        let mut nearest_population = vec![0.0; facilities.len()];
-        for (h, t) in home_times.iter().enumerate() {
-            if let Some((_, f)) = t {
-                nearest_population[*f as usize] += self.residents[h];
-            }
-        }
+        let nearest_population =
+            nearest_population(&home_times, &self.residents, facilities.len(), limit_s);
         CategoryOutcome {
             name: name.to_string(),
             facilities: facilities.to_vec(),

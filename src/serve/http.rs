@@ -15,8 +15,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -261,17 +260,22 @@ async fn as_json_error(response: Response) -> Response {
     ApiError::with(status, reason).into_response()
 }
 
-/// The request body, or the reason it could not be read (413 when over [`BODY_MAX_BYTES`]).
-fn bytes_of(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    bytes.map_err(|r| ApiError {
-        status: r.status(),
-        reason: format!("request body: {}", r.body_text()),
-    })
-}
+/// A request's JSON body as `T` (an empty body reads as `{}`); refused with a 400 naming what
+/// is wrong, or a 413 over [`BODY_MAX_BYTES`].
+struct Body<T>(T);
 
-/// Parses a JSON request body into `T`, or a 400 naming what is wrong.
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad(format!("request body: {e}")))
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|r| ApiError::with(r.status(), format!("request body: {}", r.body_text())))?;
+        let text: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
+        serde_json::from_slice(text)
+            .map(Body)
+            .map_err(|e| ApiError::bad(format!("request body: {e}")))
+    }
 }
 
 /// Runs CPU work on the blocking pool.
@@ -322,12 +326,7 @@ struct NameBody {
     name: Option<String>,
 }
 
-async fn create(State(app): Shared, bytes: Result<Bytes, BytesRejection>) -> ApiResult {
-    let bytes = bytes_of(bytes)?;
-    let name = match bytes.is_empty() {
-        true => None,
-        false => body::<NameBody>(&bytes)?.name,
-    };
+async fn create(State(app): Shared, Body(NameBody { name }): Body<NameBody>) -> ApiResult {
     let started = Instant::now();
     blocking(move || {
         let n = app.next_id.fetch_add(1, Ordering::Relaxed);
@@ -376,10 +375,8 @@ async fn with_scenario(
 async fn edit(
     State(app): Shared,
     UrlPath(id): UrlPath<String>,
-    bytes: Result<Bytes, BytesRejection>,
+    Body(edit): Body<Edit>,
 ) -> ApiResult {
-    let bytes = bytes_of(bytes)?;
-    let edit: Edit = body(&bytes)?;
     with_scenario(app, id, move |engine, s| Ok(s.apply(engine, edit)?)).await
 }
 
@@ -394,10 +391,8 @@ struct ViewBody {
 async fn view(
     State(app): Shared,
     UrlPath(id): UrlPath<String>,
-    bytes: Result<Bytes, BytesRejection>,
+    Body(asked): Body<ViewBody>,
 ) -> ApiResult {
-    let bytes = bytes_of(bytes)?;
-    let asked: ViewBody = body(&bytes)?;
     with_scenario(app, id, move |engine, s| {
         let mut view = s.view.clone();
         if let Some(c) = &asked.category {
@@ -459,8 +454,8 @@ async fn suggest(State(app): Shared, UrlPath(id): UrlPath<String>) -> ApiResult 
 }
 
 /// A saved scenario's name from a request body: letters, digits, `-` and `_` only.
-fn saved_name(bytes: &Bytes) -> Result<String, ApiError> {
-    let name = body::<NameBody>(bytes)?
+fn saved_name(body: NameBody) -> Result<String, ApiError> {
+    let name = body
         .name
         .ok_or_else(|| ApiError::bad("request body: missing field `name`"))?;
     store::check_name(&name).map_err(ApiError::bad)?;
@@ -470,10 +465,9 @@ fn saved_name(bytes: &Bytes) -> Result<String, ApiError> {
 async fn save(
     State(app): Shared,
     UrlPath(id): UrlPath<String>,
-    bytes: Result<Bytes, BytesRejection>,
+    Body(asked): Body<NameBody>,
 ) -> ApiResult {
-    let bytes = bytes_of(bytes)?;
-    let name = saved_name(&bytes)?;
+    let name = saved_name(asked)?;
     let scenario = app.scenario(&id)?;
     blocking(move || {
         let facilities = scenario.lock().expect("no panic").all_facilities();
@@ -492,10 +486,9 @@ async fn saved(State(app): Shared) -> ApiResult {
 async fn load(
     State(app): Shared,
     UrlPath(id): UrlPath<String>,
-    bytes: Result<Bytes, BytesRejection>,
+    Body(asked): Body<NameBody>,
 ) -> ApiResult {
-    let bytes = bytes_of(bytes)?;
-    let name = saved_name(&bytes)?;
+    let name = saved_name(asked)?;
     let out_dir = app.out_dir.clone();
     if !store::saved_names(&out_dir)?.contains(&name) {
         return Err(ApiError::not_found(format!("no saved scenario {name:?}")));
@@ -510,10 +503,9 @@ async fn load(
 async fn export(
     State(app): Shared,
     UrlPath(id): UrlPath<String>,
-    bytes: Result<Bytes, BytesRejection>,
+    Body(asked): Body<NameBody>,
 ) -> ApiResult {
-    let bytes = bytes_of(bytes)?;
-    let name = saved_name(&bytes)?;
+    let name = saved_name(asked)?;
     let scenario = app.scenario(&id)?;
     blocking(move || {
         let Ok(_exporting) = app.exporting.try_lock() else {
