@@ -57,7 +57,7 @@ fn coverage(args: &CoverageArgs) -> Result<(), Error> {
     for c in &report.categories {
         say!(
             "{} ({} homes covered)",
-            c.result_line(config.threshold_min(), several),
+            c.result_line(&config.bands.threshold_label(), several),
             c.covered_buildings
         );
     }
@@ -71,7 +71,7 @@ fn site(args: &SiteArgs) -> Result<(), Error> {
     config.category()?;
     set_threads(run.threads)?;
     let report = fifteen::siting::run_site(&config, &stage_log(run.quiet))?;
-    for line in report.result_lines(config.coverage.threshold_min()) {
+    for line in report.result_lines(&config.coverage.bands.threshold_label()) {
         say!("{line}");
     }
     say!("wrote {}", config.coverage.out_dir.display());

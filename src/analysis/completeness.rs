@@ -11,6 +11,7 @@
 
 use serde::Serialize;
 
+use super::bands::{BandUnit, Bands};
 use super::indicators::scopes;
 use super::outcome::CategoryOutcome;
 use super::residents::Residents;
@@ -21,29 +22,37 @@ use crate::analysis::indicators::UnitPlacement;
 /// Name of the default tier: every category of the run.
 pub const DEFAULT_TIER: &str = "all";
 
-/// A life-circle tier: the categories a home must all reach, and within how long.
+/// A life-circle tier: the categories a home must all reach, and within how long or how far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tier {
     /// Tier name, used in field names (`complete_all`).
     pub name: String,
     /// Its categories, in the order ties of the most-missing category are broken.
     pub categories: Vec<String>,
-    /// Threshold, minutes.
-    pub threshold_min: f64,
+    /// Threshold, in `unit`.
+    pub threshold: f64,
+    /// The unit of the run's bands.
+    pub unit: BandUnit,
 }
 
 impl Tier {
-    /// The tiers of a run without a preset: `all` (every one of `categories` within
-    /// `threshold_min`) when there are two or more categories, else none.
-    pub fn defaults(categories: &[String], threshold_min: f64) -> Vec<Tier> {
+    /// The tiers of a run without a preset: `all` (every one of `categories` within the
+    /// threshold of `bands`) when there are two or more categories, else none.
+    pub fn defaults(categories: &[String], bands: &Bands) -> Vec<Tier> {
         if categories.len() < 2 {
             return Vec::new();
         }
         vec![Tier {
             name: DEFAULT_TIER.to_string(),
             categories: categories.to_vec(),
-            threshold_min,
+            threshold: bands.threshold(),
+            unit: bands.unit,
         }]
+    }
+
+    /// The threshold as a search cost, seconds.
+    pub fn threshold_s(&self) -> f64 {
+        self.threshold * self.unit.cost_s()
     }
 }
 
@@ -62,7 +71,7 @@ impl TierHomes {
     /// category (unsnapped, unreachable, beyond the search) misses it; so does every home
     /// for a category of the tier that the run did not route.
     pub fn judge(tier: &Tier, outcomes: &[CategoryOutcome], homes: usize) -> TierHomes {
-        let limit_s = tier.threshold_min * 60.0;
+        let limit_s = tier.threshold_s();
         let routed: Vec<Option<&CategoryOutcome>> = (tier.categories.iter())
             .map(|name| outcomes.iter().find(|o| &o.name == name))
             .collect();
@@ -174,8 +183,10 @@ pub struct CompletenessRow {
     pub tier: String,
     /// The tier's categories.
     pub categories: Vec<String>,
-    /// The tier's threshold, minutes.
-    pub threshold_min: f64,
+    /// The tier's threshold, in `unit`.
+    pub threshold: f64,
+    /// The unit of the threshold.
+    pub unit: BandUnit,
     /// Residents.
     pub residents: f64,
     /// Residents in homes that reach every category of the tier.
@@ -204,7 +215,8 @@ impl CompletenessRow {
             level: level.to_string(),
             tier: tier.name.clone(),
             categories: tier.categories.clone(),
-            threshold_min: tier.threshold_min,
+            threshold: tier.threshold,
+            unit: tier.unit,
             residents: sum([rollup.residents]),
             complete_residents: sum([rollup.complete_residents]),
             complete_share: rollup.complete_share(),
@@ -251,20 +263,25 @@ mod tests {
         Tier {
             name: "t".into(),
             categories: categories.iter().map(|c| c.to_string()).collect(),
-            threshold_min: 15.0,
+            threshold: 15.0,
+            unit: BandUnit::Minutes,
         }
     }
 
     #[test]
     fn one_category_has_no_tier() {
-        assert!(Tier::defaults(&["childcare".into()], 15.0).is_empty());
-        let two = Tier::defaults(&["childcare".into(), "school".into()], 10.0);
+        assert!(Tier::defaults(&["childcare".into()], &Bands::minutes(&[15.0])).is_empty());
+        let two = Tier::defaults(
+            &["childcare".into(), "school".into()],
+            &Bands::meters(&[300.0, 500.0]),
+        );
         assert_eq!(
             two,
             vec![Tier {
                 name: "all".into(),
                 categories: vec!["childcare".into(), "school".into()],
-                threshold_min: 10.0,
+                threshold: 500.0,
+                unit: BandUnit::Meters,
             }]
         );
     }

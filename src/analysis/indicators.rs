@@ -1,5 +1,6 @@
 //! The plan's indicators per city, district and sub-district, checked against its targets.
 
+use super::bands::Bands;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -270,7 +271,7 @@ pub fn indicators(
     located: &UnitPlacement,
     residents: &Residents,
     outcomes: &[CategoryOutcome],
-    bands_min: &[f64],
+    bands: &Bands,
     targets: &Targets,
 ) -> Vec<Indicator> {
     let scopes = scopes(units, located);
@@ -308,13 +309,12 @@ pub fn indicators(
             |u: u32| district_verdicts[districts.binary_search(&(u as usize)).expect("a district")];
         for scope in &scopes {
             let total = sum(scope.homes.iter().map(|&h| pop(h)));
-            let covered_share: Vec<f64> = bands_min
-                .iter()
+            let covered_share: Vec<f64> = (bands.values.iter())
                 .map(|&b| {
                     let covered = sum(scope
                         .homes
                         .iter()
-                        .filter(|&&h| outcome.minutes(h).is_some_and(|m| m <= b))
+                        .filter(|&&h| outcome.walk(h, bands).is_some_and(|m| m <= b))
                         .map(|&h| pop(h)));
                     if total > 0.0 { covered / total } else { 0.0 }
                 })

@@ -1,6 +1,7 @@
 //! Who lives where, how far they walk, and what that means per building and block.
 //!
-//! Bottom up, so that no two of these modules import each other: [`placement`] (where points
+//! Bottom up, so that no two of these modules import each other: [`bands`] (what a run
+//! measures: minutes or metres), [`placement`] (where points
 //! meet the network), then the searches [`coverage`] (nearest facility) and [`service_area`]
 //! (each facility's reach), then [`supply`], and [`outcome`], which gathers one category's
 //! results for [`indicators`] (checked against [`targets`]) and the writers; [`completeness`]
@@ -8,6 +9,7 @@
 //! say who lives where and stand beside them;
 //! [`census`] reads census tables by unit and matches them to the units.
 
+pub mod bands;
 pub mod census;
 pub mod completeness;
 pub mod coverage;

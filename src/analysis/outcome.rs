@@ -2,6 +2,7 @@
 //! times ([`super::coverage`]), each facility's reach ([`super::service_area`]) and supply
 //! ([`super::supply`]). It sits above those modules so none of them has to know the others.
 
+use super::bands::Bands;
 use super::placement::Placement;
 use super::service_area::FacilityReach;
 use crate::facilities::Facility;
@@ -18,7 +19,7 @@ pub struct CategoryOutcome {
     pub placements: Vec<Placement>,
     /// Per facility: its (district, sub-district), indices into the run's units.
     pub facility_units: Vec<(Option<u32>, Option<u32>)>,
-    /// Per home: seconds to the nearest facility and its index, `None` when unsnapped,
+    /// Per home: seconds (metres in a distance run) to the nearest facility and its index, `None` when unsnapped,
     /// unreachable or beyond the search limit.
     pub home_times: Vec<Option<(f64, u32)>>,
     /// Per facility: the homes it reaches and its service areas.
@@ -36,15 +37,15 @@ pub struct CategoryOutcome {
 }
 
 impl CategoryOutcome {
-    /// Minutes from home `h` to its nearest facility.
-    pub fn minutes(&self, h: usize) -> Option<f64> {
-        self.home_times[h].map(|(t, _)| t / 60.0)
+    /// The walk from home `h` to its nearest facility in the unit of `bands` (minutes or
+    /// metres).
+    pub fn walk(&self, h: usize, bands: &Bands) -> Option<f64> {
+        self.home_times[h].map(|(t, _)| bands.value_of_s(t))
     }
 
-    /// Index of the tightest band (of `bands_min`) home `h` reaches, if any.
-    pub fn band(&self, h: usize, bands_min: &[f64]) -> Option<usize> {
-        let m = self.minutes(h)?;
-        bands_min.iter().position(|&b| m <= b)
+    /// Index of the tightest of `bands` home `h` reaches, if any.
+    pub fn band(&self, h: usize, bands: &Bands) -> Option<usize> {
+        bands.band_of(self.walk(h, bands)?)
     }
 }
 

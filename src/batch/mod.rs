@@ -450,13 +450,13 @@ fn execute(config: &JobConfig, log: &dyn Fn(&str)) -> Result<(Value, Vec<String>
             let report = pipeline::run_coverage(config, log)?;
             let several = config.profiles.len() > 1;
             let lines = (report.categories.iter())
-                .map(|c| c.result_line(config.threshold_min(), several))
+                .map(|c| c.result_line(&config.bands.threshold_label(), several))
                 .collect();
             (report.summary, lines)
         }
         JobConfig::Site(config) => {
             let report = crate::siting::run_site(config, log)?;
-            let lines = report.result_lines(config.coverage.threshold_min());
+            let lines = report.result_lines(&config.coverage.bands.threshold_label());
             (report.summary, lines)
         }
     })

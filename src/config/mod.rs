@@ -4,6 +4,8 @@
 
 pub mod options;
 
+pub use crate::analysis::bands::{BandUnit, Bands};
+
 pub use crate::analysis::targets::{
     DEFAULT_TARGET_AFFORDABLE_SHARE, DEFAULT_TARGET_COVERED_SHARE, DEFAULT_TARGET_PLACES_PER_1000,
     DEFAULT_TARGET_SUBDISTRICT_SHARE, DEFAULT_TARGET_TODDLER_CLASS_SHARE, Targets,
@@ -25,6 +27,9 @@ pub const DEFAULT_MAX_SNAP_M: f64 = 250.0;
 pub const ISLAND_MAX_M: f64 = 1000.0;
 /// How far the nearest-facility search looks, minutes: homes beyond get no time (null).
 pub const DEFAULT_SEARCH_MINUTES: f64 = 120.0;
+/// Speed that turns `--search-minutes` into a distance in a distance run (`--meters`), km/h:
+/// the adult preset's, so that 120 minutes look 9 km far.
+pub const SEARCH_SPEED_KMH: f64 = 4.5;
 
 /// Where facilities come from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -54,8 +59,9 @@ pub struct CoverageConfig {
     pub out_dir: PathBuf,
     /// Facility source.
     pub facilities: FacilityInput,
-    /// Time bands, minutes, ascending; the last is the threshold for "covered".
-    pub bands_min: Vec<f64>,
+    /// Bands (minutes or metres), ascending; the last is the threshold for "covered".
+    #[serde(flatten)]
+    pub bands: Bands,
     /// Walking profiles, each at its flat speed; several share one read, graph and snapping,
     /// and each gets its own outputs.
     pub profiles: Vec<crate::graph::WalkProfile>,
@@ -63,7 +69,8 @@ pub struct CoverageConfig {
     pub elevation_dir: Option<PathBuf>,
     /// Maximum snap distance, metres.
     pub max_snap_m: f64,
-    /// Search horizon for reported minutes.
+    /// How far the nearest-facility search looks, minutes (a distance run looks as far as
+    /// [`SEARCH_SPEED_KMH`] walks in that time).
     pub search_minutes: f64,
     /// Population model.
     pub residents: ResidentsOptions,
@@ -107,7 +114,7 @@ impl CoverageConfig {
             input,
             out_dir,
             facilities,
-            bands_min: vec![DEFAULT_MINUTES],
+            bands: Bands::minutes(&[DEFAULT_MINUTES]),
             profiles: vec![crate::graph::WalkProfile::preset(
                 crate::graph::Profile::Adult,
             )],
@@ -134,17 +141,16 @@ impl CoverageConfig {
         }
     }
 
-    /// The threshold for "covered", minutes: the last band.
-    pub fn threshold_min(&self) -> f64 {
-        *self.bands_min.last().expect("at least one band")
-    }
-
-    /// The searches' time limits: the threshold, and how far the nearest-facility search
-    /// looks (never short of the threshold).
+    /// The searches' limits (costs, seconds; see [`crate::analysis::bands`]): the threshold, and how far the
+    /// nearest-facility search looks (never short of the threshold).
     pub fn routing(&self) -> crate::analysis::coverage::Routing {
+        let horizon_s = match self.bands.unit {
+            BandUnit::Minutes => self.search_minutes * 60.0,
+            BandUnit::Meters => self.search_minutes * 60.0 * SEARCH_SPEED_KMH / 3.6,
+        };
         crate::analysis::coverage::Routing {
-            threshold_s: self.threshold_min() * 60.0,
-            search_limit_s: self.search_minutes.max(self.threshold_min()) * 60.0,
+            threshold_s: self.bands.threshold_s(),
+            search_limit_s: horizon_s.max(self.bands.threshold_s()),
         }
     }
 }

@@ -23,9 +23,9 @@ use crate::analysis::units::{
     DEFAULT_DISTRICT_LEVEL, DEFAULT_SUBDISTRICT_LEVEL, UnitLevel, UnitsSource,
 };
 use crate::config::{
-    CoverageConfig, DEFAULT_MAX_SNAP_M, DEFAULT_SEARCH_MINUTES, DEFAULT_TARGET_AFFORDABLE_SHARE,
-    DEFAULT_TARGET_COVERED_SHARE, DEFAULT_TARGET_PLACES_PER_1000, DEFAULT_TARGET_SUBDISTRICT_SHARE,
-    DEFAULT_TARGET_TODDLER_CLASS_SHARE, FacilityInput, Targets,
+    BandUnit, Bands, CoverageConfig, DEFAULT_MAX_SNAP_M, DEFAULT_MINUTES, DEFAULT_SEARCH_MINUTES,
+    DEFAULT_TARGET_AFFORDABLE_SHARE, DEFAULT_TARGET_COVERED_SHARE, DEFAULT_TARGET_PLACES_PER_1000,
+    DEFAULT_TARGET_SUBDISTRICT_SHARE, DEFAULT_TARGET_TODDLER_CLASS_SHARE, FacilityInput, Targets,
 };
 use crate::error::{Error, Result};
 use crate::facilities::categories::Category;
@@ -60,10 +60,16 @@ pub struct CoverageOptions {
     #[arg(long, default_value = "wgs84", value_parser = FacilityCrs::from_name)]
     pub facility_crs: FacilityCrs,
     /// Time bands, minutes, comma-separated (e.g. 5,10,15); the largest is the threshold
-    /// for "covered".
-    #[arg(long, value_delimiter = ',', default_value = "15")]
+    /// for "covered" [default: 15].
+    #[arg(long, value_delimiter = ',', conflicts_with = "meters")]
     #[serde(deserialize_with = "one_or_many")]
     pub minutes: Vec<f64>,
+    /// Distance bands instead, metres of network walked, comma-separated (e.g.
+    /// 300,500,1000): the profile still decides what is walkable; speed and slopes do not
+    /// change a distance.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(deserialize_with = "one_or_many")]
+    pub meters: Vec<f64>,
     /// Walking profile: adult (4.5 km/h), stroller (4.0), older (3.6) or wheelchair (2.7);
     /// repeatable: several profiles share one read and graph, each gets its own folder.
     #[arg(long = "profile", value_parser = Profile::from_name)]
@@ -80,7 +86,8 @@ pub struct CoverageOptions {
     /// reported as unsnapped.
     #[arg(long, default_value_t = DEFAULT_MAX_SNAP_M)]
     pub max_snap_m: f64,
-    /// Longest walk reported, minutes; homes farther away get no time (null).
+    /// Longest walk reported, minutes; homes farther away get no time (null). With
+    /// --meters: the distance walked in that time at 4.5 km/h.
     #[arg(long, default_value_t = DEFAULT_SEARCH_MINUTES)]
     pub search_minutes: f64,
     /// Gross floor area per resident in the population estimate, m² (default: the
@@ -322,7 +329,7 @@ impl CoverageOptions {
             self.facility_input()?,
         );
         config.facility_crs = self.facility_crs;
-        config.bands_min = self.bands_min()?;
+        config.bands = self.bands()?;
         config.area_buffer_m = positive("area-buffer-m", self.area_buffer_m)?;
         config.area_cell_m = positive("area-cell-m", self.area_cell_m)?;
         config.default_capacity = match self.default_capacity {
@@ -333,7 +340,7 @@ impl CoverageOptions {
             }
             other => other,
         };
-        config.decay_weights = self.decay_weights(config.bands_min.len())?;
+        config.decay_weights = self.decay_weights(&config.bands)?;
         config.targets = self.targets()?;
         config.units = match &self.units {
             Some(path) => UnitsSource::File {
@@ -347,6 +354,17 @@ impl CoverageOptions {
         };
         config.profiles = self.walk_profiles()?;
         config.elevation_dir = self.elevation.clone();
+        if config.bands.unit == BandUnit::Meters {
+            let given = [
+                ("--speed-kmh", self.speed_kmh.is_some()),
+                ("--elevation", self.elevation.is_some()),
+            ];
+            if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+                return Err(Error::Usage(format!(
+                    "{flag} changes walking times, not distances: leave it out with --meters"
+                )));
+            }
+        }
         config.max_snap_m = positive("max-snap-m", self.max_snap_m)?;
         config.search_minutes = positive("search-minutes", self.search_minutes)?;
         config.residents.floor_area_per_person_m2 = self
@@ -466,30 +484,32 @@ impl CoverageOptions {
         }
     }
 
-    /// The time bands, minutes, ascending without repeats.
-    fn bands_min(&self) -> Result<Vec<f64>> {
-        let mut bands = self
-            .minutes
-            .iter()
-            .map(|&m| positive("minutes", m))
-            .collect::<Result<Vec<_>>>()?;
-        if bands.is_empty() {
-            return Err(Error::Usage("--minutes needs at least one band".into()));
+    /// The bands: `--meters` when given, else `--minutes` (default [`DEFAULT_MINUTES`]).
+    fn bands(&self) -> Result<Bands> {
+        let checked = |name: &str, values: &[f64]| {
+            (values.iter().map(|&v| positive(name, v))).collect::<Result<Vec<f64>>>()
+        };
+        match (self.minutes.is_empty(), self.meters.is_empty()) {
+            (false, false) => Err(Error::Usage(
+                "give bands in --minutes or in --meters, not both".into(),
+            )),
+            (_, false) => Ok(Bands::meters(&checked("meters", &self.meters)?)),
+            (false, true) => Ok(Bands::minutes(&checked("minutes", &self.minutes)?)),
+            (true, true) => Ok(Bands::minutes(&[DEFAULT_MINUTES])),
         }
-        bands.sort_by(f64::total_cmp);
-        bands.dedup();
-        Ok(bands)
     }
 
     /// The enhanced 2SFCA's weights, one per band, each in `0..=1`.
-    fn decay_weights(&self, bands: usize) -> Result<Option<Vec<f64>>> {
+    fn decay_weights(&self, bands: &Bands) -> Result<Option<Vec<f64>>> {
         let Some(weights) = &self.decay_weights else {
             return Ok(None);
         };
-        if weights.len() != bands {
+        if weights.len() != bands.values.len() {
             return Err(Error::Usage(format!(
-                "--decay-weights gives {} weights for {bands} bands (--minutes)",
+                "--decay-weights gives {} weights for {} bands (--{})",
                 weights.len(),
+                bands.values.len(),
+                bands.unit.field(),
             )));
         }
         if weights.iter().any(|w| !(0.0..=1.0).contains(w)) {
@@ -563,7 +583,7 @@ mod tests {
     #[test]
     fn defaults_are_the_flags_defaults() {
         let o = CoverageOptions::default();
-        assert_eq!(o.minutes, [15.0]);
+        assert!(o.minutes.is_empty() && o.meters.is_empty());
         assert_eq!(o.max_snap_m, DEFAULT_MAX_SNAP_M);
         assert_eq!(o.custom_name, "custom");
         assert_eq!(o.facility_crs, FacilityCrs::Wgs84);
@@ -631,7 +651,24 @@ mod tests {
         let config = base
             .resolve(Path::new("in.pbf"), Path::new("out"))
             .expect("valid");
-        assert_eq!(config.bands_min, [15.0]);
+        assert_eq!(config.bands, Bands::minutes(&[15.0]));
+        bad(
+            CoverageOptions {
+                minutes: vec![5.0],
+                meters: vec![300.0],
+                ..base.clone()
+            },
+            "not both",
+        );
+        let meters = CoverageOptions {
+            meters: vec![1000.0, 300.0],
+            ..base.clone()
+        };
+        let config = meters.resolve(Path::new("in.pbf"), Path::new("out"));
+        assert_eq!(
+            config.expect("valid").bands,
+            Bands::meters(&[300.0, 1000.0])
+        );
         assert_eq!(config.profiles, [WalkProfile::preset(Profile::Adult)]);
     }
 }

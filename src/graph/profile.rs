@@ -196,23 +196,43 @@ impl WalkCosts {
         hill_factors: Option<&[[f32; 2]]>,
     ) -> Self {
         let flat_s_per_m = 1.0 / profile.speed_m_s();
+        WalkCosts::from_paces(graph, profile.profile, flat_s_per_m, |e, kind| {
+            let pace = flat_s_per_m / profile.profile.speed_factor(kind);
+            let hills = match hill_factors {
+                Some(f) if !kind.steps => f[e as usize],
+                _ => [1.0, 1.0],
+            };
+            [
+                (pace * f64::from(hills[0])) as f32,
+                (pace * f64::from(hills[1])) as f32,
+            ]
+        })
+    }
+
+    /// Costs of a distance run (`--meters`): 1 s/m on every edge `profile` may pass, both
+    /// ways and on steps alike, so that a cost in seconds is the distance walked in metres.
+    /// The profile still decides which edges are walkable (steps without its ramp).
+    pub fn distance(graph: &WalkGraph, profile: Profile) -> Self {
+        WalkCosts::from_paces(graph, profile, 1.0, |_, _| [1.0, 1.0])
+    }
+
+    /// Costs from each passable edge's pace (`pace_of(edge, kind)`, s/m forward and
+    /// backward) and the legs' pace.
+    fn from_paces(
+        graph: &WalkGraph,
+        profile: Profile,
+        leg_s_per_m: f64,
+        pace_of: impl Fn(u32, EdgeKind) -> [f32; 2],
+    ) -> Self {
         let mut impassable_edges = 0;
         let pace_s_per_m: Vec<[f32; 2]> = (0..graph.edge_count() as u32)
             .map(|e| {
                 let kind = graph.edge_kind(e);
-                if !profile.profile.can_use(kind) {
+                if !profile.can_use(kind) {
                     impassable_edges += 1;
                     return [f32::INFINITY; 2];
                 }
-                let pace = flat_s_per_m / profile.profile.speed_factor(kind);
-                let hills = match hill_factors {
-                    Some(f) if !kind.steps => f[e as usize],
-                    _ => [1.0, 1.0],
-                };
-                [
-                    (pace * f64::from(hills[0])) as f32,
-                    (pace * f64::from(hills[1])) as f32,
-                ]
+                pace_of(e, kind)
             })
             .collect();
         let toward_arc_s = (0..graph.vertex_count() as u32)
@@ -231,7 +251,7 @@ impl WalkCosts {
         WalkCosts {
             pace_s_per_m,
             toward_arc_s,
-            leg_s_per_m: flat_s_per_m,
+            leg_s_per_m,
             impassable_edges,
         }
     }

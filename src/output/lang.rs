@@ -8,6 +8,8 @@
 
 use std::fmt::Display;
 
+use crate::analysis::bands::BandUnit;
+
 /// The language the planner files are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase", try_from = "String")]
@@ -85,7 +87,6 @@ keys! {
     MetAssumed,
     NotMetAssumed,
     NoTime,
-    MinutesMark,
     HistogramAxis,
     SiteTitle,
     SiteLead,
@@ -177,6 +178,21 @@ impl Lang {
     /// The text of `key` with `{i}` replaced by `args[i]`.
     pub fn fill(self, key: Key, args: &[&dyn Display]) -> String {
         fill(self.text(key), args)
+    }
+
+    /// A walk as the texts show it: `15 min`, `300 m`; `15分钟`, `300米`.
+    pub fn measure(self, value: f64, unit: BandUnit) -> String {
+        self.measures(&[value], unit)
+    }
+
+    /// Several walks of one unit: `5, 10, 15 min`; `5、10、15分钟`.
+    pub fn measures(self, values: &[f64], unit: BandUnit) -> String {
+        let numbers: Vec<String> = values.iter().map(f64::to_string).collect();
+        match (self, unit) {
+            (Lang::En, _) => format!("{} {}", numbers.join(", "), unit.symbol()),
+            (Lang::Zh, BandUnit::Minutes) => format!("{}分钟", numbers.join("、")),
+            (Lang::Zh, BandUnit::Meters) => format!("{}米", numbers.join("、")),
+        }
     }
 
     /// A unit level (`city`, `district`, `subdistrict`) as the tables show it.
@@ -275,7 +291,7 @@ pub const VALUES: [(&str, &str); 24] = [
 ];
 
 /// Chinese aliases of the layers' fields that every category shares.
-pub const FIELD_ALIASES: [(&str, &str); 24] = [
+pub const FIELD_ALIASES: [(&str, &str); 25] = [
     ("name", "名称"),
     ("category", "类别"),
     ("source", "来源"),
@@ -291,6 +307,7 @@ pub const FIELD_ALIASES: [(&str, &str); 24] = [
     ("children", "3岁以下婴幼儿"),
     ("population_outside", "范围外常住人口"),
     ("band_min", "步行时间段（分钟）"),
+    ("band_m", "步行距离段（米）"),
     ("area_m2", "面积（平方米）"),
     ("block_id", "街坊编号"),
     ("buildings", "建筑数"),
@@ -303,8 +320,9 @@ pub const FIELD_ALIASES: [(&str, &str); 24] = [
 ];
 
 /// Chinese aliases of per-category fields, by the suffix after `{category}_`.
-pub const CATEGORY_FIELD_ALIASES: [(&str, &str); 6] = [
+pub const CATEGORY_FIELD_ALIASES: [(&str, &str); 7] = [
     ("minutes", "步行时间（分钟）"),
+    ("meters", "步行距离（米）"),
     ("status", "覆盖状态"),
     ("covered_met", "覆盖达标"),
     ("places_met", "托位达标"),
@@ -415,31 +433,28 @@ fn texts(key: Key) -> (&'static str, &'static str) {
 /// The coverage report's header, targets and residents.
 fn report_texts(key: Key) -> (&'static str, &'static str) {
     match key {
-        Key::ReportTitle => (
-            "Within {0} minutes on foot: {1}",
-            "步行{0}分钟覆盖情况：{1}",
-        ),
+        Key::ReportTitle => ("Within {0} on foot: {1}", "步行{0}覆盖情况：{1}"),
         Key::RunLine => (
-            "fifteen {0} · extract <code>{1}</code> (SHA-256 {2}…) · {3} walking {4} km/h{5} · bands {6} min · homes and facilities at most {7} m from the network",
-            "fifteen {0} · 数据 <code>{1}</code>（SHA-256 {2}…）· {3} 步行速度 {4} 千米/小时{5} · 时间段 {6} 分钟 · 住宅与设施距步行网络不超过 {7} 米",
+            "fifteen {0} · extract <code>{1}</code> (SHA-256 {2}…) · {3} walking {4} km/h{5} · bands {6} · homes and facilities at most {7} m from the network",
+            "fifteen {0} · 数据 <code>{1}</code>（SHA-256 {2}…）· {3} 步行速度 {4} 千米/小时{5} · 分段 {6} · 住宅与设施距步行网络不超过 {7} 米",
         ),
         Key::OnSlopes => (
             " on the flat, by Tobler's function on slopes",
             "（平地速度；坡道按 Tobler 函数）",
         ),
         Key::Lead => (
-            "<p class=\"lead\"><b>{0}</b>: {1} of {2} residents{3} live within {4} min of one of {5} facilities{6}.</p>",
-            "<p class=\"lead\"><b>{0}</b>：{2} 常住人口{3}中，{1} 居住在 {5} 个设施之一的步行 {4} 分钟范围内（15分钟生活圈）{6}。</p>",
+            "<p class=\"lead\"><b>{0}</b>: {1} of {2} residents{3} live within {4} of one of {5} facilities{6}.</p>",
+            "<p class=\"lead\"><b>{0}</b>：{2} 常住人口{3}中，{1} 居住在 {5} 个设施之一的步行{4}范围内{6}。</p>",
         ),
         Key::UncalibratedSuffix => (" (an uncalibrated estimate)", "（未校准的估算）"),
         Key::TargetSuffix => (" — target {0}: {1}", " — 目标 {0}：{1}"),
         Key::Targets => (
-            "<h2>Targets</h2>\n<p>Targets: at least {0} of residents within {1} min; {2} places per 1,000 residents; {3} of places affordable; an affordable facility in {4} of sub-districts; {5} of kindergartens offering toddler classes; a guidance centre in every district. <em>Undecided</em>: affordability, toddler classes or facility types unknown for some facilities; <em>on assumed capacities</em>: only places assumed for facilities that state none could meet the places target.</p>\n",
-            "<h2>规划目标</h2>\n<p>目标：至少 {0} 的常住人口步行 {1} 分钟内可达；每千常住人口 {2} 个托位；普惠托位占比 {3}；{4} 的街道至少有一家普惠托育机构；{5} 的幼儿园开设托班；每个区至少有一个托育服务指导中心。<em>待定</em>：部分设施的普惠属性、托班或设施类型未知；<em>按假定托位</em>：仅计入为未注明托位的设施假定的托位时才可能达到托位目标。</p>\n",
+            "<h2>Targets</h2>\n<p>Targets: at least {0} of residents within {1}; {2} places per 1,000 residents; {3} of places affordable; an affordable facility in {4} of sub-districts; {5} of kindergartens offering toddler classes; a guidance centre in every district. <em>Undecided</em>: affordability, toddler classes or facility types unknown for some facilities; <em>on assumed capacities</em>: only places assumed for facilities that state none could meet the places target.</p>\n",
+            "<h2>规划目标</h2>\n<p>目标：至少 {0} 的常住人口步行{1}内可达；每千常住人口 {2} 个托位；普惠托位占比 {3}；{4} 的街道至少有一家普惠托育机构；{5} 的幼儿园开设托班；每个区至少有一个托育服务指导中心。<em>待定</em>：部分设施的普惠属性、托班或设施类型未知；<em>按假定托位</em>：仅计入为未注明托位的设施假定的托位时才可能达到托位目标。</p>\n",
         ),
         Key::IndicatorsHeader => (
-            "<h3>{0}</h3>\n<table>\n<tr><th>unit</th><th>level</th><th>residents</th><th>within {1} min</th><th></th><th>places / 1,000</th><th></th><th>affordable share</th><th></th><th>affordable facility</th><th>sub-districts with one</th><th></th></tr>",
-            "<h3>{0}</h3>\n<table>\n<tr><th>单元</th><th>层级</th><th>常住人口</th><th>步行 {1} 分钟内</th><th></th><th>每千人托位</th><th></th><th>普惠托位占比</th><th></th><th>普惠机构</th><th>有普惠机构的街道</th><th></th></tr>",
+            "<h3>{0}</h3>\n<table>\n<tr><th>unit</th><th>level</th><th>residents</th><th>within {1}</th><th></th><th>places / 1,000</th><th></th><th>affordable share</th><th></th><th>affordable facility</th><th>sub-districts with one</th><th></th></tr>",
+            "<h3>{0}</h3>\n<table>\n<tr><th>单元</th><th>层级</th><th>常住人口</th><th>步行{1}内</th><th></th><th>每千人托位</th><th></th><th>普惠托位占比</th><th></th><th>普惠机构</th><th>有普惠机构的街道</th><th></th></tr>",
         ),
         Key::AssumedPlaces => (
             "<p class=\"small\">{0} of {1} places are assumed (a default per facility whose source states none); <code>supply_check.csv</code> lists every facility by where its places come from.</p>\n",
@@ -517,8 +532,8 @@ fn report_more_texts(key: Key) -> (&'static str, &'static str) {
             "<h2>覆盖地图：{0}</h2>\n<p class=\"small\">由 <code>blocks.geojson</code>、<code>gaps.geojson</code>、<code>served.geojson</code> 和 <code>facilities.geojson</code> 绘制；用于汇报的同一地图：<code>{1}</code>。在 QGIS 中打开 <code>project.qgs</code> 查看全部图层。</p>\n",
         ),
         Key::WalkSection => (
-            "<h2>Walking times: {0}</h2>\n<p class=\"small\">Residents by minutes of walk to the nearest facility; <em>no time</em>: unsnapped, unreachable, or farther than the search.</p>\n",
-            "<h2>步行时间：{0}</h2>\n<p class=\"small\">按到最近设施的步行分钟数统计的常住人口；<em>无时间</em>：未连接路网、不可达或超出搜索范围。</p>\n",
+            "<h2>Walking times: {0}</h2>\n<p class=\"small\">Residents by their walk to the nearest facility; <em>no time</em>: unsnapped, unreachable, or farther than the search.</p>\n",
+            "<h2>步行时间：{0}</h2>\n<p class=\"small\">按到最近设施的步行时间或距离统计的常住人口；<em>无时间</em>：未连接路网、不可达或超出搜索范围。</p>\n",
         ),
         _ => (
             "<p class=\"small\">Every figure comes from <code>summary.json</code> and the layers in this folder.</p>\n</body>\n</html>\n",
@@ -531,12 +546,12 @@ fn report_more_texts(key: Key) -> (&'static str, &'static str) {
 fn site_texts(key: Key) -> (&'static str, &'static str) {
     match key {
         Key::SiteTitle => (
-            "Where to add {0} facilities: {1}-minute walk",
-            "{0}设施新增选址：步行{1}分钟",
+            "Where to add {0} facilities: a {1} walk",
+            "{0}设施新增选址：步行{1}",
         ),
         Key::SiteLead => (
-            "<p class=\"lead\">{0} sites raise the share of residents within {1} min from {2} to {3}{4} (stopped because: {5}).</p>",
-            "<p class=\"lead\">新增 {0} 处选址使步行 {1} 分钟内的常住人口比例从 {2} 提高到 {3}{4}（停止原因：{5}）。</p>",
+            "<p class=\"lead\">{0} sites raise the share of residents within {1} from {2} to {3}{4} (stopped because: {5}).</p>",
+            "<p class=\"lead\">新增 {0} 处选址使步行{1}内的常住人口比例从 {2} 提高到 {3}{4}（停止原因：{5}）。</p>",
         ),
         Key::SiteTargetSuffix => ("; target {0}: {1}", "；目标 {0}：{1}"),
         Key::CurveSection => (
@@ -568,16 +583,16 @@ fn site_texts(key: Key) -> (&'static str, &'static str) {
 fn map_texts(key: Key) -> (&'static str, &'static str) {
     match key {
         Key::MapTitle => (
-            "{0}: homes within {1} min on foot — {2}",
-            "{0}：步行{1}分钟内的住宅 — {2}",
+            "{0}: homes within {1} on foot — {2}",
+            "{0}：步行{1}内的住宅 — {2}",
         ),
         Key::SiteMapTitle => (
-            "{0} with the proposed sites: homes within {1} min on foot",
-            "{0}（含拟建选址）：步行{1}分钟内的住宅",
+            "{0} with the proposed sites: homes within {1} on foot",
+            "{0}（含拟建选址）：步行{1}内的住宅",
         ),
         Key::LegendCovered => (
-            "block: every resident within {0} min",
-            "街坊：全部居民步行{0}分钟内可达",
+            "block: every resident within {0}",
+            "街坊：全部居民步行{0}内可达",
         ),
         Key::LegendPartly => ("block: some residents beyond", "街坊：部分居民超出范围"),
         Key::LegendBeyond => ("block: every resident beyond", "街坊：全部居民超出范围"),
@@ -585,10 +600,7 @@ fn map_texts(key: Key) -> (&'static str, &'static str) {
             "gap: homes beyond, outside the served area",
             "服务盲区：覆盖范围外的住宅",
         ),
-        Key::LegendServed => (
-            "area within {0} min of a facility",
-            "设施步行{0}分钟覆盖范围",
-        ),
+        Key::LegendServed => ("area within {0} of a facility", "设施步行{0}覆盖范围"),
         Key::LegendFacility => ("{0} facility", "{0}设施"),
         Key::LegendSite => ("proposed site, by rank", "拟建选址（按排序）"),
         _ => ("district / sub-district", "区 / 街道"),
@@ -610,12 +622,11 @@ fn word_texts(key: Key) -> (&'static str, &'static str) {
         Key::MetAssumed => ("met on assumed capacities", "按假定托位达标"),
         Key::NotMetAssumed => ("not met on assumed capacities", "按假定托位未达标"),
         Key::NoTime => ("no time", "无时间"),
-        Key::MinutesMark => ("{0} min", "{0}分钟"),
         Key::HistogramAxis => (
-            "walking minutes to the nearest {0} facility (residents per minute)",
-            "到最近{0}设施的步行分钟数（每分钟的常住人口）",
+            "walk to the nearest {0} facility (residents per bar of {1})",
+            "到最近{0}设施的步行时间或距离（每柱 {1} 的常住人口）",
         ),
-        Key::ProjectTitle => ("{0}: {1} min on foot — {2}", "{0}：步行{1}分钟 — {2}"),
+        Key::ProjectTitle => ("{0}: {1} on foot — {2}", "{0}：步行{1} — {2}"),
         Key::SiteProjectTitle => ("{0}: proposed sites", "{0}：拟建选址"),
         Key::AfterPrefix => ("after: ", "新增后："),
         Key::LayerSites => ("sites", "拟建选址"),
@@ -638,8 +649,8 @@ fn class_texts(key: Key) -> (&'static str, &'static str) {
             "no time (unsnapped, unreachable, beyond the search)",
             "无时间（未连接路网、不可达或超出搜索范围）",
         ),
-        Key::ClassWithin => ("≤ {0} min", "≤ {0} 分钟"),
-        Key::ClassBeyond => ("> {0} min", "> {0} 分钟"),
+        Key::ClassWithin => ("≤ {0}", "≤ {0}"),
+        Key::ClassBeyond => ("> {0}", "> {0}"),
         Key::ClassCovered => ("every resident within reach", "全部居民可达（覆盖）"),
         Key::ClassPartly => ("some residents beyond", "部分居民超出范围"),
         Key::ClassOutside => ("every resident beyond", "全部居民超出范围"),
@@ -665,8 +676,8 @@ fn completeness_texts(key: Key) -> (&'static str, &'static str) {
             "<h2>生活圈完整度：全部设施可达</h2>\n<p>住宅在某一层级的时限内可达该层级的<em>全部</em>类别设施，即为该生活圈完整（到任一类别无步行时间的住宅不计）；上文的覆盖按各类别分别计算。各单元数据见 <code>completeness.csv</code>，各住宅见 <code>buildings.geojson</code>。</p>\n",
         ),
         Key::CompletenessLead => (
-            "<p class=\"lead\"><b>{0}</b> ({1}, within {2} min): {3} of residents and {4} of children under 3 live in homes that reach every category.</p>\n",
-            "<p class=\"lead\"><b>{0}</b>（{1}，步行 {2} 分钟内）：{3} 的常住人口和 {4} 的3岁以下婴幼儿居住在全部设施可达的住宅中。</p>\n",
+            "<p class=\"lead\"><b>{0}</b> ({1}, within {2}): {3} of residents and {4} of children under 3 live in homes that reach every category.</p>\n",
+            "<p class=\"lead\"><b>{0}</b>（{1}，步行{2}内）：{3} 的常住人口和 {4} 的3岁以下婴幼儿居住在全部设施可达的住宅中。</p>\n",
         ),
         Key::CompletenessHeader => (
             "<table>\n<tr><th>unit</th><th>level</th><th>residents</th><th>all within reach</th><th>children under 3: all within reach</th><th>most often missing</th><th>residents missing it</th></tr>\n",

@@ -5,6 +5,7 @@ use geojson::{Geometry, JsonObject};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
+use crate::analysis::bands::Bands;
 use crate::analysis::completeness::{CompletenessRow, Rollup, TierHomes};
 use crate::analysis::coverage::weighted_median_and_max;
 use crate::analysis::indicators::Indicator;
@@ -28,20 +29,15 @@ fn opt_round(v: Option<f64>, decimals: i32) -> Value {
     v.map_or(Value::Null, |v| round(v, decimals))
 }
 
-/// Minutes to 2 decimals, rounded up, so a printed time is within a threshold exactly when
-/// the time is (15.004 prints as 15.01, not as a covered-looking 15.0).
-fn minutes_up(minutes: Option<f64>) -> Value {
-    minutes.map_or(Value::Null, |m| json!((m * 100.0).ceil() / 100.0 + 0.0))
+/// A walk (minutes or metres) to 2 decimals, rounded up, so a printed walk is within a
+/// threshold exactly when the walk is (15.004 prints as 15.01, not as a covered-looking 15.0).
+fn walk_up(walk: Option<f64>) -> Value {
+    walk.map_or(Value::Null, |m| json!((m * 100.0).ceil() / 100.0 + 0.0))
 }
 
-/// A band's minutes as used in field names: `15`, `7.5`.
-pub fn band_label(minutes: f64) -> String {
-    format!("{minutes}")
-}
-
-/// Whether `minutes` is within `limit_min`.
-fn within(minutes: Option<f64>, limit_min: f64) -> bool {
-    minutes.is_some_and(|m| m <= limit_min)
+/// Whether `walk` is within `limit` (same unit).
+fn within(walk: Option<f64>, limit: f64) -> bool {
+    walk.is_some_and(|m| m <= limit)
 }
 
 /// `buildings.geojson`: the feature of home `h`, its footprint, walks and completeness per
@@ -51,9 +47,9 @@ pub fn building_feature<'a>(
     homes: &'a [Placement],
     outcomes: &'a [CategoryOutcome],
     tiers: &'a [TierHomes],
-    bands_min: &'a [f64],
+    bands: &'a Bands,
 ) -> impl Fn(usize) -> (Option<Geometry>, JsonObject) + Sync + 'a {
-    let threshold_min = *bands_min.last().expect("at least one band");
+    let (threshold, unit) = (bands.threshold(), bands.unit.field());
     move |h| {
         let b = &residents.buildings[h];
         let mut p = JsonObject::new();
@@ -81,17 +77,17 @@ pub fn building_feature<'a>(
         );
         p.insert("on_island".into(), json!(homes[h].on_island));
         for c in outcomes {
-            let minutes = c.minutes(h);
+            let walk = c.walk(h, bands);
             let nearest = c.home_times[h].map(|(_, f)| c.facilities[f as usize].id.clone());
-            p.insert(format!("{}_minutes", c.name), minutes_up(minutes));
+            p.insert(format!("{}_{unit}", c.name), walk_up(walk));
             p.insert(format!("{}_nearest", c.name), json!(nearest));
             p.insert(
                 format!("{}_covered", c.name),
-                json!(within(minutes, threshold_min)),
+                json!(within(walk, threshold)),
             );
             p.insert(
                 format!("{}_band", c.name),
-                json!(c.band(h, bands_min).map(|i| bands_min[i])),
+                json!(c.band(h, bands).map(|i| bands.values[i])),
             );
             p.insert(
                 format!("{}_access_per_child", c.name),
@@ -114,10 +110,10 @@ pub fn building_feature<'a>(
 pub struct BlockCategory {
     /// Residents within each band.
     pub covered_population: Vec<f64>,
-    /// Population-weighted median minutes.
-    pub median_minutes: Option<f64>,
-    /// Largest minutes (`None` when some home has no time).
-    pub max_minutes: Option<f64>,
+    /// Population-weighted median walk (minutes or metres).
+    pub median_walk: Option<f64>,
+    /// Longest walk (`None` when some home has no walk).
+    pub max_walk: Option<f64>,
     /// Places available to the block's children under 3 (Σ children × 2SFCA access).
     pub access_places: f64,
     /// Places missing to reach the target ratio.
@@ -156,7 +152,7 @@ pub fn block_stats(
     residents: &Residents,
     outcomes: &[CategoryOutcome],
     tiers: &[TierHomes],
-    bands_min: &[f64],
+    bands: &Bands,
     target_places_per_1000: f64,
 ) -> Vec<BlockStats> {
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); residents.blocks.len()];
@@ -177,9 +173,8 @@ pub fn block_stats(
                 .iter()
                 .map(|c| {
                     let items: Vec<(Option<f64>, f64)> =
-                        homes.iter().map(|&h| (c.minutes(h), pop(h))).collect();
-                    let covered_population = bands_min
-                        .iter()
+                        homes.iter().map(|&h| (c.walk(h, bands), pop(h))).collect();
+                    let covered_population = (bands.values.iter())
                         .map(|&b| {
                             items
                                 .iter()
@@ -189,11 +184,11 @@ pub fn block_stats(
                         })
                         .collect();
                     let access_places: f64 = homes.iter().map(|&h| kids(h) * c.access[h]).sum();
-                    let (median_minutes, max_minutes) = weighted_median_and_max(items);
+                    let (median_walk, max_walk) = weighted_median_and_max(items);
                     BlockCategory {
                         covered_population,
-                        median_minutes,
-                        max_minutes,
+                        median_walk,
+                        max_walk,
                         access_places,
                         deficit_places: (target_places_per_1000 * population / 1000.0
                             - access_places)
@@ -284,8 +279,9 @@ pub fn block_features<'a>(
     stats: &'a [BlockStats],
     outcomes: &'a [CategoryOutcome],
     tiers: &'a [TierHomes],
-    bands_min: &'a [f64],
+    bands: &'a Bands,
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
+    let unit = bands.unit;
     residents.blocks.iter().zip(stats).map(move |(block, s)| {
         let mut p = JsonObject::new();
         p.insert("block_id".into(), json!(block.id));
@@ -307,26 +303,25 @@ pub fn block_features<'a>(
                 format!("{}_covered_share", c.name),
                 round(share(covered), 4),
             );
-            for (b, covered) in bands_min.iter().zip(&stats.covered_population) {
+            for (b, covered) in bands.values.iter().zip(&stats.covered_population) {
                 p.insert(
-                    format!("{}_share_{}min", c.name, band_label(*b)),
+                    format!("{}_share_{}", c.name, unit.field_label(*b)),
                     round(share(*covered), 4),
                 );
             }
             // the tightest band holding every resident of the block
-            let band = bands_min
-                .iter()
+            let band = (bands.values.iter())
                 .zip(&stats.covered_population)
                 .find(|(_, covered)| s.population > 0.0 && **covered >= s.population * (1.0 - 1e-9))
                 .map(|(b, _)| *b);
             p.insert(format!("{}_band", c.name), json!(band));
             p.insert(
-                format!("{}_median_minutes", c.name),
-                opt_round(stats.median_minutes, 2),
+                format!("{}_median_{}", c.name, unit.field()),
+                opt_round(stats.median_walk, 2),
             );
             p.insert(
-                format!("{}_max_minutes", c.name),
-                opt_round(stats.max_minutes, 2),
+                format!("{}_max_{}", c.name, unit.field()),
+                opt_round(stats.max_walk, 2),
             );
             p.insert(
                 format!("{}_status", c.name),
@@ -351,7 +346,7 @@ pub fn block_features<'a>(
 pub fn facility_features<'a>(
     outcomes: &'a [CategoryOutcome],
     units: &'a Units,
-    bands_min: &'a [f64],
+    bands: &'a Bands,
     (population, children): (&'a [f64], &'a [f64]),
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
     let unit_name = |u: Option<u32>| u.map(|u| units.units[u as usize].name.clone());
@@ -384,14 +379,14 @@ pub fn facility_features<'a>(
                 opt_round(placement.snap.map(|s| f64::from(s.distance_m)), 1),
             );
             p.insert("on_island".into(), json!(placement.on_island));
-            for b in bands_min {
-                let within = c.reach[i].population_within(b * 60.0, population);
+            for (b, b_s) in bands.values.iter().zip(bands.costs_s()) {
+                let within = c.reach[i].population_within(b_s, population);
                 p.insert(
-                    format!("population_{}min", band_label(*b)),
+                    format!("population_{}", bands.unit.field_label(*b)),
                     round(within, 1),
                 );
             }
-            let threshold = bands_min.last().expect("at least one band") * 60.0;
+            let threshold = bands.threshold_s();
             p.insert(
                 "population_within".into(),
                 round(c.reach[i].population_within(threshold, population), 1),
@@ -414,7 +409,7 @@ pub fn facility_features<'a>(
 pub fn isochrone_features<'a>(
     outcomes: &'a [CategoryOutcome],
     frame: &'a LocalFrame,
-    bands_min: &'a [f64],
+    bands: &'a Bands,
     population: &'a [f64],
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
     outcomes.iter().flat_map(move |c| {
@@ -425,18 +420,19 @@ pub fn isochrone_features<'a>(
                 reach
                     .areas
                     .iter()
-                    .zip(bands_min)
+                    .zip(&bands.values)
                     .rev()
                     .map(move |(area, b)| {
                         let mut p = JsonObject::new();
                         p.insert("facility_id".into(), json!(f.id));
                         p.insert("name".into(), json!(f.name));
                         p.insert("category".into(), json!(c.name));
-                        p.insert("band_min".into(), json!(b));
+                        p.insert(bands.unit.band_field(), json!(b));
                         p.insert("area_m2".into(), round(area.unsigned_area(), 0));
+                        let b_s = b * bands.unit.cost_s();
                         p.insert(
                             "population".into(),
-                            round(reach.population_within(b * 60.0, population), 1),
+                            round(reach.population_within(b_s, population), 1),
                         );
                         (polygon_geometry(&frame.unproject(area)), p)
                     })
@@ -445,16 +441,12 @@ pub fn isochrone_features<'a>(
 }
 
 /// The served area per category and band (frame metres): every facility's reach merged.
-pub fn served_areas(
-    outcomes: &[CategoryOutcome],
-    bands_min: &[f64],
-) -> Vec<Vec<MultiPolygon<f64>>> {
+pub fn served_areas(outcomes: &[CategoryOutcome], bands: &Bands) -> Vec<Vec<MultiPolygon<f64>>> {
     outcomes
         .par_iter()
         .map(|c| {
-            bands_min
-                .par_iter()
-                .map(|b| c.served_grid.polygons((b * 60.0) as f32, None))
+            (bands.costs_s().par_iter())
+                .map(|&b_s| c.served_grid.polygons(b_s as f32, None))
                 .collect()
         })
         .collect()
@@ -465,18 +457,18 @@ pub fn served_features<'a>(
     served: &'a [Vec<MultiPolygon<f64>>],
     outcomes: &'a [CategoryOutcome],
     frame: &'a LocalFrame,
-    bands_min: &'a [f64],
+    bands: &'a Bands,
     population: &'a [f64],
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
     outcomes.iter().zip(served).flat_map(move |(c, areas)| {
-        areas.iter().zip(bands_min).rev().map(move |(area, b)| {
+        areas.iter().zip(&bands.values).rev().map(move |(area, b)| {
             let covered: f64 = (0..population.len())
-                .filter(|&h| within(c.minutes(h), *b))
+                .filter(|&h| within(c.walk(h, bands), *b))
                 .map(|h| population[h])
                 .sum();
             let mut p = JsonObject::new();
             p.insert("category".into(), json!(c.name));
-            p.insert("band_min".into(), json!(b));
+            p.insert(bands.unit.band_field(), json!(b));
             p.insert("area_m2".into(), round(area.unsigned_area(), 0));
             p.insert("population".into(), round(covered, 1));
             (polygon_geometry(&frame.unproject(area)), p)
@@ -491,9 +483,9 @@ pub fn gap_features(
     stats: &[BlockStats],
     outcomes: &[CategoryOutcome],
     frame: &LocalFrame,
-    threshold_min: f64,
+    threshold_s: f64,
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> {
-    let limit_s = (threshold_min * 60.0) as f32;
+    let limit_s = threshold_s as f32;
     let pairs: Vec<(usize, usize)> = (0..outcomes.len())
         .flat_map(|c| {
             (0..residents.blocks.len())
@@ -540,7 +532,7 @@ pub fn unit_features<'a>(
     units: &'a Units,
     indicators: &'a [Indicator],
     completeness: &'a [CompletenessRow],
-    bands_min: &'a [f64],
+    bands: &'a Bands,
 ) -> impl Iterator<Item = (Option<Geometry>, JsonObject)> + 'a {
     units.units.iter().map(move |u| {
         let mut p = JsonObject::new();
@@ -551,8 +543,9 @@ pub fn unit_features<'a>(
             let c = &row.category;
             p.insert(format!("{c}_residents"), round(row.residents, 1));
             p.insert(format!("{c}_children"), round(row.children, 1));
-            for (b, share) in bands_min.iter().zip(&row.covered_share) {
-                p.insert(format!("{c}_share_{}min", band_label(*b)), round(*share, 4));
+            for (b, share) in bands.values.iter().zip(&row.covered_share) {
+                let field = format!("{c}_share_{}", bands.unit.field_label(*b));
+                p.insert(field, round(*share, 4));
             }
             p.insert(format!("{c}_facilities"), json!(row.facilities));
             p.insert(format!("{c}_places"), round(row.places, 1));
@@ -609,7 +602,7 @@ pub fn unit_features<'a>(
 pub fn write_indicators_csv(
     out: &mut impl std::io::Write,
     indicators: &[Indicator],
-    bands_min: &[f64],
+    bands: &Bands,
 ) -> std::io::Result<()> {
     out.write_all("\u{feff}".as_bytes())?;
     let mut w = csv::Writer::from_writer(out);
@@ -625,9 +618,7 @@ pub fn write_indicators_csv(
     .map(|s| s.to_string())
     .collect();
     header.extend(
-        bands_min
-            .iter()
-            .map(|b| format!("covered_share_{}min", band_label(*b))),
+        (bands.values.iter()).map(|b| format!("covered_share_{}", bands.unit.field_label(*b))),
     );
     header.extend(
         [
@@ -717,7 +708,8 @@ pub fn write_completeness_csv(
         "level",
         "tier",
         "categories",
-        "threshold_min",
+        "threshold",
+        "threshold_unit",
         "residents",
         "complete_residents",
         "complete_share",
@@ -736,7 +728,8 @@ pub fn write_completeness_csv(
             text_cell(&r.level).into_owned(),
             text_cell(&r.tier).into_owned(),
             text_cell(&r.categories.join(";")).into_owned(),
-            r.threshold_min.to_string(),
+            r.threshold.to_string(),
+            r.unit.field().to_string(),
             num(r.residents, 1),
             num(r.complete_residents, 1),
             opt(r.complete_share, 4),

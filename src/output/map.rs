@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::analysis::bands::BandUnit;
 use crate::error::{Error, Result};
 use crate::output::lang::{Key, Lang};
 use crate::output::qgis::{FACILITY_BLUE, GREEN, LonLatBox, RED, Rgba, SITE_PURPLE, YELLOW};
@@ -106,8 +107,10 @@ impl MapSources {
 pub struct MapLayers {
     /// The category shown.
     pub category: String,
-    /// The threshold, minutes.
-    pub threshold_min: f64,
+    /// The threshold, in `unit`.
+    pub threshold: f64,
+    /// What the threshold measures.
+    pub unit: BandUnit,
     /// `blocks.geojson`.
     pub blocks: Vec<MapFeature>,
     /// `served.geojson`, the category's threshold band only.
@@ -461,8 +464,8 @@ pub fn coverage_svg(layers: &MapLayers, title: &str, text: &MapText) -> String {
 
 /// The legend's swatches and, when a font can draw them, their words, from `ly` down.
 fn legend(layers: &MapLayers, text: &MapText, ly: f64) -> String {
-    let threshold = layers.threshold_min;
     let lang = text.lang;
+    let threshold = lang.measure(layers.threshold, layers.unit);
     let swatch = |fill: Rgba| {
         format!(
             "<rect width=\"18\" height=\"12\" fill=\"{}\" fill-opacity=\"0.55\"/>",
@@ -648,7 +651,7 @@ mod tests {
         assert_eq!(MapText::chinese_fonts(&empty), None);
         let layers = MapLayers {
             category: "childcare".into(),
-            threshold_min: 15.0,
+            threshold: 15.0,
             ..MapLayers::default()
         };
         let mute = MapText {

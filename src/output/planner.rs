@@ -8,6 +8,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde_json::Value;
 
+use crate::analysis::bands::Bands;
 use crate::error::Result;
 use crate::output::OutputSet;
 use crate::output::fgb::write_fgb;
@@ -304,13 +305,13 @@ pub fn finish_coverage(
     outputs: &mut OutputSet,
     prefix: &str,
     written: LayersWritten,
-    bands_min: &[f64],
+    bands: &Bands,
     summary: &Value,
     walks: &[CategoryWalks],
     files: FilesOptions,
 ) -> Result<CoverageViews> {
     let FilesOptions { format, lang } = files;
-    let threshold = *bands_min.last().expect("at least one band");
+    let threshold = lang.measure(bands.threshold(), bands.unit);
     let LayersWritten {
         layers,
         map: sources,
@@ -328,12 +329,13 @@ pub fn finish_coverage(
             let category = Value::from(w.category.as_str());
             let layer = MapLayers {
                 category: w.category.clone(),
-                threshold_min: threshold,
+                threshold: bands.threshold(),
+                unit: bands.unit,
                 blocks: sources.blocks.clone(),
                 served: with(
                     &with(&sources.served, "category", &category),
-                    "band_min",
-                    &Value::from(threshold),
+                    &bands.unit.band_field(),
+                    &Value::from(bands.threshold()),
                 ),
                 gaps: with(&sources.gaps, "category", &category),
                 facilities: with(&sources.facilities, "category", &category),
@@ -355,7 +357,7 @@ pub fn finish_coverage(
         rendered.push((layer.category.clone(), svg, png));
         maps.push(layer);
     }
-    let html = coverage_report(summary, bands_min, walks, &rendered, lang);
+    let html = coverage_report(summary, bands, walks, &rendered, lang);
     outputs.write(&format!("{prefix}report.html"), |w| {
         w.write_all(html.as_bytes())
     })?;
@@ -366,7 +368,7 @@ pub fn finish_coverage(
             .first()
             .map(|w| w.category.clone())
             .unwrap_or_default(),
-        bands_min: bands_min.to_vec(),
+        bands: bands.clone(),
         tiers: tiers.clone(),
         lang,
     };
@@ -408,7 +410,7 @@ pub fn finish_site(
     outputs: &mut OutputSet,
     layers: Vec<WrittenLayer>,
     after: &CoverageViews,
-    bands_min: &[f64],
+    bands: &Bands,
     summary: &Value,
     files: FilesOptions,
 ) -> Result<()> {
@@ -417,7 +419,7 @@ pub fn finish_site(
         .as_str()
         .unwrap_or("")
         .to_string();
-    let threshold = *bands_min.last().expect("at least one band");
+    let threshold = lang.measure(bands.threshold(), bands.unit);
     let mut map = after
         .maps
         .iter()
@@ -435,7 +437,7 @@ pub fn finish_site(
 
     let ctx = StyleContext {
         category: category.clone(),
-        bands_min: bands_min.to_vec(),
+        bands: bands.clone(),
         tiers: Vec::new(),
         lang,
     };

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use crate::analysis::bands::Bands;
 use crate::output::lang::{CATEGORY_FIELD_ALIASES, FIELD_ALIASES, Key, Lang, TIER_FIELD_ALIASES};
 
 /// An RGB colour with opacity (0–255 each).
@@ -56,8 +57,8 @@ pub struct StyleContext {
     /// The category whose fields the styles show (in the `.qml` files: a run's first
     /// category; in `project.qgs`: each layer's).
     pub category: String,
-    /// The run's bands, minutes, ascending; the last is the threshold.
-    pub bands_min: Vec<f64>,
+    /// The run's bands (minutes or metres), ascending; the last is the threshold.
+    pub bands: Bands,
     /// The run's life-circle tiers (none with one category), for their fields' aliases.
     pub tiers: Vec<String>,
     /// The language of class labels and field aliases.
@@ -326,14 +327,10 @@ fn labeling_xml(field: &str, is_expression: bool, over: bool, size_pt: f64) -> S
     )
 }
 
-fn minutes_label(m: f64) -> String {
-    format!("{m}")
-}
-
-/// The graduated classes of walking minutes: no time (grey, value −1), each band, beyond
-/// the threshold (red).
-fn minutes_ranges(
-    bands_min: &[f64],
+/// The graduated classes of homes' walks (minutes or metres): no walk found (grey, value
+/// −1), each band, beyond the threshold (red).
+fn walk_ranges(
+    bands: &Bands,
     lang: Lang,
     symbol: impl Fn(Rgba) -> Symbol,
 ) -> Vec<(f64, f64, String, Symbol)> {
@@ -344,25 +341,25 @@ fn minutes_ranges(
         symbol(GREY),
     )];
     let mut lower = 0.0;
-    for (b, c) in bands_min.iter().zip(band_colors(bands_min.len())) {
-        let label = lang.fill(Key::ClassWithin, &[&minutes_label(*b)]);
+    for (b, c) in bands.values.iter().zip(band_colors(bands.values.len())) {
+        let label = lang.fill(Key::ClassWithin, &[&lang.measure(*b, bands.unit)]);
         ranges.push((lower, *b, label, symbol(c)));
         lower = *b;
     }
-    let label = lang.fill(Key::ClassBeyond, &[&minutes_label(lower)]);
+    let label = lang.fill(Key::ClassBeyond, &[&lang.measure(lower, bands.unit)]);
     ranges.push((lower, 1e9, label, symbol(RED)));
     ranges
 }
 
-/// The categories of `band_min`, tightest band drawn in green; `alpha` for overlapping areas.
-fn band_classes(bands_min: &[f64], lang: Lang, alpha: u8) -> Vec<(String, String, Symbol)> {
-    bands_min
-        .iter()
-        .zip(band_colors(bands_min.len()))
+/// The categories of `band_min` (`band_m`), tightest band drawn in green; `alpha` for
+/// overlapping areas.
+fn band_classes(bands: &Bands, lang: Lang, alpha: u8) -> Vec<(String, String, Symbol)> {
+    (bands.values.iter())
+        .zip(band_colors(bands.values.len()))
         .map(|(b, c)| {
             (
-                minutes_label(*b),
-                lang.fill(Key::ClassWithin, &[&minutes_label(*b)]),
+                b.to_string(),
+                lang.fill(Key::ClassWithin, &[&lang.measure(*b, bands.unit)]),
                 Symbol::Fill {
                     fill: with_alpha(c, alpha),
                     outline: c,
@@ -383,8 +380,8 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
     let (renderer, labels) = match stem {
         "buildings" => (
             Renderer::Graduated {
-                expression: format!("coalesce({}, -1)", field("minutes")),
-                ranges: minutes_ranges(&ctx.bands_min, lang, |f| Symbol::Fill {
+                expression: format!("coalesce({}, -1)", field(ctx.bands.unit.field())),
+                ranges: walk_ranges(&ctx.bands, lang, |f| Symbol::Fill {
                     fill: f,
                     outline: [60, 60, 60, 255],
                     width_mm: 0.05,
@@ -404,11 +401,11 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
             None,
         ),
         "isochrones" => (
-            Renderer::Categorized { expression: "band_min".into(), classes: band_classes(&ctx.bands_min, lang, 50) },
+            Renderer::Categorized { expression: ctx.bands.unit.band_field(), classes: band_classes(&ctx.bands, lang, 50) },
             None,
         ),
         "served" => (
-            Renderer::Categorized { expression: "band_min".into(), classes: band_classes(&ctx.bands_min, lang, 60) },
+            Renderer::Categorized { expression: ctx.bands.unit.band_field(), classes: band_classes(&ctx.bands, lang, 60) },
             None,
         ),
         "gaps" => (
@@ -757,7 +754,7 @@ mod tests {
     fn minutes_follow_the_runs_bands() {
         let ctx = StyleContext {
             category: "childcare".into(),
-            bands_min: vec![7.5, 20.0],
+            bands: Bands::minutes(&[7.5, 20.0]),
             tiers: Vec::new(),
             lang: Lang::En,
         };
@@ -791,7 +788,7 @@ mod tests {
         ];
         let ctx = StyleContext {
             category: "child care".into(),
-            bands_min: vec![15.0],
+            bands: Bands::minutes(&[15.0]),
             tiers: Vec::new(),
             lang: Lang::En,
         };
@@ -814,7 +811,7 @@ mod tests {
             "blocks",
             &StyleContext {
                 category: "a\"b".into(),
-                bands_min: vec![15.0],
+                bands: Bands::minutes(&[15.0]),
                 tiers: Vec::new(),
                 lang: Lang::En,
             },

@@ -7,15 +7,17 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::analysis::bands::{BandUnit, Bands};
 use crate::output::lang::{Key, Lang};
 use crate::output::qgis::{GREY, RED, Rgba, band_colors};
 
-/// Walking minutes (`None`: no time) and residents of every home, for one category.
+/// The walk (minutes or metres; `None`: no walk found) and residents of every home, for one
+/// category.
 #[derive(Debug, Clone)]
 pub struct CategoryWalks {
     /// Category name.
     pub category: String,
-    /// `(minutes, residents)` per home.
+    /// `(walk, residents)` per home.
     pub homes: Vec<(Option<f64>, f64)>,
 }
 
@@ -112,26 +114,26 @@ fn head(title: &str, lang: Lang) -> String {
 
 /// The histogram of walking times: residents per minute up to twice the threshold, then
 /// the residents beyond and those with no time; bars coloured by band.
-pub fn histogram_svg(walks: &CategoryWalks, bands_min: &[f64], lang: Lang) -> String {
-    let threshold = *bands_min.last().expect("at least one band");
-    let bins = (threshold * 2.0).ceil().max(1.0) as usize;
-    let mut counts = vec![0.0; bins + 2]; // per minute, beyond, no time
-    for &(m, residents) in &walks.homes {
-        let i = match m {
-            Some(m) if m < bins as f64 => (m.max(0.0)).floor() as usize,
+pub fn histogram_svg(walks: &CategoryWalks, bands: &Bands, lang: Lang) -> String {
+    let threshold = bands.threshold();
+    let bin = histogram_bin(bands);
+    let bins = (threshold * 2.0 / bin).ceil().max(1.0) as usize;
+    let mut counts = vec![0.0; bins + 2]; // per bin, beyond, no time
+    for &(walk, residents) in &walks.homes {
+        let i = match walk.map(|w| w / bin) {
+            Some(w) if w < bins as f64 => (w.max(0.0)).floor() as usize,
             Some(_) => bins,
             None => bins + 1,
         };
         counts[i] += residents;
     }
-    let colors = band_colors(bands_min.len());
+    let colors = band_colors(bands.values.len());
     let color_of = |i: usize| -> Rgba {
         if i == bins + 1 {
             return GREY;
         }
-        let upper = (i + 1) as f64;
-        bands_min
-            .iter()
+        let upper = (i + 1) as f64 * bin;
+        (bands.values.iter())
             .zip(&colors)
             .find(|(b, _)| upper <= **b)
             .map_or(RED, |(_, c)| *c)
@@ -171,11 +173,11 @@ pub fn histogram_svg(walks: &CategoryWalks, bands_min: &[f64], lang: Lang) -> St
             thousands(c, 0)
         );
         let label = if i == bins {
-            format!("> {bins}")
+            format!("> {}", bins as f64 * bin)
         } else if i == bins + 1 {
             lang.text(Key::NoTime).into()
         } else if i % 5 == 0 {
-            format!("{i}")
+            format!("{}", i as f64 * bin)
         } else {
             String::new()
         };
@@ -189,15 +191,15 @@ pub fn histogram_svg(walks: &CategoryWalks, bands_min: &[f64], lang: Lang) -> St
             );
         }
     }
-    for b in bands_min {
-        let x = left + b * bar_w;
+    for b in &bands.values {
+        let x = left + b / bin * bar_w;
         let _ = writeln!(
             s,
             "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{top}\" y2=\"{}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/><text x=\"{:.1}\" y=\"{}\">{}</text>",
             h - bottom,
             x + 3.0,
             top + 10.0,
-            lang.fill(Key::MinutesMark, &[b])
+            lang.measure(*b, bands.unit)
         );
     }
     let _ = writeln!(
@@ -205,9 +207,33 @@ pub fn histogram_svg(walks: &CategoryWalks, bands_min: &[f64], lang: Lang) -> St
         "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>",
         left + (w - left) / 2.0,
         h - 6.0,
-        lang.fill(Key::HistogramAxis, &[&escape(&lang.value(&walks.category))])
+        lang.fill(
+            Key::HistogramAxis,
+            &[
+                &escape(&lang.value(&walks.category)),
+                &lang.measure(bin, bands.unit)
+            ]
+        )
     );
     s
+}
+
+/// Width of one histogram bar, in the bands' unit: a minute, or the round distance (1, 2 or
+/// 5 × 10ⁿ m) giving 12–30 bars up to twice the threshold (100 m for 1,000 m).
+fn histogram_bin(bands: &Bands) -> f64 {
+    match bands.unit {
+        BandUnit::Minutes => 1.0,
+        BandUnit::Meters => nice_step(bands.threshold() / 15.0),
+    }
+}
+
+/// A summary object's `threshold` in its `threshold_unit` (a completeness row's `unit`), as
+/// the texts show it.
+fn measure_of(row: &Value, lang: Lang) -> String {
+    let unit = (row["threshold_unit"].as_str().or(row["unit"].as_str()))
+        .and_then(BandUnit::from_field)
+        .unwrap_or(BandUnit::Minutes);
+    lang.measure(row["threshold"].as_f64().unwrap_or(f64::NAN), unit)
 }
 
 /// The coverage curve: share of residents within the threshold against sites added, with
@@ -286,9 +312,9 @@ pub fn curve_svg(points: &[(usize, f64)], target: Option<f64>, lang: Lang) -> St
 
 /// The indicators of a coverage `summary.json` against the targets: the whole extract,
 /// then districts, sub-districts and the residents outside every unit.
-fn indicators_section(summary: &Value, bands_min: &[f64], lang: Lang) -> String {
+fn indicators_section(summary: &Value, bands: &Bands, lang: Lang) -> String {
     let targets = &summary["parameters"]["targets"];
-    let threshold = bands_min.last().copied().unwrap_or(15.0);
+    let threshold = lang.measure(bands.threshold(), bands.unit);
     let t = |k: &str| targets[k].as_f64().unwrap_or(f64::NAN);
     let mut s = lang.fill(
         Key::Targets,
@@ -390,7 +416,7 @@ fn completeness_section(summary: &Value, lang: Lang) -> String {
             &[
                 &escape(&lang.value(tier)),
                 &categories.join(" + "),
-                &city["threshold_min"].as_f64().unwrap_or(0.0),
+                &measure_of(city, lang),
                 &percent(city["complete_share"].as_f64()),
                 &percent(city["complete_children_share"].as_f64()),
             ],
@@ -661,13 +687,12 @@ fn quality_section(summary: &Value, lang: Lang) -> String {
 }
 
 /// The line naming the tool, the extract and the walk's parameters.
-fn run_line(summary: &Value, bands_min: &[f64], lang: Lang) -> String {
+fn run_line(summary: &Value, bands: &Bands, lang: Lang) -> String {
     let p = &summary["parameters"];
     let sha: String = (summary["input"]["sha256"].as_str().unwrap_or(""))
         .chars()
         .take(12)
         .collect();
-    let bands: Vec<String> = bands_min.iter().map(f64::to_string).collect();
     let slopes = if p["elevation_dir"].is_null() {
         ""
     } else {
@@ -682,7 +707,7 @@ fn run_line(summary: &Value, bands_min: &[f64], lang: Lang) -> String {
             &escape(&lang.value(p["profile"]["name"].as_str().unwrap_or("adult"))),
             &p["speed_kmh"],
             &slopes,
-            &bands.join(", "),
+            &lang.measures(&bands.values, bands.unit),
             &p["max_snap_m"],
         ],
     );
@@ -691,7 +716,7 @@ fn run_line(summary: &Value, bands_min: &[f64], lang: Lang) -> String {
 
 /// One headline per category: the share of residents within the threshold, against the
 /// target.
-fn lead_lines(summary: &Value, threshold: f64, lang: Lang) -> String {
+fn lead_lines(summary: &Value, threshold: &str, lang: Lang) -> String {
     let target = summary["parameters"]["targets"]["covered_share"].as_f64();
     let uncalibrated = if summary["population"]["uncalibrated"].as_bool() == Some(true) {
         lang.text(Key::UncalibratedSuffix)
@@ -726,7 +751,7 @@ fn lead_lines(summary: &Value, threshold: f64, lang: Lang) -> String {
 /// quality, in `lang`. `maps` holds `(category, svg, png file name)`.
 pub fn coverage_report(
     summary: &Value,
-    bands_min: &[f64],
+    bands: &Bands,
     walks: &[CategoryWalks],
     maps: &[(String, String, String)],
     lang: Lang,
@@ -735,11 +760,11 @@ pub fn coverage_report(
     let name = std::path::Path::new(input)
         .file_name()
         .map_or(input.to_string(), |n| n.to_string_lossy().into_owned());
-    let threshold = bands_min.last().copied().unwrap_or(15.0);
+    let threshold = lang.measure(bands.threshold(), bands.unit);
     let mut s = head(&lang.fill(Key::ReportTitle, &[&threshold, &name]), lang);
-    s.push_str(&run_line(summary, bands_min, lang));
-    s.push_str(&lead_lines(summary, threshold, lang));
-    s.push_str(&indicators_section(summary, bands_min, lang));
+    s.push_str(&run_line(summary, bands, lang));
+    s.push_str(&lead_lines(summary, &threshold, lang));
+    s.push_str(&indicators_section(summary, bands, lang));
     s.push_str(&completeness_section(summary, lang));
     s.push_str(&population_section(summary, lang));
     for (category, svg, png) in maps {
@@ -750,7 +775,7 @@ pub fn coverage_report(
     }
     for w in walks {
         s.push_str(&lang.fill(Key::WalkSection, &[&escape(&lang.value(&w.category))]));
-        s.push_str(&histogram_svg(w, bands_min, lang));
+        s.push_str(&histogram_svg(w, bands, lang));
         s.push('\n');
     }
     s.push_str(&quality_section(summary, lang));
@@ -762,9 +787,7 @@ pub fn coverage_report(
 /// and the map of coverage with the sites added (`map`: svg and png file name).
 pub fn site_report(summary: &Value, map: &(String, String), lang: Lang) -> String {
     let category = summary["parameters"]["category"].as_str().unwrap_or("");
-    let threshold = summary["parameters"]["threshold_min"]
-        .as_f64()
-        .unwrap_or(15.0);
+    let threshold = measure_of(&summary["parameters"], lang);
     let shown = lang.value(category);
     let mut s = head(&lang.fill(Key::SiteTitle, &[&shown, &threshold]), lang);
     let before = summary["before"]["covered_share"].as_f64();

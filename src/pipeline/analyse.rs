@@ -21,7 +21,6 @@ use crate::analysis::supply::{Decay, default_capacity, two_step_fca};
 use crate::config::CoverageConfig;
 use crate::facilities::Facility;
 use crate::graph::{WalkCosts, WalkProfile};
-use crate::output::layers::band_label;
 use crate::pipeline::city::{City, FacilitySet, PlacedCategory};
 use crate::spatial::elevation::tobler_kmh;
 use crate::spatial::raster::{TimeGrid, snap_extent};
@@ -49,7 +48,8 @@ pub struct CategoryCoverage {
     pub covered_population: f64,
     /// `covered_population / population`.
     pub covered_share: f64,
-    /// Share of residents within each band, by band minutes.
+    /// Share of residents within each band, by the band's value (minutes or metres, as the
+    /// parameters' `minutes` or `meters` say).
     pub covered_share_by_band: BTreeMap<String, f64>,
     /// Homes within the threshold.
     pub covered_buildings: usize,
@@ -60,15 +60,16 @@ pub struct CategoryCoverage {
 
 impl CategoryCoverage {
     /// The run's result line for this category: `childcare (stroller): 30.8 % of 55780
-    /// residents within 15 min of 8 facilities`, naming the profile when `with_profile`.
-    pub fn result_line(&self, threshold_min: f64, with_profile: bool) -> String {
+    /// residents within 15 min of 8 facilities`, naming the profile when `with_profile`;
+    /// `threshold` as [`crate::config::BandUnit::label`] writes it.
+    pub fn result_line(&self, threshold: &str, with_profile: bool) -> String {
         let label = if with_profile {
             format!("{} ({})", self.category, self.profile)
         } else {
             self.category.clone()
         };
         format!(
-            "{label}: {:.1} % of {:.0} residents within {threshold_min} min of {} facilities",
+            "{label}: {:.1} % of {:.0} residents within {threshold} of {} facilities",
             100.0 * self.covered_share,
             self.population,
             self.facilities
@@ -108,21 +109,21 @@ impl City {
         stage: &dyn Fn(&str) -> String,
         log: &dyn Fn(&str),
     ) -> ProfileAnalysis {
-        let costs = self.walk_costs(profile);
+        let costs = self.walk_costs(profile, config.bands.unit);
         let outcomes = stages.run_named(stage("route"), log, || {
             self.route(config, facilities, &costs)
         });
         let (indicators, (tiers, completeness)) =
             stages.run_named(stage("indicators"), log, || {
                 let names: Vec<String> = outcomes.iter().map(|c| c.name.clone()).collect();
-                let tiers = Tier::defaults(&names, config.threshold_min());
+                let tiers = Tier::defaults(&names, &config.bands);
                 (
                     indicators(
                         &self.units,
                         &self.home_units,
                         &self.residents,
                         &outcomes,
-                        &config.bands_min,
+                        &config.bands,
                         &config.targets,
                     ),
                     self.completeness(&tiers, &outcomes),
@@ -185,7 +186,7 @@ impl City {
         demand: &Demand,
     ) -> CategoryOutcome {
         let routing = config.routing();
-        let bands_s: Vec<f64> = config.bands_min.iter().map(|m| m * 60.0).collect();
+        let bands_s = config.bands.costs_s();
         let home_times = nearest_facility(
             &self.graph,
             costs,
@@ -310,7 +311,7 @@ fn category_coverage(
     config: &CoverageConfig,
     profile: &WalkProfile,
 ) -> CategoryCoverage {
-    let threshold_s = config.threshold_min() * 60.0;
+    let threshold_s = config.bands.threshold_s();
     let homes = population.len();
     let total_population = sum(population.iter().copied());
     let share = |p: f64| {
@@ -342,12 +343,12 @@ fn category_coverage(
         covered_population,
         covered_share: share(covered_population),
         covered_buildings: covered.len(),
-        covered_share_by_band: (config.bands_min.iter())
+        covered_share_by_band: (config.bands.values.iter())
             .map(|&b| {
                 let within = sum((0..homes)
-                    .filter(|&h| c.minutes(h).is_some_and(|m| m <= b))
+                    .filter(|&h| c.walk(h, &config.bands).is_some_and(|m| m <= b))
                     .map(|h| population[h]));
-                (band_label(b), share(within))
+                (b.to_string(), share(within))
             })
             .collect(),
         facility_types: c.facilities.iter().fold(BTreeMap::new(), |mut types, f| {

@@ -10,7 +10,7 @@ use crate::analysis::placement::{Placement, place_homes, place_points};
 use crate::analysis::population::{self, PopulationReport};
 use crate::analysis::residents::{Residents, find_residents};
 use crate::analysis::units::{UnitLocator, Units, UnitsSource, units_from_file, units_from_osm};
-use crate::config::{CoverageConfig, FacilityInput, ISLAND_MAX_M};
+use crate::config::{BandUnit, CoverageConfig, FacilityInput, ISLAND_MAX_M};
 use crate::error::{Error, Result};
 use crate::facilities::Facility;
 use crate::facilities::categories::tags_of;
@@ -212,11 +212,16 @@ impl City {
         })
     }
 
-    /// The walking costs of `profile` on this city's network (hills included when the city
-    /// has them).
-    pub fn walk_costs(&self, profile: &WalkProfile) -> WalkCosts {
-        let factors = self.hills.as_ref().map(|h| h.factors.as_slice());
-        WalkCosts::new(&self.graph, profile, factors)
+    /// The walking costs of `profile` on this city's network for bands in `unit`: times
+    /// (hills included when the city has them) or distances.
+    pub fn walk_costs(&self, profile: &WalkProfile, unit: BandUnit) -> WalkCosts {
+        match unit {
+            BandUnit::Minutes => {
+                let factors = self.hills.as_ref().map(|h| h.factors.as_slice());
+                WalkCosts::new(&self.graph, profile, factors)
+            }
+            BandUnit::Meters => WalkCosts::distance(&self.graph, profile.profile),
+        }
     }
 
     /// What the elevation tiles gave, when the city has them.

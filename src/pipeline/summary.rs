@@ -2,6 +2,7 @@
 //! and what it found. Written through [`serde_json::Value`], so keys come out sorted, as
 //! they always have. Field names are documented in docs/outputs.md.
 
+use crate::config::Bands;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -149,8 +150,9 @@ impl FacilityParameters {
 pub struct Parameters {
     /// Facility source.
     pub facilities: FacilityParameters,
-    /// Bands, minutes.
-    pub minutes: Vec<f64>,
+    /// Bands, under their unit (`minutes` or `meters`).
+    #[serde(flatten)]
+    pub bands: Bands,
     /// Coordinate system of the register.
     pub facility_crs: FacilityCrs,
     /// Layer format.
@@ -177,7 +179,7 @@ pub struct Parameters {
     pub elevation_dir: Option<PathBuf>,
     /// Maximum snap distance, metres.
     pub max_snap_m: f64,
-    /// Search horizon, minutes.
+    /// Search horizon, minutes (with `meters`: the distance walked in that time at 4.5 km/h).
     pub search_minutes: f64,
     /// Network components shorter than this are islands, metres.
     pub island_max_m: f64,
@@ -200,7 +202,7 @@ impl Parameters {
         let whole_run = profile.is_none();
         Parameters {
             facilities: FacilityParameters::of(&config.facilities),
-            minutes: config.bands_min.clone(),
+            bands: config.bands.clone(),
             facility_crs: config.facility_crs,
             format: config.layer_format,
             area_buffer_m: config.area_buffer_m,

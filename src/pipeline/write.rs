@@ -29,7 +29,7 @@ pub fn write_layers(
     prefix: &str,
     outputs: &mut OutputSet,
 ) -> Result<LayersWritten> {
-    let (residents, frame, bands_min) = (&city.residents, &city.frame, &config.bands_min);
+    let (residents, frame, bands) = (&city.residents, &city.frame, &config.bands);
     let (outcomes, tiers) = (&analysis.outcomes, &analysis.tiers);
     let (population, children) = (city.population(), city.children());
     let mut written = LayersWritten::default();
@@ -38,7 +38,7 @@ pub fn write_layers(
         residents,
         outcomes,
         tiers,
-        bands_min,
+        bands,
         config.targets.places_per_1000,
     );
     // `buildings.geojson` (over 80 % of the bytes) is rendered in parallel batches and
@@ -58,42 +58,36 @@ pub fn write_layers(
                 prefix,
                 "buildings",
                 residents.buildings.len(),
-                layers::building_feature(residents, &city.homes, outcomes, tiers, bands_min),
+                layers::building_feature(residents, &city.homes, outcomes, tiers, bands),
             )
         },
         || -> Result<Vec<RenderedLayer>> {
-            let served = layers::served_areas(outcomes, bands_min);
+            let served = layers::served_areas(outcomes, bands);
             let units = &city.units;
             Ok(vec![
                 render_layer(
                     "blocks",
-                    layers::block_features(residents, &stats, outcomes, tiers, bands_min),
+                    layers::block_features(residents, &stats, outcomes, tiers, bands),
                 )
                 .map_err(io("blocks"))?,
                 render_layer(
                     "facilities",
-                    layers::facility_features(outcomes, units, bands_min, (&population, &children)),
+                    layers::facility_features(outcomes, units, bands, (&population, &children)),
                 )
                 .map_err(io("facilities"))?,
                 render_layer(
                     "isochrones",
-                    layers::isochrone_features(outcomes, frame, bands_min, &population),
+                    layers::isochrone_features(outcomes, frame, bands, &population),
                 )
                 .map_err(io("isochrones"))?,
                 render_layer(
                     "served",
-                    layers::served_features(&served, outcomes, frame, bands_min, &population),
+                    layers::served_features(&served, outcomes, frame, bands, &population),
                 )
                 .map_err(io("served"))?,
                 render_layer(
                     "gaps",
-                    layers::gap_features(
-                        residents,
-                        &stats,
-                        outcomes,
-                        frame,
-                        config.threshold_min(),
-                    ),
+                    layers::gap_features(residents, &stats, outcomes, frame, bands.threshold_s()),
                 )
                 .map_err(io("gaps"))?,
                 render_layer(
@@ -102,7 +96,7 @@ pub fn write_layers(
                         units,
                         &analysis.indicators,
                         &analysis.completeness,
-                        bands_min,
+                        bands,
                     ),
                 )
                 .map_err(io("units"))?,
@@ -118,7 +112,7 @@ pub fn write_layers(
         written.layers.push(r.layer);
     }
     outputs.write(&file("indicators.csv"), |w| {
-        layers::write_indicators_csv(w, &analysis.indicators, bands_min)
+        layers::write_indicators_csv(w, &analysis.indicators, bands)
     })?;
     if !analysis.tiers.is_empty() {
         outputs.write(&file("completeness.csv"), |w| {
@@ -152,7 +146,7 @@ pub fn write_report(
         .map(|c| CategoryWalks {
             category: c.name.clone(),
             homes: (0..city.homes.len())
-                .map(|h| (c.minutes(h), population[h]))
+                .map(|h| (c.walk(h, &config.bands), population[h]))
                 .collect(),
         })
         .collect();
@@ -160,7 +154,7 @@ pub fn write_report(
         outputs,
         prefix,
         written,
-        &config.bands_min,
+        &config.bands,
         summary,
         &walks,
         FilesOptions {

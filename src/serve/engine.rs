@@ -23,6 +23,7 @@ use crate::analysis::service_area::{
     AreaInputs, FacilityReach, ReachInputs, facility_reach, facility_reach_exact,
 };
 use crate::analysis::supply::two_step_fca;
+use crate::config::Bands;
 use crate::config::{CoverageConfig, ISLAND_MAX_M};
 use crate::facilities::Facility;
 use crate::graph::WalkCosts;
@@ -54,15 +55,16 @@ pub struct View {
     pub category: usize,
     /// Index into the configuration's profiles.
     pub profile: usize,
-    /// Minutes within which a home counts as covered (at most the largest band).
-    pub threshold_min: f64,
+    /// Walk (in the run's unit, minutes or metres) within which a home counts as covered:
+    /// one of the run's bands.
+    pub threshold: f64,
 }
 
 /// A facility set analysed for one view: what the page and the tiles show.
 #[derive(Default)]
 pub struct Analysis {
     /// Bands of the view: the configuration's bands up to the threshold, and the threshold.
-    pub bands_min: Vec<f64>,
+    pub bands: Bands,
     /// Per category, in the configuration's order.
     pub outcomes: Vec<CategoryOutcome>,
     /// The plan's indicators, every category and unit (as `indicators.csv`).
@@ -125,7 +127,9 @@ pub struct Engine {
 impl Engine {
     /// An engine for `city` whose base scenario is `facilities`.
     pub fn new(config: CoverageConfig, city: City, facilities: FacilitySet) -> Engine {
-        let costs = config.profiles.iter().map(|p| city.walk_costs(p)).collect();
+        let costs = (config.profiles.iter())
+            .map(|p| city.walk_costs(p, config.bands.unit))
+            .collect();
         let base = (facilities.categories.into_iter())
             .map(|c| (c.name, c.facilities))
             .collect();
@@ -170,7 +174,7 @@ impl Engine {
 
     /// The configured bands, seconds (the searches' bounds).
     fn bands_s(&self) -> Vec<f64> {
-        self.config.bands_min.iter().map(|m| m * 60.0).collect()
+        self.config.bands.costs_s()
     }
 
     /// The searches of `facilities` for `profile`: cached ones reused, the others run in
@@ -261,10 +265,15 @@ impl Engine {
             .collect()
     }
 
+    /// The threshold of `view` as a search cost, seconds.
+    pub fn threshold_s(&self, view: &View) -> f64 {
+        view.threshold * self.config.bands.unit.cost_s()
+    }
+
     /// Analyses a facility set (per category, in the configuration's order) for `view`.
     pub fn analyse(&self, facilities: &[Vec<Facility>], view: &View) -> Analysis {
-        let bands_min = view_bands(&self.config.bands_min, view.threshold_min);
-        let bands_s: Vec<f64> = bands_min.iter().map(|m| m * 60.0).collect();
+        let bands = view_bands(&self.config.bands, view.threshold);
+        let bands_s = bands.costs_s();
         let mut view_areas = Vec::new();
         let outcomes = (self.base.iter().zip(facilities).enumerate())
             .map(|(c, ((name, _), list))| {
@@ -282,11 +291,11 @@ impl Engine {
             &self.city.home_units,
             &self.city.residents,
             &outcomes,
-            &bands_min,
+            &bands,
             &self.config.targets,
         );
         Analysis {
-            bands_min,
+            bands,
             outcomes,
             indicators,
             view_areas,
@@ -342,19 +351,20 @@ impl Engine {
     }
 
     /// Grid candidates (the `site` command's lattice, its default spacing) and the homes
-    /// each reaches within `threshold_min` for `profile`; computed on first use, then cached.
-    pub fn candidate_sets(&self, profile: usize, threshold_min: f64) -> Arc<CandidateSets> {
-        let key = (profile, threshold_min.to_bits());
+    /// each reaches within `threshold` (the run's unit) for `profile`; computed on first
+    /// use, then cached.
+    pub fn candidate_sets(&self, profile: usize, threshold: f64) -> Arc<CandidateSets> {
+        let key = (profile, threshold.to_bits());
         if let Some(sets) = self.candidates.lock().expect("no panic").get(&key) {
             return Arc::clone(sets);
         }
-        let sets = Arc::new(self.find_candidate_sets(profile, threshold_min));
+        let sets = Arc::new(self.find_candidate_sets(profile, threshold));
         let mut cache = self.candidates.lock().expect("no panic");
         Arc::clone(cache.entry(key).or_insert(sets))
     }
 
-    /// The grid candidates of the city and the homes each reaches within `threshold_min`.
-    fn find_candidate_sets(&self, profile: usize, threshold_min: f64) -> CandidateSets {
+    /// The grid candidates of the city and the homes each reaches within `threshold`.
+    fn find_candidate_sets(&self, profile: usize, threshold: f64) -> CandidateSets {
         let city = &self.city;
         let (candidates, _) = grid_candidates(
             DEFAULT_SPACING_M,
@@ -374,7 +384,7 @@ impl Engine {
             city.max_snap_m,
             ISLAND_MAX_M,
         );
-        let bands_s = [threshold_min * 60.0];
+        let bands_s = [threshold * self.config.bands.unit.cost_s()];
         let inputs = ReachInputs {
             graph: &city.graph,
             costs: &self.costs[profile],
@@ -417,9 +427,9 @@ impl Engine {
     /// residents not yet covered within the view's threshold of its category (ties to the
     /// lowest id); `None` when no candidate brings anyone.
     pub fn suggest(&self, analysis: &Analysis, view: &View) -> Option<Suggestion> {
-        let sets = self.candidate_sets(view.profile, view.threshold_min);
+        let sets = self.candidate_sets(view.profile, view.threshold);
         let outcome = analysis.outcome(view);
-        let limit_s = view.threshold_min * 60.0;
+        let limit_s = self.threshold_s(view);
         let uncovered =
             |h: &&u32| !outcome.home_times[**h as usize].is_some_and(|(t, _)| t <= limit_s);
         let gain = |homes: &[u32]| -> f64 {
@@ -450,14 +460,17 @@ impl Engine {
     }
 }
 
-/// The bands of a view with threshold `threshold_min`: the configured bands below it, then
-/// the threshold itself (what `coverage --minutes` would be given for it).
-pub fn view_bands(bands_min: &[f64], threshold_min: f64) -> Vec<f64> {
-    let mut bands: Vec<f64> = (bands_min.iter().copied())
-        .filter(|&b| b < threshold_min)
+/// The bands of a view with `threshold`: the configured bands below it, then the threshold
+/// itself (what `coverage --minutes` or `--meters` would be given for it).
+pub fn view_bands(bands: &Bands, threshold: f64) -> Bands {
+    let mut values: Vec<f64> = (bands.values.iter().copied())
+        .filter(|&b| b < threshold)
         .collect();
-    bands.push(threshold_min);
-    bands
+    values.push(threshold);
+    Bands {
+        unit: bands.unit,
+        values,
+    }
 }
 
 #[cfg(test)]
@@ -498,7 +511,7 @@ mod tests {
         let view = View {
             category: 0,
             profile: 0,
-            threshold_min: 15.0,
+            threshold: 15.0,
         };
         let base = small.base[0].1.clone();
         let mut previous: Vec<Facility> = Vec::new();

@@ -385,7 +385,7 @@ async fn edit(
 struct ViewBody {
     category: Option<String>,
     profile: Option<String>,
-    threshold_min: Option<f64>,
+    threshold: Option<f64>,
 }
 
 async fn view(
@@ -404,14 +404,16 @@ async fn view(
                 .position(|w| w.profile.name() == p)
                 .ok_or_else(|| ApiError::not_found(format!("no profile {p:?} in this run")))?;
         }
-        if let Some(t) = asked.threshold_min {
-            let bands = &engine.config.bands_min;
-            if !bands.contains(&t) {
+        if let Some(t) = asked.threshold {
+            let bands = &engine.config.bands;
+            if !bands.values.contains(&t) {
                 return Err(ApiError::bad(format!(
-                    "threshold_min {t} is not one of the run's bands {bands:?} (--minutes)"
+                    "threshold {t} is not one of the run's bands {:?} (--{})",
+                    bands.values,
+                    bands.unit.field(),
                 )));
             }
-            view.threshold_min = t;
+            view.threshold = t;
         }
         s.view = view;
         s.reanalyse(engine);

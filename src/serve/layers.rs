@@ -132,11 +132,12 @@ struct ViewProps<'a> {
 
 impl ViewProps<'_> {
     fn covered(&self, h: usize) -> bool {
-        let limit_s = self.view.threshold_min * 60.0;
+        let limit_s = self.engine.threshold_s(self.view);
         self.analysis.outcome(self.view).home_times[h].is_some_and(|(t, _)| t <= limit_s)
     }
 
-    /// Home `h`: covered, residents, children, and its minutes and band when within one.
+    /// Home `h`: covered, residents, children, and its walk (minutes or metres) and band
+    /// when within one.
     fn home(&self, h: usize) -> Option<Props> {
         let outcome = self.analysis.outcome(self.view);
         let mut props = vec![
@@ -150,9 +151,10 @@ impl ViewProps<'_> {
                 PropValue::Float(round1(self.engine.children()[h])),
             ),
         ];
-        if let Some(band) = outcome.band(h, &self.analysis.bands_min) {
-            let minutes = outcome.minutes(h).expect("a band has minutes");
-            props.push(("minutes", PropValue::Float(round1(minutes))));
+        let bands = &self.analysis.bands;
+        if let Some(band) = outcome.band(h, bands) {
+            let walk = outcome.walk(h, bands).expect("a band has a walk");
+            props.push(("walk", PropValue::Float(round1(walk))));
             props.push(("band", PropValue::Int(band as i64)));
         }
         Some(props)
@@ -183,14 +185,14 @@ impl ViewProps<'_> {
     /// Service area `i` (facility `i / bands`, band `i % bands`), left out beyond the
     /// view's threshold.
     fn area(&self, i: usize) -> Option<Props> {
-        let configured = &self.engine.config.bands_min;
+        let configured = &self.engine.config.bands.values;
         let (f, band) = (i / configured.len(), i % configured.len());
-        let band_min = configured[band];
+        let band_value = configured[band];
         let id = &self.analysis.view_areas[f].0;
-        (band_min <= self.view.threshold_min).then(|| {
+        (band_value <= self.view.threshold).then(|| {
             vec![
                 ("facility_id", PropValue::Text(id.clone())),
-                ("band_min", PropValue::Float(band_min)),
+                ("band", PropValue::Float(band_value)),
             ]
         })
     }

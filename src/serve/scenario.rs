@@ -115,7 +115,7 @@ impl Scenario {
         let view = View {
             category: 0,
             profile: 0,
-            threshold_min: engine.config.threshold_min(),
+            threshold: engine.config.bands.threshold(),
         };
         let mut scenario = Scenario {
             id,

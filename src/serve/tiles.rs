@@ -831,7 +831,7 @@ mod tests {
                 vec![
                     ("covered", PropValue::Bool(true)),
                     ("band", PropValue::Int(-2)),
-                    ("minutes", PropValue::Float(7.5)),
+                    ("walk", PropValue::Float(7.5)),
                     ("status", PropValue::Text("partly".into())),
                 ]
             })
@@ -848,7 +848,7 @@ mod tests {
         };
         assert_eq!(get("covered").bool_value, Some(true));
         assert_eq!(get("band").sint_value, Some(-2));
-        assert_eq!(get("minutes").double_value, Some(7.5));
+        assert_eq!(get("walk").double_value, Some(7.5));
         assert_eq!(get("status").string_value.as_deref(), Some("partly"));
     }
 

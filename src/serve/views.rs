@@ -32,8 +32,9 @@ pub fn city(engine: &Engine) -> Value {
         "center": [(w + e) / 2.0, (s + n) / 2.0],
         "categories": engine.categories(),
         "profiles": profiles,
-        "bands_min": engine.config.bands_min,
-        "threshold_min": engine.config.threshold_min(),
+        "unit": engine.config.bands.unit,
+        "bands": engine.config.bands.values,
+        "threshold": engine.config.bands.threshold(),
         "lang": engine.config.lang,
         "facility_types": types,
         "homes": engine.residents().len(),
@@ -66,7 +67,7 @@ pub fn state(engine: &Engine, scenario: &Scenario) -> Value {
         "facilities": facilities(scenario),
         "indicators": indicators(engine, analysis, view),
         "headline": headline(engine, analysis.outcome(view), view),
-        "bands_min": analysis.bands_min,
+        "bands": analysis.bands.values,
         "server_ms": round(scenario.last_analysis_s * 1000.0, 2),
     })
 }
@@ -75,7 +76,7 @@ fn view_json(engine: &Engine, view: &View) -> Value {
     json!({
         "category": engine.categories()[view.category],
         "profile": engine.config.profiles[view.profile].profile.name(),
-        "threshold_min": view.threshold_min,
+        "threshold": view.threshold,
     })
 }
 
@@ -125,7 +126,7 @@ fn indicators(engine: &Engine, analysis: &Analysis, view: &View) -> Value {
 
 /// Covered residents and children of one category within the view's threshold.
 pub fn headline(engine: &Engine, outcome: &CategoryOutcome, view: &View) -> Value {
-    let threshold_s = view.threshold_min * 60.0;
+    let threshold_s = engine.threshold_s(view);
     let (residents, children) = (engine.residents(), engine.children());
     let within = |h: usize| outcome.home_times[h].is_some_and(|(t, _)| t <= threshold_s);
     let covered = |weights: &[f64]| -> f64 {
@@ -187,7 +188,7 @@ pub fn compare(engine: &Engine, view: &View, a: &Analysis, b: &Analysis) -> Valu
 /// The homes covered in one scenario and not the other, as points.
 fn diff(engine: &Engine, view: &View, a: &Analysis, b: &Analysis) -> Value {
     let covered = |s: &Analysis, h: usize| {
-        s.outcome(view).home_times[h].is_some_and(|(t, _)| t <= view.threshold_min * 60.0)
+        s.outcome(view).home_times[h].is_some_and(|(t, _)| t <= engine.threshold_s(view))
     };
     let changed: Vec<(usize, &str)> = (0..engine.residents().len())
         .filter_map(|h| match (covered(a, h), covered(b, h)) {

@@ -163,12 +163,13 @@ pub struct SiteReport {
 impl SiteReport {
     /// The run's result lines: covered share before and after the new sites, and
     /// (capacity-aware) the demand served before and after.
-    pub fn result_lines(&self, threshold_min: f64) -> Vec<String> {
+    /// `threshold` as [`crate::config::Bands::threshold_label`] writes it.
+    pub fn result_lines(&self, threshold: &str) -> Vec<String> {
         let category = &self.category;
         let first = &self.curve[0];
         let last = self.curve.last().expect("row 0 at least");
         let mut lines = vec![format!(
-            "{category}: {:.1} % of residents within {threshold_min} min before, {:.1} % after {} new site(s) (stopped: {})",
+            "{category}: {:.1} % of residents within {threshold} before, {:.1} % after {} new site(s) (stopped: {})",
             100.0 * first.covered_share,
             100.0 * last.covered_share,
             self.sites.len(),
@@ -375,7 +376,7 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
     let facilities = city.facilities(cov, register.clone(), &mut stages, log)?;
     let existing = existing_of(&facilities, &category, log);
     let routing = cov.routing();
-    let costs = city.walk_costs(&cov.profiles[0]);
+    let costs = city.walk_costs(&cov.profiles[0], cov.bands.unit);
 
     let covered_before: Vec<bool> = stages.run("route", log, || {
         nearest_facility(
@@ -446,7 +447,7 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
             &mut outputs,
             layers,
             &after.views,
-            &cov.bands_min,
+            &cov.bands,
             &value,
             FilesOptions {
                 format: cov.layer_format,

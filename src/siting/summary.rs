@@ -2,6 +2,7 @@
 //! [`Tool`], [`RunStats`] and [`InputFile`] so both name them alike. Written through
 //! [`serde_json::Value`], so keys come out sorted, as they always have.
 
+use crate::config::{BandUnit, Bands};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -75,10 +76,13 @@ pub struct SiteParameters {
     pub category: String,
     /// Where the existing facilities came from.
     pub facilities: ExistingSource,
-    /// Threshold, minutes.
-    pub threshold_min: f64,
-    /// Bands, minutes.
-    pub minutes: Vec<f64>,
+    /// Threshold, in `threshold_unit`.
+    pub threshold: f64,
+    /// What the bands measure: `minutes` or `meters`.
+    pub threshold_unit: BandUnit,
+    /// Bands, under their unit (`minutes` or `meters`).
+    #[serde(flatten)]
+    pub bands: Bands,
     /// The walking profile's name.
     pub profile: &'static str,
     /// Flat speed, km/h.
@@ -250,8 +254,9 @@ impl SiteParameters {
                 FacilityInput::Osm(_) => ExistingSource::Osm,
                 FacilityInput::Register { path, .. } => ExistingSource::File { path: path.clone() },
             },
-            threshold_min: cov.threshold_min(),
-            minutes: cov.bands_min.clone(),
+            threshold: cov.bands.threshold(),
+            threshold_unit: cov.bands.unit,
+            bands: cov.bands.clone(),
             profile: profile.profile.name(),
             speed_kmh: profile.speed_kmh,
             elevation,
