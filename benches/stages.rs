@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use fifteen::analysis::coverage::{Routing, nearest_facility};
+use fifteen::analysis::coverage::nearest_facility;
 use fifteen::analysis::placement::{PointsByEdge, place_points};
 use fifteen::analysis::residents::find_residents;
 use fifteen::analysis::service_area::{AreaInputs, ReachInputs, facility_reach};
@@ -88,10 +88,7 @@ fn stages(c: &mut Criterion) {
         .collect();
     let placements = place(&facility_points);
 
-    let routing = Routing {
-        threshold_s: config.threshold_min() * 60.0,
-        search_limit_s: config.search_minutes.max(config.threshold_min()) * 60.0,
-    };
+    let routing = config.routing();
     let costs = WalkCosts::new(&graph, &config.profiles[0], None);
     g.bench_function("nearest_facility", |b| {
         b.iter(|| nearest_facility(&graph, &costs, &routing, black_box(&placements), &homes))
@@ -100,7 +97,7 @@ fn stages(c: &mut Criterion) {
     // Per-facility bounded searches (the catchments), without and with the service areas
     // and served grid the pipeline draws.
     let homes_by_edge = PointsByEdge::new(&graph, &homes);
-    let bands_s: Vec<f64> = config.bands_min.iter().map(|m| m * 60.0).collect();
+    let bands_s = config.bands.costs_s();
     let reach_inputs = |areas| ReachInputs {
         graph: &graph,
         costs: &costs,

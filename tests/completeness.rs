@@ -142,7 +142,10 @@ fn completeness_differs_from_every_category_s_coverage_by_hand() {
     let city = row("(whole extract)");
     assert_eq!(city["tier"], "all");
     assert_eq!(city["categories"], "childcare;school");
-    assert_eq!(city["threshold_min"], "15");
+    assert_eq!(
+        (&city["threshold"], &city["threshold_unit"]),
+        (&"15".into(), &"minutes".into())
+    );
     assert_eq!(city["complete_share"], "0.2500");
     assert_eq!(city["complete_children_share"], "0.2500");
     assert!((num(&city["complete_residents"]) - residents).abs() < 0.06);

@@ -160,7 +160,8 @@ fn english_stays_the_default() {
     run_town(dir.path(), &["--lang", "en"]);
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("<html lang=\"en\">"));
-    assert!(html.contains("Within 15 minutes on foot"));
+    assert!(html.contains("Within 15 min on foot"));
+    assert!(html.contains("(the 15-minute life circle)"));
     assert!(!html.contains("托位"));
     let bad = coverage([
         sample_town().to_str().unwrap(),

@@ -45,6 +45,7 @@ fn sample_for(id: &str) -> Option<Sample> {
             ..sample(r#""gcj02""#, "gcj02")
         },
         "minutes" => sample("[5, 10, 15]", "5,10,15"),
+        "meters" => sample("[300, 500]", "300,500"),
         "profiles" => sample(r#""stroller""#, "stroller"),
         "speed_kmh" => sample("3.2", "3.2"),
         "elevation" => sample(r#""tiles""#, "tiles"),
@@ -295,12 +296,12 @@ fn every_coverage_and_site_flag_is_a_manifest_key_with_the_same_meaning() {
 }
 
 /// A sample given as a TOML list (`["park", "school"]`) is the flag repeated (or joined by
-/// its delimiter, as `--minutes 5,10,15` already is).
+/// its delimiter, as `--minutes 5,10,15` and `--meters 300,500` already are).
 fn expand_lists(mut cli: Vec<OsString>, long: &str, toml: &str, dir: &Path) -> Vec<OsString> {
     let Some(inner) = toml.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
         return cli;
     };
-    if long == "minutes" {
+    if long == "minutes" || long == "meters" {
         return cli;
     }
     let flag = OsString::from(format!("--{long}"));

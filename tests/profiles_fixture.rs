@@ -139,7 +139,11 @@ fn stairs_in_metres_by_profile() {
     let (pbf, home) = stair_map(dir.path(), &[("highway", "steps")]);
     let out = dir.path().join("out");
     let profiles = ["--profile", "adult", "--profile", "stroller"];
-    run(&pbf, &out, &[&["--meters", "1000,500"][..], &profiles].concat());
+    run(
+        &pbf,
+        &out,
+        &[&["--meters", "1000,500"][..], &profiles].concat(),
+    );
     // by the steps 425 + 100 m; the stroller round by the street, 925 m
     for (profile, want, band) in [("adult", 525.0, 1000.0), ("stroller", 925.0, 1000.0)] {
         let buildings = read_features(&out.join(profile).join("buildings.geojson"));
@@ -148,13 +152,19 @@ fn stairs_in_metres_by_profile() {
             .find(|b| b["properties"]["osm_id"] == home.as_str())
             .expect("the home")["properties"];
         let got = p["childcare_meters"].as_f64().expect("a distance");
-        assert!((got - want).abs() <= 0.01, "{profile}: {got} m, by hand {want}");
+        assert!(
+            (got - want).abs() <= 0.01,
+            "{profile}: {got} m, by hand {want}"
+        );
         assert_eq!(p["childcare_band"], band, "{profile}");
         assert_eq!(p["childcare_covered"], true, "{profile}");
         assert!(p.get("childcare_minutes").is_none(), "{p}");
     }
     let summary = read_json(&out.join("adult/summary.json"));
-    assert_eq!(summary["parameters"]["meters"], serde_json::json!([500.0, 1000.0]));
+    assert_eq!(
+        summary["parameters"]["meters"],
+        serde_json::json!([500.0, 1000.0])
+    );
     assert!(summary["parameters"].get("minutes").is_none());
     let areas = read_features(&out.join("adult/isochrones.geojson"));
     assert!(areas.iter().all(|a| a["properties"]["band_m"].is_number()));
@@ -165,11 +175,24 @@ fn stairs_in_metres_by_profile() {
         args.extend(flags.iter().map(std::ffi::OsStr::new));
         let outcome = coverage(args);
         assert_eq!(outcome.code, Some(2), "{flags:?}: {}", outcome.stderr);
-        assert!(outcome.stderr.contains(mention), "{flags:?}: {}", outcome.stderr);
+        assert!(
+            outcome.stderr.contains(mention),
+            "{flags:?}: {}",
+            outcome.stderr
+        );
     };
-    refused(&["--meters", "500", "--speed-kmh", "3"], "--speed-kmh changes walking times");
-    refused(&["--meters", "500", "--elevation", "tiles"], "--elevation changes walking times");
-    refused(&["--meters", "500", "--minutes", "5"], "cannot be used with");
+    refused(
+        &["--meters", "500", "--speed-kmh", "3"],
+        "--speed-kmh changes walking times",
+    );
+    refused(
+        &["--meters", "500", "--elevation", "tiles"],
+        "--elevation changes walking times",
+    );
+    refused(
+        &["--meters", "500", "--minutes", "5"],
+        "cannot be used with",
+    );
 }
 
 #[test]

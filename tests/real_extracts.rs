@@ -79,9 +79,7 @@ impl Job {
     /// The job's extract, relative to `../shared/data`.
     fn extract(self) -> &'static str {
         match self {
-            Job::Liechtenstein(_) | Job::LiechtensteinMeters(_) => {
-                "osm/liechtenstein-2015.osm.pbf"
-            }
+            Job::Liechtenstein(_) | Job::LiechtensteinMeters(_) => "osm/liechtenstein-2015.osm.pbf",
             Job::Helsinki(_) => "osm/helsinki-center.osm.pbf",
             Job::Kymenlaakso => "osm/kymenlaakso-small.osm.pbf",
         }

@@ -660,6 +660,7 @@ mod tests {
             },
             "not both",
         );
+        assert_eq!(config.profiles, [WalkProfile::preset(Profile::Adult)]);
         let meters = CoverageOptions {
             meters: vec![1000.0, 300.0],
             ..base.clone()
@@ -669,6 +670,5 @@ mod tests {
             config.expect("valid").bands,
             Bands::meters(&[300.0, 1000.0])
         );
-        assert_eq!(config.profiles, [WalkProfile::preset(Profile::Adult)]);
     }
 }

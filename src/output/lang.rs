@@ -51,6 +51,7 @@ keys! {
     RunLine,
     OnSlopes,
     Lead,
+    LifeCircleSuffix,
     UncalibratedSuffix,
     TargetSuffix,
     Targets,
@@ -373,6 +374,7 @@ fn texts(key: Key) -> (&'static str, &'static str) {
         | Key::RunLine
         | Key::OnSlopes
         | Key::Lead
+        | Key::LifeCircleSuffix
         | Key::UncalibratedSuffix
         | Key::TargetSuffix
         | Key::Targets
@@ -446,6 +448,7 @@ fn report_texts(key: Key) -> (&'static str, &'static str) {
             "<p class=\"lead\"><b>{0}</b>: {1} of {2} residents{3} live within {4} of one of {5} facilities{6}.</p>",
             "<p class=\"lead\"><b>{0}</b>：{2} 常住人口{3}中，{1} 居住在 {5} 个设施之一的步行{4}范围内{6}。</p>",
         ),
+        Key::LifeCircleSuffix => (" (the {0}-minute life circle)", "（{0}分钟生活圈）"),
         Key::UncalibratedSuffix => (" (an uncalibrated estimate)", "（未校准的估算）"),
         Key::TargetSuffix => (" — target {0}: {1}", " — 目标 {0}：{1}"),
         Key::Targets => (
@@ -649,8 +652,8 @@ fn class_texts(key: Key) -> (&'static str, &'static str) {
             "no time (unsnapped, unreachable, beyond the search)",
             "无时间（未连接路网、不可达或超出搜索范围）",
         ),
-        Key::ClassWithin => ("≤ {0}", "≤ {0}"),
-        Key::ClassBeyond => ("> {0}", "> {0}"),
+        Key::ClassWithin => ("≤ {0}", "{0}以内"),
+        Key::ClassBeyond => ("> {0}", "超过{0}"),
         Key::ClassCovered => ("every resident within reach", "全部居民可达（覆盖）"),
         Key::ClassPartly => ("some residents beyond", "部分居民超出范围"),
         Key::ClassOutside => ("every resident beyond", "全部居民超出范围"),
@@ -727,8 +730,26 @@ mod tests {
         assert_eq!(fill("{1} of {0}", &[&"a", &2]), "2 of a");
         assert_eq!(fill("{x} {9} {0", &[&"a"]), "{x} {9} {0");
         assert_eq!(
-            Lang::Zh.fill(Key::MapTitle, &[&"托育", &15, &"town"]),
+            Lang::Zh.fill(
+                Key::MapTitle,
+                &[&"托育", &Lang::Zh.measure(15.0, BandUnit::Minutes), &"town"]
+            ),
             "托育：步行15分钟内的住宅 — town"
+        );
+        assert_eq!(
+            Lang::Zh.fill(
+                Key::ClassWithin,
+                &[&Lang::Zh.measure(300.0, BandUnit::Meters)]
+            ),
+            "300米以内"
+        );
+        assert_eq!(
+            Lang::En.measures(&[300.0, 500.0], BandUnit::Meters),
+            "300, 500 m"
+        );
+        assert_eq!(
+            Lang::Zh.measures(&[5.0, 10.0], BandUnit::Minutes),
+            "5、10分钟"
         );
     }
 

@@ -227,6 +227,16 @@ fn histogram_bin(bands: &Bands) -> f64 {
     }
 }
 
+/// The life circle a time threshold of 5, 10 or 15 minutes is (GB 50180-2018's tiers), for
+/// the headline: ` (the 15-minute life circle)`, `（15分钟生活圈）`; empty otherwise.
+fn life_circle_suffix(bands: &Bands, lang: Lang) -> String {
+    let t = bands.threshold();
+    match bands.unit == BandUnit::Minutes && [5.0, 10.0, 15.0].contains(&t) {
+        true => lang.fill(Key::LifeCircleSuffix, &[&t]),
+        false => String::new(),
+    }
+}
+
 /// A summary object's `threshold` in its `threshold_unit` (a completeness row's `unit`), as
 /// the texts show it.
 fn measure_of(row: &Value, lang: Lang) -> String {
@@ -716,7 +726,8 @@ fn run_line(summary: &Value, bands: &Bands, lang: Lang) -> String {
 
 /// One headline per category: the share of residents within the threshold, against the
 /// target.
-fn lead_lines(summary: &Value, threshold: &str, lang: Lang) -> String {
+fn lead_lines(summary: &Value, bands: &Bands, lang: Lang) -> String {
+    let threshold = lang.measure(bands.threshold(), bands.unit) + &life_circle_suffix(bands, lang);
     let target = summary["parameters"]["targets"]["covered_share"].as_f64();
     let uncalibrated = if summary["population"]["uncalibrated"].as_bool() == Some(true) {
         lang.text(Key::UncalibratedSuffix)
@@ -763,7 +774,7 @@ pub fn coverage_report(
     let threshold = lang.measure(bands.threshold(), bands.unit);
     let mut s = head(&lang.fill(Key::ReportTitle, &[&threshold, &name]), lang);
     s.push_str(&run_line(summary, bands, lang));
-    s.push_str(&lead_lines(summary, &threshold, lang));
+    s.push_str(&lead_lines(summary, bands, lang));
     s.push_str(&indicators_section(summary, bands, lang));
     s.push_str(&completeness_section(summary, lang));
     s.push_str(&population_section(summary, lang));
@@ -867,6 +878,32 @@ mod tests {
         assert_eq!(thousands(999.0, 0), "999");
     }
 
+    /// Metres: bars of 100 m up to 2,000 m for a 1,000 m threshold, the bands marked in
+    /// metres.
+    #[test]
+    fn histogram_in_metres() {
+        let walks = CategoryWalks {
+            category: "childcare".into(),
+            homes: vec![(Some(250.0), 3.0), (Some(299.0), 4.0), (Some(2500.0), 2.0)],
+        };
+        let bands = Bands::meters(&[300.0, 1000.0]);
+        assert_eq!(histogram_bin(&bands), 100.0);
+        let svg = histogram_svg(&walks, &bands, Lang::En);
+        for n in [
+            "<title>7</title>",
+            "<title>2</title>",
+            ">1000 m<",
+            ">&gt; 2000<",
+            ">500<",
+        ] {
+            assert!(
+                svg.contains(n) || svg.contains(&n.replace("&gt;", ">")),
+                "{n} missing: {svg}"
+            );
+        }
+        assert!(svg.contains("residents per bar of 100 m"), "{svg}");
+    }
+
     #[test]
     fn histogram_counts_every_resident_once() {
         let walks = CategoryWalks {
@@ -878,7 +915,7 @@ mod tests {
                 (None, 1.0),
             ],
         };
-        let svg = histogram_svg(&walks, &[5.0, 10.0, 15.0], Lang::En);
+        let svg = histogram_svg(&walks, &Bands::minutes(&[5.0, 10.0, 15.0]), Lang::En);
         for n in [
             "<title>10</title>",
             "<title>5</title>",

@@ -543,8 +543,10 @@ mod tests {
 
     #[test]
     fn view_bands_end_at_the_threshold() {
-        assert_eq!(view_bands(&[5.0, 10.0, 15.0], 15.0), vec![5.0, 10.0, 15.0]);
-        assert_eq!(view_bands(&[5.0, 10.0, 15.0], 10.0), vec![5.0, 10.0]);
-        assert_eq!(view_bands(&[15.0], 12.0), vec![12.0]);
+        let minutes = Bands::minutes(&[5.0, 10.0, 15.0]);
+        assert_eq!(view_bands(&minutes, 15.0), minutes);
+        assert_eq!(view_bands(&minutes, 10.0).values, [5.0, 10.0]);
+        let metres = view_bands(&Bands::meters(&[1000.0]), 500.0);
+        assert_eq!(metres, Bands::meters(&[500.0]));
     }
 }
