@@ -543,8 +543,23 @@ mod tests {
 
     #[test]
     fn view_bands_end_at_the_threshold() {
-        assert_eq!(view_bands(&[5.0, 10.0, 15.0], 15.0), vec![5.0, 10.0, 15.0]);
-        assert_eq!(view_bands(&[5.0, 10.0, 15.0], 10.0), vec![5.0, 10.0]);
-        assert_eq!(view_bands(&[15.0], 12.0), vec![12.0]);
+        let five_ten_fifteen = Bands::minutes(&[5.0, 10.0, 15.0]);
+        assert_eq!(
+            view_bands(&five_ten_fifteen, 15.0),
+            Bands::minutes(&[5.0, 10.0, 15.0])
+        );
+        assert_eq!(
+            view_bands(&five_ten_fifteen, 10.0),
+            Bands::minutes(&[5.0, 10.0])
+        );
+        assert_eq!(
+            view_bands(&Bands::minutes(&[15.0]), 12.0),
+            Bands::minutes(&[12.0])
+        );
+        // a distance run's view keeps its unit
+        assert_eq!(
+            view_bands(&Bands::meters(&[300.0, 600.0]), 300.0),
+            Bands::meters(&[300.0])
+        );
     }
 }
