@@ -34,10 +34,11 @@ fn indicator_rows(path: &Path) -> HashMap<(String, String), HashMap<String, Stri
 
 /// Asserts that the page's indicator rows equal `coverage`'s `indicators.csv` (to the
 /// decimals the CSV keeps): residents, children, covered shares per band, facilities,
-/// places, access per child, deficit.
-fn assert_same_indicators(state: &Value, csv: &Path) {
+/// places, access per child, deficit. `symbol` is the bands' unit as the CSV's columns name
+/// it: `min` (`covered_share_15min`) or `m` (`covered_share_300m`).
+fn assert_same_indicators(state: &Value, csv: &Path, symbol: &str) {
     let rows = indicator_rows(csv);
-    let bands: Vec<f64> = serde_json::from_value(state["bands_min"].clone()).unwrap();
+    let bands: Vec<f64> = serde_json::from_value(state["bands"].clone()).unwrap();
     let mut live: Vec<&Value> = vec![&state["indicators"]["city"]];
     live.extend(state["indicators"]["units"].as_object().unwrap().values());
     assert!(!rows.is_empty());
@@ -71,9 +72,9 @@ fn assert_same_indicators(state: &Value, csv: &Path) {
         }
         same("access_per_child", &row["access_per_child"]);
         same("deficit_places", &row["deficit_places"]);
-        for (b, minutes) in bands.iter().enumerate() {
+        for (b, band) in bands.iter().enumerate() {
             same(
-                &format!("covered_share_{minutes}min"),
+                &format!("covered_share_{band}{symbol}"),
                 &row["covered_share"][b],
             );
         }
@@ -120,7 +121,7 @@ fn an_added_site_gives_the_numbers_coverage_gives_for_the_saved_register() {
         "page {page}, coverage {batch}"
     );
     assert_eq!(after["covered_homes"], coverage["covered_buildings"]);
-    assert_same_indicators(&state, &out.join("indicators.csv"));
+    assert_same_indicators(&state, &out.join("indicators.csv"), "min");
     // the export is the coverage output set of the same register
     let export = server.send_json(
         "POST",
@@ -130,6 +131,71 @@ fn an_added_site_gives_the_numbers_coverage_gives_for_the_saved_register() {
     assert_eq!(export["dir"], "exports/plan-b");
     let exported = std::fs::read(server.out.join("exports/plan-b/indicators.csv")).unwrap();
     assert_eq!(exported, std::fs::read(out.join("indicators.csv")).unwrap());
+}
+
+/// A distance run (`--meters`): the city and the views speak metres, a threshold off the
+/// bands is refused naming `--meters`, a nearer threshold covers no one more, and the base
+/// scenario's indicators are those `coverage --meters` gives for its saved register.
+#[test]
+fn a_distance_run_speaks_metres_and_agrees_with_coverage() {
+    let town = sample_town();
+    let args = ["--category", "childcare", "--meters", "300,600"];
+    let server = Server::start(&town, &args);
+    let city = server.get_json("/api/city");
+    assert_eq!(city["unit"], "meters", "{city}");
+    assert_eq!(city["bands"], json!([300.0, 600.0]));
+    assert_eq!(city["threshold"], json!(600.0));
+    assert!(city.get("bands_min").is_none() && city.get("threshold_min").is_none());
+    let base = server.send_json("POST", "/api/scenarios", &json!({}));
+    let id = base["id"].as_str().unwrap();
+    assert_eq!(base["view"]["threshold"], json!(600.0));
+    assert_eq!(base["bands"], json!([300.0, 600.0]));
+    let view = format!("/api/scenarios/{id}/view");
+    let near = server.send_json("PUT", &view, &json!({"threshold": 300}));
+    assert_eq!(near["view"]["threshold"], json!(300.0));
+    assert_eq!(near["bands"], json!([300.0]));
+    let covered = |s: &Value| s["headline"]["covered_residents"].as_f64().unwrap();
+    assert!(
+        covered(&near) <= covered(&base),
+        "{} within 300 m, {} within 600 m",
+        covered(&near),
+        covered(&base)
+    );
+    assert!(covered(&base) > 0.0);
+    assert_eq!(
+        near["headline"]["covered_share"],
+        base["indicators"]["city"]["covered_share"][0]
+    );
+    let refused = server.request("PUT", &view, Some(r#"{"threshold":450}"#));
+    assert_eq!(refused.status, 400, "{}", refused.json());
+    let error = refused.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        error.contains("450") && error.contains("--meters"),
+        "{error}"
+    );
+    // back at 600 m, the unchanged base scenario is what `coverage --meters` gives
+    let state = server.send_json("PUT", &view, &json!({"threshold": 600}));
+    assert_eq!(state["indicators"], base["indicators"]);
+    server.send_json(
+        "POST",
+        &format!("/api/scenarios/{id}/save"),
+        &json!({"name": "base-m"}),
+    );
+    let (summary, out) = server.coverage_of_saved(&town, "base-m", &args);
+    let coverage = &summary["coverage"]["childcare"];
+    let (page, batch) = (
+        covered(&state),
+        coverage["covered_population"].as_f64().unwrap(),
+    );
+    assert!(
+        (page - batch).abs() <= 1e-9 * batch,
+        "page {page}, coverage {batch}"
+    );
+    assert_eq!(
+        state["headline"]["covered_homes"],
+        coverage["covered_buildings"]
+    );
+    assert_same_indicators(&state, &out.join("indicators.csv"), "m");
 }
 
 #[test]
@@ -190,9 +256,10 @@ fn tabs_keep_their_own_scenarios_and_views() {
     let ten = server.send_json(
         "PUT",
         &format!("/api/scenarios/{ib}/view"),
-        &json!({"threshold_min": 10}),
+        &json!({"threshold": 10}),
     );
-    assert_eq!(ten["bands_min"], json!([5.0, 10.0]));
+    assert_eq!(ten["bands"], json!([5.0, 10.0]));
+    assert_eq!(ten["view"]["threshold"], json!(10.0));
     assert_eq!(
         ten["headline"]["covered_share"],
         b["indicators"]["city"]["covered_share"][1]
@@ -313,14 +380,14 @@ fn hostile_requests_get_a_reason_and_the_server_goes_on() {
         (
             "PUT",
             format!("/api/scenarios/{id}/view"),
-            Some(r#"{"threshold_min":60}"#.into()),
+            Some(r#"{"threshold":60}"#.into()),
             400,
             "bands",
         ),
         (
             "PUT",
             format!("/api/scenarios/{id}/view"),
-            Some(r#"{"threshold_min":12}"#.into()),
+            Some(r#"{"threshold":12}"#.into()),
             400,
             "bands",
         ),
@@ -485,7 +552,7 @@ fn a_loaded_register_keeps_ids_unique_and_compare_takes_one_view() {
     let a10 = server.send_json(
         "PUT",
         &format!("/api/scenarios/{ia}/view"),
-        &json!({"threshold_min": 10}),
+        &json!({"threshold": 10}),
     );
     let diff = server.get_json(&format!("/api/compare?a={ia}&b={ib}"));
     let near = |x: &Value, y: &Value| (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 0.06;
@@ -499,7 +566,7 @@ fn a_loaded_register_keeps_ids_unique_and_compare_takes_one_view() {
     let b10 = server.send_json(
         "PUT",
         &format!("/api/scenarios/{ib}/view"),
-        &json!({"threshold_min": 10}),
+        &json!({"threshold": 10}),
     );
     assert!(
         near(
@@ -557,11 +624,11 @@ fn liechtenstein_edits_agree_with_coverage_on_every_unit() {
     );
     let (_, out) = server.coverage_of_saved(&input, "li", &args);
     assert!(state["indicators"]["units"].as_object().unwrap().len() >= 11);
-    assert_same_indicators(&state, &out.join("adult/indicators.csv"));
+    assert_same_indicators(&state, &out.join("adult/indicators.csv"), "min");
     let stroller = server.send_json(
         "PUT",
         &format!("/api/scenarios/{id}/view"),
         &json!({"profile": "stroller"}),
     );
-    assert_same_indicators(&stroller, &out.join("stroller/indicators.csv"));
+    assert_same_indicators(&stroller, &out.join("stroller/indicators.csv"), "min");
 }

@@ -20,9 +20,11 @@ const TEXT = {
   title: "fifteen",
   category: "Category",
   profile: "Profile",
-  threshold: "Threshold",
-  minutes: (m) => `${m} min`,
-  within_min: (m) => `≤ ${m} min`,
+  // Bands are minutes walked or metres walked (GET /api/city's unit): every text naming a
+  // band takes the unit.
+  threshold: (unit) => (unit === "meters" ? "Distance threshold" : "Time threshold"),
+  amount: (v, unit) => (unit === "meters" ? `${v} m` : `${v} min`),
+  within: (v, unit) => `≤ ${T.amount(v, unit)}`,
   beyond: "beyond",
   mode_inspect: "Inspect",
   mode_add: "Add",
@@ -45,7 +47,7 @@ const TEXT = {
   comparison: "Comparison",
   layers: "Layers",
   legend: "Legend",
-  headline: (residents, m) => `of ${residents} residents within ${m} min`,
+  headline: (residents, v, unit) => `of ${residents} residents within ${T.amount(v, unit)}`,
   headline_children: (covered, total) => `${covered} of ${total} children covered`,
   server_ms: (ms, v) => `last edit: ${ms} ms on the server · version ${v}`,
   scenario: (name, id) => `scenario “${name}” (${id})`,
@@ -54,7 +56,7 @@ const TEXT = {
   subdistrict: "sub-district",
   residents: "Residents",
   children: "Children",
-  covered_share: (m) => `Covered within ${m} min`,
+  covered_share: (v, unit) => `Covered within ${T.amount(v, unit)}`,
   facilities: "Facilities",
   places: "Places",
   affordable_share: "Affordable share",
@@ -85,7 +87,7 @@ const TEXT = {
   gained: "gained",
   lost: "lost",
   suggestion: (g, c, h) => `Next site: +${g} residents, +${c} children (${h} homes)`,
-  layer_homes: "Homes by minutes",
+  layer_homes: (unit) => (unit === "meters" ? "Homes by metres walked" : "Homes by minutes walked"),
   layer_gaps: "Gaps (homes not covered)",
   layer_blocks: "Blocks by status",
   layer_areas: "Service areas",
@@ -109,9 +111,8 @@ const TEXT_ZH = {
   title: "15分钟生活圈",
   category: "类别",
   profile: "出行方式",
-  threshold: "时间阈值",
-  minutes: (m) => `${m} 分钟`,
-  within_min: (m) => `≤ ${m} 分钟`,
+  threshold: (unit) => (unit === "meters" ? "距离阈值" : "时间阈值"),
+  amount: (v, unit) => (unit === "meters" ? `${v} 米` : `${v} 分钟`),
   beyond: "超出",
   mode_inspect: "查看",
   mode_add: "新增",
@@ -134,7 +135,7 @@ const TEXT_ZH = {
   comparison: "方案比较",
   layers: "图层",
   legend: "图例",
-  headline: (residents, m) => `/ ${residents} 位居民 ${m} 分钟内可达`,
+  headline: (residents, v, unit) => `/ ${residents} 位居民 ${T.amount(v, unit)}内可达`,
   headline_children: (covered, total) => `${covered} / ${total} 名儿童覆盖`,
   server_ms: (ms, v) => `上次编辑：服务器 ${ms} 毫秒 · 版本 ${v}`,
   scenario: (name, id) => `方案“${name}”（${id}）`,
@@ -143,7 +144,7 @@ const TEXT_ZH = {
   subdistrict: "街道",
   residents: "居民",
   children: "儿童",
-  covered_share: (m) => `${m} 分钟内覆盖`,
+  covered_share: (v, unit) => `${T.amount(v, unit)}内覆盖`,
   facilities: "设施",
   places: "托位",
   affordable_share: "普惠比例",
@@ -172,7 +173,7 @@ const TEXT_ZH = {
   gained: "新增覆盖",
   lost: "失去覆盖",
   suggestion: (g, c, h) => `建议选址：+${g} 居民，+${c} 儿童（${h} 处住宅）`,
-  layer_homes: "住宅（按分钟）",
+  layer_homes: (unit) => (unit === "meters" ? "住宅（按步行米数）" : "住宅（按步行分钟）"),
   layer_gaps: "未覆盖住宅",
   layer_blocks: "街区状态",
   layer_areas: "服务范围",
@@ -192,6 +193,11 @@ const TEXT_ZH = {
 };
 
 let T = TEXT;
+
+// The run's band unit: "minutes" or "meters" (GET /api/city).
+const bandUnit = () => (city && city.unit) || "minutes";
+// A text of T: a string, or a function of the band unit (the texts that name it).
+const textOf = (key) => (typeof T[key] === "function" ? T[key](bandUnit()) : T[key]);
 
 // ---------------------------------------------------------------------------------------------
 // Fixed colours.
@@ -384,12 +390,12 @@ function scenarioTiles(s) {
   // The version in the path makes tiles cacheable; the view in the query keeps a view change
   // from ever showing a cached tile of the previous view.
   const v = s.view || {};
-  const q = `?view=${encodeURIComponent(`${v.category}.${v.profile}.${v.threshold_min}`)}`;
+  const q = `?view=${encodeURIComponent(`${v.category}.${v.profile}.${v.threshold}`)}`;
   return [tileUrl(`/tiles/scenario/${encodeURIComponent(s.id)}/${s.version}/{z}/{x}/{y}.mvt${q}`)];
 }
 
 function homesColourExpr() {
-  const colours = bandColours(city.bands_min.length);
+  const colours = bandColours(city.bands.length);
   const match = ["match", ["to-number", ["get", "band"]]];
   colours.forEach((c, i) => match.push(i, c));
   match.push(BEYOND_COLOUR);
@@ -404,7 +410,7 @@ function facilityColourExpr() {
 }
 
 function areasFilter(thr) {
-  return ["any", ["!", ["has", "band_min"]], ["==", ["to-number", ["get", "band_min"]], thr]];
+  return ["any", ["!", ["has", "band"]], ["==", ["to-number", ["get", "band"]], thr]];
 }
 
 function buildStyle(first) {
@@ -443,10 +449,10 @@ function buildStyle(first) {
             17, ["match", ["get", "kind"], "major", 10, "path", 1.5, 5]],
         } },
       { id: "areas-fill", type: "fill", source: "scenario", "source-layer": "areas",
-        filter: areasFilter(first.view.threshold_min),
+        filter: areasFilter(first.view.threshold),
         paint: { "fill-color": "#3182bd", "fill-opacity": 0.08 } },
       { id: "areas-line", type: "line", source: "scenario", "source-layer": "areas",
-        filter: areasFilter(first.view.threshold_min),
+        filter: areasFilter(first.view.threshold),
         paint: { "line-color": "#3182bd", "line-width": 1, "line-opacity": 0.6 } },
       { id: "homes", type: "fill", source: "scenario", "source-layer": "homes", minzoom: 13,
         paint: { "fill-color": homesColourExpr(), "fill-opacity": 0.9 } },
@@ -506,17 +512,17 @@ function buildLayerToggles() {
     const cb = el("input", { type: "checkbox", id: `toggle-${layers[0]}` });
     cb.checked = on;
     cb.addEventListener("change", () => setGroupVisible(layers, cb.checked));
-    box.append(el("label", {}, cb, " ", T[key]));
+    box.append(el("label", {}, cb, " ", textOf(key)));
   }
 }
 
 function buildLegend() {
   const box = $("legend");
   box.textContent = "";
-  const colours = bandColours(city.bands_min.length);
-  city.bands_min.forEach((m, i) => box.append(el("div", {}, el("span", { class: "swatch", style: `background:${colours[i]}` }), T.within_min(m))));
+  const colours = bandColours(city.bands.length);
+  city.bands.forEach((b, i) => box.append(el("div", {}, el("span", { class: "swatch", style: `background:${colours[i]}` }), T.within(b, bandUnit()))));
   box.append(el("div", {}, el("span", { class: "swatch", style: `background:${BEYOND_COLOUR}` }), T.beyond));
-  box.append(el("div", {}, el("span", { class: "swatch", style: "background:transparent;border:2px solid #e31a1c" }), T.layer_gaps));
+  box.append(el("div", {}, el("span", { class: "swatch", style: "background:transparent;border:2px solid #e31a1c" }), textOf("layer_gaps")));
   for (const [k, c] of Object.entries(BLOCK_COLOURS)) box.append(el("div", {}, el("span", { class: "swatch", style: `background:${c}` }), T.block_status[k]));
   for (const [t, c] of Object.entries(typeColour)) box.append(el("div", {}, el("span", { class: "swatch dot", style: `background:${c}` }), t));
   box.append(el("div", {}, el("span", { class: "swatch dot", style: `background:${OTHER_COLOUR}` }), T.other));
@@ -533,7 +539,7 @@ function indicatorTable(ind, thr) {
   const rows = [
     [T.residents, fmtInt(ind.residents)],
     [T.children, fmtInt(ind.children)],
-    [T.covered_share(thr), fmtPct(shareAtThreshold(ind.covered_share))],
+    [T.covered_share(thr, bandUnit()), fmtPct(shareAtThreshold(ind.covered_share))],
     [T.facilities, fmtInt(ind.facilities)],
     [T.places, fmtInt(ind.places)],
     [T.affordable_share, fmtPct(ind.affordable_share)],
@@ -554,7 +560,7 @@ function renderHeadline() {
   share.dataset.coveredResidents = String(h.covered_residents);
   share.dataset.residents = String(h.residents);
   share.dataset.coveredShare = String(h.covered_share);
-  $("headline-text").textContent = T.headline(fmtInt(h.residents), state.view.threshold_min);
+  $("headline-text").textContent = T.headline(fmtInt(h.residents), state.view.threshold, bandUnit());
   $("headline-children").textContent = T.headline_children(fmtInt(h.covered_children), fmtInt(h.children));
   $("server-ms").textContent = T.server_ms(fmtNum(state.server_ms, 1), state.version);
   $("scenario-name").textContent = T.scenario(state.name, state.id);
@@ -564,7 +570,7 @@ function renderCity() {
   const box = $("city-info");
   box.textContent = "";
   const ind = state.indicators && state.indicators.city;
-  if (ind) box.append(indicatorTable(ind, state.view.threshold_min));
+  if (ind) box.append(indicatorTable(ind, state.view.threshold));
 }
 
 function renderUnit() {
@@ -576,14 +582,14 @@ function renderUnit() {
   const level = p.level === "district" ? T.district : T.subdistrict;
   box.append(el("div", {}, el("b", {}, p.name || p.unit_id), ` (${level})`));
   const ind = state && state.indicators && state.indicators.units && state.indicators.units[p.unit_id];
-  if (ind) box.append(indicatorTable(ind, state.view.threshold_min));
+  if (ind) box.append(indicatorTable(ind, state.view.threshold));
   else box.append(el("div", { class: "muted" }, T.unknown));
 }
 
 function renderViewControls() {
   $("sel-category").value = state.view.category;
   $("sel-profile").value = state.view.profile;
-  $("sel-threshold").value = String(state.view.threshold_min);
+  $("sel-threshold").value = String(state.view.threshold);
 }
 
 function fillSelect(sel, values, label) {
@@ -630,7 +636,7 @@ function applyState(s) {
     const tiles = scenarioTiles(s);
     const tilesChanged = !old || old.id !== s.id || old.version !== s.version || scenarioTiles(old)[0] !== tiles[0];
     if (tilesChanged) map.getSource("scenario").setTiles(tiles);
-    for (const id of ["areas-fill", "areas-line"]) map.setFilter(id, areasFilter(s.view.threshold_min));
+    for (const id of ["areas-fill", "areas-line"]) map.setFilter(id, areasFilter(s.view.threshold));
     waitIdle(tilesChanged).then(() => {
       if (serial === stateSerial) document.body.dataset.version = String(s.version);
     });
@@ -952,7 +958,7 @@ function scheduleHover(lngLat) {
 function applyTexts() {
   document.title = city && city.name ? `${T.title} · ${city.name}` : T.title;
   for (const node of document.querySelectorAll("[data-t]")) {
-    const v = T[node.dataset.t];
+    const v = textOf(node.dataset.t);
     if (typeof v === "string") node.textContent = v;
   }
 }
@@ -960,7 +966,7 @@ function applyTexts() {
 function wireControls() {
   $("sel-category").addEventListener("change", (e) => setView({ category: e.target.value }));
   $("sel-profile").addEventListener("change", (e) => setView({ profile: e.target.value }));
-  $("sel-threshold").addEventListener("change", (e) => setView({ threshold_min: Number(e.target.value) }));
+  $("sel-threshold").addEventListener("change", (e) => setView({ threshold: Number(e.target.value) }));
   for (const r of document.querySelectorAll("input[name=mode]")) r.addEventListener("change", () => { if (r.checked) setMode(r.value); });
   $("btn-suggest").addEventListener("click", () => suggest());
   $("btn-save").addEventListener("click", () => saveAs());
@@ -982,7 +988,7 @@ async function main() {
     .slice(0, TYPE_PALETTE.length).forEach((t, i) => { typeColour[t] = TYPE_PALETTE[i]; });
   fillSelect($("sel-category"), city.categories || []);
   fillSelect($("sel-profile"), city.profiles || []);
-  fillSelect($("sel-threshold"), city.bands_min || [], (m) => T.minutes(m));
+  fillSelect($("sel-threshold"), city.bands || [], (b) => T.amount(b, bandUnit()));
   const dl = $("facility-types");
   for (const t of city.facility_types || []) dl.append(el("option", { value: t }));
   if ((city.facility_types || []).length) $("in-type").value = city.facility_types[0];

@@ -1,6 +1,8 @@
 """Drives `fifteen serve`'s page in headless Chromium through WebDriver (selenium): loads it,
 waits until the map is drawn, switches to "add", clicks the map at a lon/lat, waits until the
-edit is drawn, keeps a screenshot, and prints what the page shows as one JSON line.
+edit is drawn, keeps a screenshot, and prints what the page shows as one JSON line (with the
+texts that name the bands' unit: the threshold choices, the headline, the legend, the city's
+covered share and the homes layer's toggle).
 
     python3 tests/browser/serve_page.py http://127.0.0.1:PORT LON LAT SCREENSHOT.png
 
@@ -92,6 +94,17 @@ def main(base, lon, lat, screenshot):
         )
         after = (headline.text, headline.get_attribute("data-covered-residents"))
         state = driver.execute_script("return fifteen.scenario();")
+        texts = driver.execute_script(
+            "const text = (sel) => [...document.querySelectorAll(sel)].map(e => e.textContent.trim());"
+            "return {"
+            " thresholds: text('#sel-threshold option'),"
+            " threshold_label: text('#view-controls label:nth-child(3) span')[0],"
+            " headline: text('#headline-text')[0],"
+            " legend: text('#legend div'),"
+            " city: text('#city-info td'),"
+            " layers: text('#layer-toggles label'),"
+            "};"
+        )
         driver.save_screenshot(screenshot)
         errors = severe(driver)
         if errors:
@@ -105,6 +118,8 @@ def main(base, lon, lat, screenshot):
                     "after_text": after[0],
                     "after_residents": float(after[1]),
                     "facilities": len(state["facilities"]["features"]),
+                    "threshold": state["view"]["threshold"],
+                    "texts": texts,
                     "first_view_s": round(first_view_s, 3),
                 }
             )
