@@ -5,7 +5,8 @@
 //! meet the network), then the searches [`coverage`] (nearest facility) and [`service_area`]
 //! (each facility's reach), then [`supply`], and [`outcome`], which gathers one category's
 //! results for [`indicators`] (checked against [`targets`]) and the writers; [`completeness`]
-//! judges several categories at once. [`residents`], [`population`] and [`units`]
+//! judges several categories at once, by the tiers of a [`life_circle`] preset (GB 50180-2018
+//! built in, or a city's own TOML). [`residents`], [`population`] and [`units`]
 //! say who lives where and stand beside them;
 //! [`census`] reads census tables by unit and matches them to the units.
 
@@ -14,6 +15,7 @@ pub mod census;
 pub mod completeness;
 pub mod coverage;
 pub mod indicators;
+pub mod life_circle;
 pub mod outcome;
 pub mod placement;
 pub mod population;
