@@ -293,3 +293,65 @@ fn liechtenstein_completeness_is_bounded_by_coverage_and_sums_over_units() {
         }
     }
 }
+
+/// A city's own life circle (`--life-circle FILE.toml`) in a distance run: two tiers at
+/// their own thresholds, by hand from the module's table. `near` (childcare within 300 m):
+/// A (140 m) and D (240 m), not C (790) or B (1,440); `far` (school within 1,000 m): C (790)
+/// and B (140). Each tier 2/4; childcare's coverage at the run's 1,000 m is 3/4 and within
+/// its tier's 300 m 2/4, both reported.
+#[test]
+fn a_city_life_circle_judges_each_tier_at_its_own_distance() {
+    let (map, [a, d, c, b]) = fixture();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let preset = dir.path().join("city.toml");
+    std::fs::write(
+        &preset,
+        "name = \"city\"\ntitle = \"City\"\n\
+         [[tier]]\nname = \"near\"\nminutes = 4\nmeters = 300\ncategories = [\"childcare\"]\n\
+         [[tier]]\nname = \"far\"\nminutes = 15\nmeters = 1000\ncategories = [\"school\"]\n",
+    )
+    .expect("preset written");
+    let (_dir, out) = map.run_coverage(
+        "street",
+        &[
+            "--meters",
+            "1000",
+            "--life-circle",
+            preset.to_str().unwrap(),
+        ],
+    );
+    let buildings = read_features(&out.join("buildings.geojson"));
+    for (home, near, far) in [
+        (&a, true, false),
+        (&d, true, false),
+        (&c, false, true),
+        (&b, false, true),
+    ] {
+        let p = properties_of(&buildings, home);
+        assert_eq!(
+            (&p["complete_near"], &p["complete_far"]),
+            (&near.into(), &far.into()),
+            "{home}"
+        );
+    }
+    let rows = completeness_csv(&out);
+    for (tier, threshold) in [("near", "300"), ("far", "1000")] {
+        let city = (rows.iter())
+            .find(|r| r["tier"] == tier && r["level"] == "city")
+            .expect("a city row");
+        assert_eq!(city["threshold"], threshold);
+        assert_eq!(city["threshold_unit"], "meters");
+        assert_eq!(city["complete_share"], "0.5000", "{tier}");
+    }
+    let summary = read_json(&out.join("summary.json"));
+    let childcare = &summary["coverage"]["childcare"];
+    assert!((childcare["covered_share"].as_f64().unwrap() - 0.75).abs() < 1e-9);
+    assert_eq!(childcare["tier"]["name"], "near");
+    assert_eq!(childcare["tier"]["threshold"], 300.0);
+    assert!((childcare["tier"]["covered_share"].as_f64().unwrap() - 0.5).abs() < 1e-9);
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(
+        report
+            .contains("childcare in its life-circle tier, near: 50.0 % of residents within 300 m.")
+    );
+}

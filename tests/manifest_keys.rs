@@ -46,6 +46,7 @@ fn sample_for(id: &str) -> Option<Sample> {
         },
         "minutes" => sample("[5, 10, 15]", "5,10,15"),
         "meters" => sample("[300, 500]", "300,500"),
+        "life_circle" => sample(r#""gb50180""#, "gb50180"),
         "profiles" => sample(r#""stroller""#, "stroller"),
         "speed_kmh" => sample("3.2", "3.2"),
         "elevation" => sample(r#""tiles""#, "tiles"),

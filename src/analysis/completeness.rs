@@ -4,15 +4,16 @@
 //! the facilities of its tier, so a city can be well covered category by category and still
 //! leave most homes incomplete (A reaches only the school, B only the clinic).
 //!
-//! Tiers come from [`Tier::defaults`] today: with two or more categories, one tier `all`
-//! holding every category of the run at the run's threshold; with one, none (a single
-//! category's completeness is its coverage). Life-circle presets will supply their own tiers;
-//! everything below takes any list of them.
+//! Tiers come from a life-circle preset ([`Tier::of_life_circle`], `--life-circle`), else
+//! from [`Tier::defaults`]: with two or more categories, one tier `all` holding every
+//! category of the run at the run's threshold; with one, none (a single category's
+//! completeness is its coverage). Everything below takes any list of them.
 
 use serde::Serialize;
 
 use super::bands::{BandUnit, Bands};
 use super::indicators::scopes;
+use super::life_circle::LifeCircle;
 use super::outcome::CategoryOutcome;
 use super::residents::Residents;
 use super::sum;
@@ -48,6 +49,18 @@ impl Tier {
             threshold: bands.threshold(),
             unit: bands.unit,
         }]
+    }
+
+    /// The tiers of a life-circle preset, at the thresholds of `unit`.
+    pub fn of_life_circle(circle: &LifeCircle, unit: BandUnit) -> Vec<Tier> {
+        (circle.tiers.iter())
+            .map(|t| Tier {
+                name: t.name.clone(),
+                categories: t.categories.clone(),
+                threshold: t.threshold(unit == BandUnit::Meters),
+                unit,
+            })
+            .collect()
     }
 
     /// The threshold as a search cost, seconds.

@@ -13,6 +13,7 @@ pub use crate::analysis::targets::{
 
 use std::path::PathBuf;
 
+use crate::analysis::completeness::Tier;
 use crate::analysis::residents::ResidentsOptions;
 use crate::analysis::units::{DEFAULT_DISTRICT_LEVEL, DEFAULT_SUBDISTRICT_LEVEL, UnitsSource};
 use crate::facilities::categories::Category;
@@ -100,6 +101,9 @@ pub struct CoverageConfig {
     /// Run even when a category has no facility (every home then counts as uncovered), as
     /// `site` does to place a category's first facilities; otherwise that is a data error.
     pub allow_empty_category: bool,
+    /// Life-circle tiers completeness is judged by (`None`: one tier of every category at the
+    /// threshold, see [`crate::analysis::completeness::Tier::defaults`]).
+    pub life_circle: Option<crate::analysis::life_circle::LifeCircle>,
     /// Elements the reader keeps besides the facility categories' (the tags of `site`'s
     /// candidates); they are not facilities. Like facilities' areas, their ways count
     /// towards the extract's bounds (the local frame) and are not read as walls.
@@ -128,6 +132,7 @@ impl CoverageConfig {
             extra_facilities: Vec::new(),
             allow_empty_category: false,
             read_also: Vec::new(),
+            life_circle: None,
             facility_crs: crate::facilities::crs::FacilityCrs::Wgs84,
             area_buffer_m: crate::analysis::service_area::DEFAULT_AREA_BUFFER_M,
             area_cell_m: crate::analysis::service_area::DEFAULT_AREA_CELL_M,
@@ -138,6 +143,15 @@ impl CoverageConfig {
                 district_level: DEFAULT_DISTRICT_LEVEL,
                 subdistrict_level: DEFAULT_SUBDISTRICT_LEVEL,
             },
+        }
+    }
+
+    /// The life-circle tiers of a run routing `categories`: the preset's, at the thresholds
+    /// of the run's unit, else [`Tier::defaults`].
+    pub fn tiers(&self, categories: &[String]) -> Vec<Tier> {
+        match &self.life_circle {
+            Some(circle) => Tier::of_life_circle(circle, self.bands.unit),
+            None => Tier::defaults(categories, &self.bands),
         }
     }
 

@@ -14,6 +14,7 @@ use clap::{Args, FromArgMatches};
 use serde::de::{self, IntoDeserializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::analysis::life_circle::LifeCircle;
 use crate::analysis::population::{
     CensusSource, DEFAULT_RASTER_SEARCH_M, DEFAULT_UNDER3_SHARE, LayerSource, PopulationSources,
 };
@@ -64,6 +65,11 @@ pub struct CoverageOptions {
     #[arg(long, value_delimiter = ',', conflicts_with = "meters")]
     #[serde(deserialize_with = "one_or_many")]
     pub minutes: Vec<f64>,
+    /// Life-circle tiers to judge completeness by: `gb50180` (GB 50180-2018's 5-, 10- and
+    /// 15-minute circles, docs/life-circle.md) or a TOML file of tiers; their categories
+    /// join --category.
+    #[arg(long, value_name = "gb50180|FILE.toml")]
+    pub life_circle: Option<String>,
     /// Distance bands instead, metres of network walked, comma-separated (e.g.
     /// 300,500,1000): the profile still decides what is walkable; speed and slopes do not
     /// change a distance.
@@ -323,12 +329,16 @@ impl CoverageOptions {
     /// [`Error::Usage`] for a value out of range, contradictory options, an unknown category
     /// preset or a malformed tag list.
     pub fn resolve(&self, input: &Path, out_dir: &Path) -> Result<CoverageConfig> {
+        let life_circle = (self.life_circle.as_deref())
+            .map(LifeCircle::resolve)
+            .transpose()?;
         let mut config = CoverageConfig::new(
             input.to_path_buf(),
             out_dir.to_path_buf(),
-            self.facility_input()?,
+            self.facility_input(life_circle.as_ref())?,
         );
         config.facility_crs = self.facility_crs;
+        config.life_circle = life_circle;
         config.bands = self.bands()?;
         config.area_buffer_m = positive("area-buffer-m", self.area_buffer_m)?;
         config.area_cell_m = positive("area-cell-m", self.area_cell_m)?;
@@ -450,7 +460,15 @@ impl CoverageOptions {
     }
 
     /// Where facilities come from: the register, or OSM by presets and custom tags.
-    fn facility_input(&self) -> Result<FacilityInput> {
+    /// Where facilities come from; the categories of `life_circle`'s tiers join those named.
+    fn facility_input(&self, life_circle: Option<&LifeCircle>) -> Result<FacilityInput> {
+        let mut named = self.categories.clone();
+        let of_tiers = life_circle.into_iter().flat_map(|c| &c.tiers);
+        for category in of_tiers.flat_map(|t| &t.categories) {
+            if !named.contains(category) {
+                named.push(category.clone());
+            }
+        }
         match (&self.facilities, &self.facility_tags) {
             (Some(_), Some(_)) => Err(Error::Usage(
                 "--facilities and --facility-tags cannot be combined".into(),
@@ -461,12 +479,13 @@ impl CoverageOptions {
                     [one] => one.clone(),
                     _ => "facility".to_string(),
                 },
-                categories: self.categories.clone(),
+                categories: match self.categories.is_empty() {
+                    true => Vec::new(), // every category of the register
+                    false => named,
+                },
             }),
             (None, tags) => {
-                let mut categories = self
-                    .categories
-                    .iter()
+                let mut categories = (named.iter())
                     .map(|name| Category::preset(name))
                     .collect::<Result<Vec<_>>>()?;
                 if let Some(spec) = tags {

@@ -51,6 +51,7 @@ keys! {
     RunLine,
     OnSlopes,
     Lead,
+    LeadTier,
     LifeCircleSuffix,
     UncalibratedSuffix,
     TargetSuffix,
@@ -264,7 +265,7 @@ impl Lang {
 /// default life-circle tier); a
 /// planner's own names
 /// (register categories, units) are shown as given.
-pub const VALUES: [(&str, &str); 24] = [
+pub const VALUES: [(&str, &str); 27] = [
     ("childcare", "托育"),
     ("healthcare", "医疗卫生"),
     ("grocery", "生鲜副食"),
@@ -289,6 +290,9 @@ pub const VALUES: [(&str, &str); 24] = [
     ("no_gain", "再无候选地点能增加覆盖"),
     ("no_candidates", "无候选地点"),
     ("all", "全部类别"),
+    ("5min", "5分钟生活圈"),
+    ("10min", "10分钟生活圈"),
+    ("15min", "15分钟生活圈"),
 ];
 
 /// Chinese aliases of the layers' fields that every category shares.
@@ -374,6 +378,7 @@ fn texts(key: Key) -> (&'static str, &'static str) {
         | Key::RunLine
         | Key::OnSlopes
         | Key::Lead
+        | Key::LeadTier
         | Key::LifeCircleSuffix
         | Key::UncalibratedSuffix
         | Key::TargetSuffix
@@ -443,6 +448,10 @@ fn report_texts(key: Key) -> (&'static str, &'static str) {
         Key::OnSlopes => (
             " on the flat, by Tobler's function on slopes",
             "（平地速度；坡道按 Tobler 函数）",
+        ),
+        Key::LeadTier => (
+            "<p class=\"small\">{0} in its life-circle tier, {1}: {2} of residents within {3}.</p>",
+            "<p class=\"small\">{0}所属生活圈层级{1}：{2} 的常住人口步行{3}内可达。</p>",
         ),
         Key::Lead => (
             "<p class=\"lead\"><b>{0}</b>: {1} of {2} residents{3} live within {4} of one of {5} facilities{6}.</p>",

@@ -227,6 +227,26 @@ fn histogram_bin(bands: &Bands) -> f64 {
     }
 }
 
+/// A category's figure at the threshold of its life-circle tier (with `--life-circle`),
+/// under its headline; empty without one.
+fn tier_line(category: &str, tier: &Value, lang: Lang) -> String {
+    let Some(name) = tier["name"].as_str() else {
+        return String::new();
+    };
+    lang.fill(
+        Key::LeadTier,
+        &[
+            &escape(&lang.value(category)),
+            &escape(&lang.value(name)),
+            &percent(tier["covered_share"].as_f64()),
+            &measure_of(
+                &serde_json::json!({"threshold": tier["threshold"], "unit": tier["unit"]}),
+                lang,
+            ),
+        ],
+    ) + "\n"
+}
+
 /// The life circle a time threshold of 5, 10 or 15 minutes is (GB 50180-2018's tiers), for
 /// the headline: ` (the 15-minute life circle)`, `（15分钟生活圈）`; empty otherwise.
 fn life_circle_suffix(bands: &Bands, lang: Lang) -> String {
@@ -754,6 +774,7 @@ fn lead_lines(summary: &Value, bands: &Bands, lang: Lang) -> String {
             ],
         ));
         s.push('\n');
+        s.push_str(&tier_line(category, &c["tier"], lang));
     }
     s
 }

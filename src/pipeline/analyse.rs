@@ -53,6 +53,11 @@ pub struct CategoryCoverage {
     pub covered_share_by_band: BTreeMap<String, f64>,
     /// Homes within the threshold.
     pub covered_buildings: usize,
+    /// With `--life-circle`: the tier holding the category and the share of residents within
+    /// the tier's threshold, beside the run's threshold above (childcare: the 5-minute tier
+    /// and the plan's 15 minutes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<TierCoverage>,
     /// Facilities by their stated type (the register's `type`, or OSM's `amenity`;
     /// `(not stated)` without one), to check how the kind-counting targets read them.
     pub facility_types: BTreeMap<String, usize>,
@@ -77,6 +82,19 @@ impl CategoryCoverage {
     }
 }
 
+/// One category judged at the threshold of its life-circle tier.
+#[derive(Debug, Clone, Serialize)]
+pub struct TierCoverage {
+    /// Tier name (`5min`).
+    pub name: String,
+    /// The tier's threshold, in `unit`.
+    pub threshold: f64,
+    /// The run's unit.
+    pub unit: crate::config::BandUnit,
+    /// Share of residents within the tier's threshold.
+    pub covered_share: f64,
+}
+
 /// A facility set analysed for one walking profile.
 pub struct ProfileAnalysis {
     /// The profile.
@@ -98,7 +116,7 @@ pub struct ProfileAnalysis {
 impl City {
     /// Routes every category of `facilities` for `profile` (stage `route`) and rolls the
     /// results up into indicators and the completeness of the run's default tiers
-    /// ([`Tier::defaults`]) (stage `indicators`); `stage` names a stage for the log
+    /// ([`CoverageConfig::tiers`]) (stage `indicators`); `stage` names a stage for the log
     /// (e.g. `route stroller` when a run has several profiles).
     pub fn analyse(
         &self,
@@ -116,7 +134,7 @@ impl City {
         let (indicators, (tiers, completeness)) =
             stages.run_named(stage("indicators"), log, || {
                 let names: Vec<String> = outcomes.iter().map(|c| c.name.clone()).collect();
-                let tiers = Tier::defaults(&names, &config.bands);
+                let tiers = config.tiers(&names);
                 (
                     indicators(
                         &self.units,
@@ -325,6 +343,24 @@ fn category_coverage(
         .filter(|&h| c.home_times[h].is_some_and(|(t, _)| t <= threshold_s))
         .collect();
     let covered_population = sum(covered.iter().map(|&h| population[h]));
+    let within_s = |limit_s: f64| {
+        sum((0..homes)
+            .filter(|&h| c.home_times[h].is_some_and(|(t, _)| t <= limit_s))
+            .map(|h| population[h]))
+    };
+    let tier = (config.life_circle.as_ref())
+        .and_then(|_| {
+            config
+                .tiers(&[])
+                .into_iter()
+                .find(|t| t.categories.contains(&c.name))
+        })
+        .map(|t| TierCoverage {
+            covered_share: share(within_s(t.threshold_s())),
+            name: t.name,
+            threshold: t.threshold,
+            unit: t.unit,
+        });
     let ids_where = |pred: &dyn Fn(&Placement) -> bool| -> Vec<String> {
         (c.placements.iter().zip(&c.facilities))
             .filter(|(p, _)| pred(p))
@@ -351,6 +387,7 @@ fn category_coverage(
                 (b.to_string(), share(within))
             })
             .collect(),
+        tier,
         facility_types: c.facilities.iter().fold(BTreeMap::new(), |mut types, f| {
             let kind = f.kind.as_deref().unwrap_or("(not stated)");
             *types.entry(kind.to_string()).or_default() += 1;

@@ -480,6 +480,11 @@ pub fn run_site(config: &SiteConfig, log: &dyn Fn(&str)) -> Result<SiteReport> {
 /// The configuration's one category, once the rest of it is known to make a `site` run:
 /// a stopping rule, a candidate source, one profile.
 fn check_config(config: &SiteConfig) -> Result<String> {
+    if config.coverage.life_circle.is_some() {
+        return Err(Error::Usage(
+            "site places one category's sites: --life-circle (several categories' tiers) is for coverage and serve".into(),
+        ));
+    }
     let category = config.category()?;
     if config.add.is_none() && config.target_share.is_none() {
         return Err(Error::Usage(
