@@ -265,10 +265,13 @@ impl Lang {
 /// default life-circle tier); a
 /// planner's own names
 /// (register categories, units) are shown as given.
-pub const VALUES: [(&str, &str); 27] = [
+pub const VALUES: [(&str, &str); 30] = [
     ("childcare", "托育"),
     ("healthcare", "医疗卫生"),
     ("grocery", "生鲜副食"),
+    ("school", "学校"),
+    ("pharmacy", "药店"),
+    ("park", "公园"),
     ("adult", "成人"),
     ("stroller", "推婴儿车"),
     ("older", "老年人"),
@@ -451,7 +454,7 @@ fn report_texts(key: Key) -> (&'static str, &'static str) {
         ),
         Key::LeadTier => (
             "<p class=\"small\">{0} in its life-circle tier, {1}: {2} of residents within {3}.</p>",
-            "<p class=\"small\">{0}所属生活圈层级{1}：{2} 的常住人口步行{3}内可达。</p>",
+            "<p class=\"small\">{0}（所属生活圈层级：{1}）：{2} 的常住人口步行{3}内可达。</p>",
         ),
         Key::Lead => (
             "<p class=\"lead\"><b>{0}</b>: {1} of {2} residents{3} live within {4} of one of {5} facilities{6}.</p>",
