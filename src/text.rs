@@ -1,6 +1,7 @@
 //! Text files as planners save them: decoding (UTF-8, a byte-order mark, or the GBK/GB18030 of
 //! Chinese spreadsheet exports) and the delimiter of a CSV file, shared by the facility
-//! registers and the census tables.
+//! registers, the census tables, and the GeoJSON and TOML files planners edit (units,
+//! population layers, life circles).
 
 use std::borrow::Cow;
 

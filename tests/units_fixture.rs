@@ -381,3 +381,85 @@ fn chinese_runs_name_units_by_name_zh_when_mapped() {
     // units without name:zh keep their name
     assert_eq!(zh.get("S2", "residents"), en.get("S2", "residents"));
 }
+
+/// A Chinese register and Chinese sub-districts from files, as a Chinese spreadsheet or GIS
+/// saves them (GBK) and as UTF-8, the register under Chinese headers: both read alike, and
+/// the names reach the outputs as given.
+/// The fixture's houses at 250 … 2,750 m; 天河南街道 holds x < 1,500 m, 石牌街道 the rest.
+#[test]
+fn chinese_register_and_units_read_alike_in_gbk_and_utf8() {
+    let metres_per_degree_lon = METRES_PER_DEGREE_LAT * 45f64.to_radians().cos();
+    let lon = |x_m: f64| 10.0 + x_m / metres_per_degree_lon;
+    let lat = |y_m: f64| 45.0 + y_m / METRES_PER_DEGREE_LAT;
+    let register = format!(
+        "编号,名称,经度,纬度,托位数\nT1,天河区第一托育园,{:.7},{:.7},30\nT2,石牌街道托育中心,{:.7},{:.7},20\n",
+        lon(500.0),
+        lat(-15.0),
+        lon(2500.0),
+        lat(-15.0)
+    );
+    let square = |x0: f64, x1: f64| {
+        let ring: Vec<[f64; 2]> = [
+            (x0, -400.0),
+            (x1, -400.0),
+            (x1, 400.0),
+            (x0, 400.0),
+            (x0, -400.0),
+        ]
+        .iter()
+        .map(|&(x, y)| [lon(x), lat(y)])
+        .collect();
+        serde_json::json!({"type": "Polygon", "coordinates": [ring]})
+    };
+    let units = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "天河南街道"}, "geometry": square(-50.0, 1500.0)},
+        {"type": "Feature", "properties": {"name": "石牌街道"}, "geometry": square(1500.0, 3050.0)},
+    ]})
+    .to_string();
+    let gbk = |text: &str| {
+        let (bytes, _, unmappable) = encoding_rs::GBK.encode(text);
+        assert!(
+            !unmappable && std::str::from_utf8(&bytes).is_err(),
+            "really GBK"
+        );
+        bytes.into_owned()
+    };
+    let mut indicators = Vec::new();
+    for (encoding, register, units) in [
+        (
+            "utf-8",
+            register.clone().into_bytes(),
+            units.clone().into_bytes(),
+        ),
+        ("gbk", gbk(&register), gbk(&units)),
+    ] {
+        let (_r, register) = common::file_with("register.csv", &register);
+        let (_u, units) = common::file_with("units.geojson", &units);
+        let flags = [
+            "--facilities",
+            register.to_str().unwrap(),
+            "--units",
+            units.to_str().unwrap(),
+            "--category",
+            "childcare",
+            "--lang",
+            "zh",
+        ];
+        let (_run, out) = fixture(false).run_coverage("units-chinese", &flags);
+        let table = Indicators::read(&out);
+        for (unit, places) in [("天河南街道", "30.0"), ("石牌街道", "20.0")] {
+            assert_eq!(table.get(unit, "places"), places, "{encoding}: {unit}");
+        }
+        let facilities = read_features(&out.join("facilities.geojson"));
+        let names: Vec<&str> = (facilities.iter())
+            .map(|f| f["properties"]["name"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            names,
+            ["天河区第一托育园", "石牌街道托育中心"],
+            "{encoding}"
+        );
+        indicators.push(std::fs::read(out.join("indicators.csv")).expect("indicators.csv"));
+    }
+    assert!(indicators[0] == indicators[1], "GBK and UTF-8 runs differ");
+}

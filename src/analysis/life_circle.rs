@@ -19,6 +19,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::text::decode;
 
 /// Name of the built-in GB 50180-2018 preset.
 pub const GB50180: &str = "gb50180";
@@ -109,7 +110,8 @@ impl LifeCircle {
     /// [`Error::Io`] when it cannot be read; [`Error::Usage`], naming the file, when it is
     /// not a valid preset (see [`LifeCircle::parse`]).
     pub fn load(path: &Path) -> Result<LifeCircle> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let text = decode(&bytes);
         LifeCircle::parse(&text, path)
     }
 

@@ -14,6 +14,7 @@ use crate::osm::repair::{Outline, RepairCounts, repair_outline};
 use crate::osm::tag;
 use crate::spatial::LocalFrame;
 use crate::spatial::inside::IndexedArea;
+use crate::text::decode;
 
 /// Default `admin_level` of districts (区/县 in China's OSM convention).
 pub const DEFAULT_DISTRICT_LEVEL: u8 = 6;
@@ -215,7 +216,8 @@ pub fn units_from_osm(extract: &OsmExtract, district_level: u8, subdistrict_leve
 /// [`Error::Data`] naming the feature for a missing name or a geometry that is not a
 /// polygon; [`Error::Io`] when unreadable.
 pub fn units_from_file(path: &Path, name_field: &str) -> Result<Units> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = decode(&bytes);
     let geojson: geojson::GeoJson = text
         .parse()
         .map_err(|e| Error::data(path, format!("not GeoJSON: {e}")))?;

@@ -10,9 +10,22 @@ use crate::facilities::{Facility, FacilitySource};
 use crate::text::{csv_delimiter, decode};
 
 /// Accepted names of the longitude column, in order of preference.
-const LON_NAMES: &[&str] = &["lon", "lng", "long", "longitude", "x"];
+const LON_NAMES: &[&str] = &["lon", "lng", "long", "longitude", "x", "经度"];
 /// Accepted names of the latitude column, in order of preference.
-const LAT_NAMES: &[&str] = &["lat", "latitude", "y"];
+const LAT_NAMES: &[&str] = &["lat", "latitude", "y", "纬度"];
+
+/// Accepted names of the other columns of a CSV register: the field, then the Chinese
+/// headers a register exported from a 托育 management system commonly carries.
+const COLUMN_NAMES: [&[&str]; 8] = [
+    &["id", "编号", "机构编号"],
+    &["name", "名称", "机构名称"],
+    &["category", "类别"],
+    &["capacity", "托位", "托位数", "托位数量"],
+    &["affordable", "普惠", "是否普惠"],
+    &["type", "类型", "机构类型"],
+    &["toddler_classes", "托班", "开设托班"],
+    &["source", "来源"],
+];
 
 /// One data row or feature, as raw trimmed text (`None` when absent or empty).
 struct Row {
@@ -136,17 +149,7 @@ fn csv_rows(text: &str) -> Result<Vec<Row>, String> {
         kind,
         toddler_classes,
         source,
-    ] = [
-        "id",
-        "name",
-        "category",
-        "capacity",
-        "affordable",
-        "type",
-        "toddler_classes",
-        "source",
-    ]
-    .map(|c| column(&[c]));
+    ] = COLUMN_NAMES.map(column);
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let label = format!("row {}", i + 2);

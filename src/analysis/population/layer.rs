@@ -17,6 +17,7 @@ use super::raster::shares;
 use crate::analysis::residents::{Building, Residents, ResidentsSource};
 use crate::error::{Error, Result};
 use crate::spatial::LocalFrame;
+use crate::text::decode;
 
 /// How far a population point may lie from the home it is given to, metres.
 pub const POINT_SEARCH_M: f64 = 50.0;
@@ -51,7 +52,8 @@ pub struct PopulationLayerCounts {
 /// [`Error::Data`] naming the feature and field for a missing or negative count, an
 /// unsupported geometry or a file that is not GeoJSON; [`Error::Io`] when unreadable.
 pub fn read_population_layer(path: &Path, field: &str) -> Result<Vec<PopulationFeature>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = decode(&bytes);
     let geojson: geojson::GeoJson = text
         .parse()
         .map_err(|e| Error::data(path, format!("not GeoJSON: {e}")))?;
