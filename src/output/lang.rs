@@ -109,6 +109,7 @@ keys! {
     LegendServed,
     LegendFacility,
     LegendSite,
+    ProposedSite,
     LegendUnits,
     ProjectTitle,
     SiteProjectTitle,
@@ -194,6 +195,17 @@ impl Lang {
             (Lang::En, _) => format!("{} {}", numbers.join(", "), unit.symbol()),
             (Lang::Zh, BandUnit::Minutes) => format!("{}分钟", numbers.join("、")),
             (Lang::Zh, BandUnit::Meters) => format!("{}米", numbers.join("、")),
+        }
+    }
+
+    /// The name of the `rank`-th site `site` proposes, with the candidate's own name when it
+    /// has one: `proposed site 2: Library`, `拟建选址 2：图书馆`.
+    pub fn proposed_site(self, rank: usize, name: Option<&str>) -> String {
+        let label = self.fill(Key::ProposedSite, &[&rank]);
+        match (name, self) {
+            (None, _) => label,
+            (Some(name), Lang::En) => format!("{label}: {name}"),
+            (Some(name), Lang::Zh) => format!("{label}：{name}"),
         }
     }
 
@@ -426,6 +438,7 @@ fn texts(key: Key) -> (&'static str, &'static str) {
         | Key::LegendServed
         | Key::LegendFacility
         | Key::LegendSite
+        | Key::ProposedSite
         | Key::LegendUnits => map_texts(key),
         Key::CompletenessHeading
         | Key::CompletenessLead
@@ -618,6 +631,7 @@ fn map_texts(key: Key) -> (&'static str, &'static str) {
         Key::LegendServed => ("area within {0} of a facility", "设施步行{0}覆盖范围"),
         Key::LegendFacility => ("{0} facility", "{0}设施"),
         Key::LegendSite => ("proposed site, by rank", "拟建选址（按排序）"),
+        Key::ProposedSite => ("proposed site {0}", "拟建选址 {0}"),
         _ => ("district / sub-district", "区 / 街道"),
     }
 }
@@ -763,6 +777,11 @@ mod tests {
             Lang::Zh.measures(&[5.0, 10.0], BandUnit::Minutes),
             "5、10分钟"
         );
+        assert_eq!(
+            Lang::En.proposed_site(2, Some("Library")),
+            "proposed site 2: Library"
+        );
+        assert_eq!(Lang::Zh.proposed_site(3, None), "拟建选址 3");
     }
 
     #[test]

@@ -557,10 +557,12 @@ fn proposed_facilities(config: &SiteConfig, category: &str, chosen: &[&Kept]) ->
         .enumerate()
         .map(|(i, k)| Facility {
             id: k.candidate.id.clone(),
-            name: Some(match &k.candidate.name {
-                Some(name) => format!("proposed site {}: {name}", i + 1),
-                None => format!("proposed site {}", i + 1),
-            }),
+            name: Some(
+                config
+                    .coverage
+                    .lang
+                    .proposed_site(i + 1, k.candidate.name.as_deref()),
+            ),
             category: category.to_string(),
             lon: k.candidate.lon,
             lat: k.candidate.lat,
