@@ -122,6 +122,26 @@ fn sample_town_layers_styles_and_projects_open_in_qgis() {
             &out(&site_zh),
         ],
     );
+    // bands in metres (`--meters`): fields, classes and aliases named in metres
+    let meters_zh = dir.path().join("meters_zh");
+    run_ok(
+        "coverage",
+        &[
+            town,
+            "--category",
+            "childcare",
+            "--meters",
+            "300,600",
+            "--lang",
+            "zh",
+            "--out",
+            &out(&meters_zh),
+        ],
+    );
+    let style = std::fs::read_to_string(meters_zh.join("buildings.qml")).unwrap();
+    assert!(
+        style.contains("&quot;childcare_meters&quot;") && style.contains("label=\"300米以内\"")
+    );
     assert!(fgb.join("blocks.fgb").exists() && !fgb.join("blocks.geojson").exists());
     // the sample town has no administrative boundaries: units.geojson is empty
     check_in_qgis(
@@ -132,6 +152,7 @@ fn sample_town_layers_styles_and_projects_open_in_qgis() {
             &site.join("after"),
             &site_zh,
             &site_zh.join("after"),
+            &meters_zh,
         ],
         &["units"],
         dir.path(),
