@@ -805,3 +805,41 @@ fn a_site_id_that_spreadsheets_would_run_is_written_as_text() {
     let rows = curve(&out);
     assert_eq!(rows[1]["site_id"], format!("'{hostile}"));
 }
+
+/// `site --meters`: the greedy counts residents within 1,000 m walked, and its `after/`
+/// coverage run (by distance too) gives exactly the curve's share; the sites are named in
+/// Chinese with `--lang zh`.
+#[test]
+fn sites_by_distance_walked_match_their_coverage_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let flags = [
+        "--category",
+        "childcare",
+        "--meters",
+        "500,1000",
+        "--add",
+        "3",
+    ];
+    site_ok(
+        Path::new(SAMPLE_TOWN),
+        &out,
+        &[&flags[..], &["--lang", "zh"]].concat(),
+    );
+    check_consistency(&out, "childcare");
+    let parameters = &read_json(&out.join("summary.json"))["parameters"];
+    assert_eq!(parameters["threshold"], 1000.0);
+    assert_eq!(parameters["threshold_unit"], "meters");
+    let homes = read_features(&out.join("after/buildings.geojson"));
+    assert!(
+        homes
+            .iter()
+            .any(|h| h["properties"]["childcare_meters"].is_number())
+    );
+    let facilities = read_features(&out.join("after/facilities.geojson"));
+    let proposed: Vec<&str> = (facilities.iter())
+        .filter_map(|f| f["properties"]["name"].as_str())
+        .filter(|name| name.starts_with("拟建选址"))
+        .collect();
+    assert_eq!(proposed.len(), 3, "{proposed:?}");
+}
