@@ -2,8 +2,9 @@
 //! flags, a batch manifest fills them from TOML, and [`CoverageOptions::resolve`] turns them
 //! into a [`CoverageConfig`] — the one place where they are checked and combined.
 //!
-//! Every default is written once, in the clap attribute of its field; serde's defaults are
-//! clap's ([`CoverageOptions::default`] parses an empty command line), so a manifest key
+//! Every default is written once, in the clap attribute of its field (the bands' in
+//! [`DEFAULT_MINUTES`], since `--minutes` and `--meters` exclude each other); serde's defaults
+//! are clap's ([`CoverageOptions::default`] parses an empty command line), so a manifest key
 //! left out means what the flag left out means. Manifest keys are the field names (which
 //! clap also uses as argument ids) or the flags' long names with `_` for `-`
 //! ([`manifest_keys`]).

@@ -560,8 +560,8 @@ fn report_more_texts(key: Key) -> (&'static str, &'static str) {
             "<h2>覆盖地图：{0}</h2>\n<p class=\"small\">由 <code>blocks.geojson</code>、<code>gaps.geojson</code>、<code>served.geojson</code> 和 <code>facilities.geojson</code> 绘制；用于汇报的同一地图：<code>{1}</code>。在 QGIS 中打开 <code>project.qgs</code> 查看全部图层。</p>\n",
         ),
         Key::WalkSection => (
-            "<h2>Walking times: {0}</h2>\n<p class=\"small\">Residents by their walk to the nearest facility; <em>no time</em>: unsnapped, unreachable, or farther than the search.</p>\n",
-            "<h2>步行时间：{0}</h2>\n<p class=\"small\">按到最近设施的步行时间或距离统计的常住人口；<em>无时间</em>：未连接路网、不可达或超出搜索范围。</p>\n",
+            "<h2>Walks to the nearest facility: {0}</h2>\n<p class=\"small\">Residents by their walk (time or distance) to the nearest facility; <em>no walk</em>: unsnapped, unreachable, or farther than the search.</p>\n",
+            "<h2>到最近设施的步行：{0}</h2>\n<p class=\"small\">按到最近设施的步行时间或距离统计的常住人口；<em>无路径</em>：未连接路网、不可达或超出搜索范围。</p>\n",
         ),
         _ => (
             "<p class=\"small\">Every figure comes from <code>summary.json</code> and the layers in this folder.</p>\n</body>\n</html>\n",
@@ -650,7 +650,7 @@ fn word_texts(key: Key) -> (&'static str, &'static str) {
         Key::Undecided => ("undecided", "待定"),
         Key::MetAssumed => ("met on assumed capacities", "按假定托位达标"),
         Key::NotMetAssumed => ("not met on assumed capacities", "按假定托位未达标"),
-        Key::NoTime => ("no time", "无时间"),
+        Key::NoTime => ("no walk", "无路径"),
         Key::HistogramAxis => (
             "walk to the nearest {0} facility (residents per bar of {1})",
             "到最近{0}设施的步行时间或距离（每柱 {1} 的常住人口）",
@@ -675,8 +675,8 @@ fn word_texts(key: Key) -> (&'static str, &'static str) {
 fn class_texts(key: Key) -> (&'static str, &'static str) {
     match key {
         Key::ClassNoTime => (
-            "no time (unsnapped, unreachable, beyond the search)",
-            "无时间（未连接路网、不可达或超出搜索范围）",
+            "no walk (unsnapped, unreachable, beyond the search)",
+            "无路径（未连接路网、不可达或超出搜索范围）",
         ),
         Key::ClassWithin => ("≤ {0}", "{0}以内"),
         Key::ClassBeyond => ("> {0}", "超过{0}"),
