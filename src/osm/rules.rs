@@ -60,7 +60,8 @@ pub const FOOT_ONLY_PROHIBITIONS: &[&str] = &["use_sidepath"];
 pub const SIDEWALK_PRESENT: &[&str] = &["yes", "both", "left", "right"];
 
 /// A country's default foot access on the [`COUNTRY_HIGHWAYS`], from its row of the wiki's
-/// default access-restrictions table (OSM tags for routing/Access restrictions).
+/// default access-restrictions table (OSM tags for routing/Access restrictions; which
+/// revision and transcription each row was checked against: docs/method.md, "By country").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FootDefaults {
     /// ISO 3166-1 alpha-2 code, or `"worldwide"` for the wiki's default row.
@@ -79,30 +80,40 @@ pub const WORLDWIDE_FOOT: FootDefaults = FootDefaults {
     bridleway: false,
 };
 
-/// The countries' rows that differ from [`WORLDWIDE_FOOT`]. China's urban trunk roads carry
-/// pedestrians beside them and its expressways are tagged `motorroad=yes` (never walked).
+/// The countries with a row of their own on the wiki that the graph applies by name. A row
+/// may repeat the worldwide values (CN, FI: their wiki rows differ from the worldwide one only
+/// on cycleways, which are walked everywhere), so `summary.json` names the country's row.
+/// China's urban trunk roads carry pedestrians beside them and its expressways are tagged
+/// `motorroad=yes` (never walked).
 pub const COUNTRY_FOOT_DEFAULTS: &[FootDefaults] = &[
+    // Wiki (2024 transcription): trunk yes, bridleway no, cycleway no: the worldwide row.
     FootDefaults {
         country: "CN",
         trunk: true,
-        bridleway: true,
+        bridleway: false,
     },
+    // Wiki (2024 transcription): trunk yes, bridleway no, cycleway yes.
     FootDefaults {
         country: "FI",
         trunk: true,
-        bridleway: true,
+        bridleway: false,
     },
+    // Wiki (2024 transcription): trunk yes, bridleway yes, cycleway yes.
     FootDefaults {
         country: "US",
         trunk: true,
         bridleway: true,
     },
+    // Wiki (2024 transcription): trunk yes, bridleway yes, cycleway no (and motorway yes,
+    // not followed: motorways need a foot permission everywhere).
     FootDefaults {
         country: "BR",
         trunk: true,
         bridleway: true,
     },
-    // Germany: a trunk road is a Kraftfahrstraße, closed to pedestrians.
+    // Germany: a trunk road is taken as a Kraftfahrstraße, closed to pedestrians. A
+    // deliberate difference: the 2024 transcription of the wiki's German row opens trunk
+    // roads (its early revision 164643 closed them); see docs/method.md, "By country".
     FootDefaults {
         country: "DE",
         trunk: false,
@@ -550,14 +561,15 @@ mod tests {
         (&[("building", "yes")], false),
     ];
 
-    type CountryCase<'a> = (&'a [(&'a str, &'a str)], bool, bool, bool);
+    type CountryCase<'a> = (&'a [(&'a str, &'a str)], bool, bool, bool, bool);
 
-    /// Rules that follow the country's row: (tags, worldwide, CN, DE).
+    /// Rules that follow the country's row: (tags, worldwide, CN, US, DE).
     const BY_COUNTRY: &[CountryCase] = &[
-        (&[("highway", "trunk")], true, true, false),
-        (&[("highway", "trunk_link")], true, true, false),
+        (&[("highway", "trunk")], true, true, true, false),
+        (&[("highway", "trunk_link")], true, true, true, false),
         (
             &[("highway", "trunk"), ("sidewalk", "both")],
+            true,
             true,
             true,
             true,
@@ -567,9 +579,11 @@ mod tests {
             true,
             true,
             true,
+            true,
         ),
         (
             &[("highway", "trunk"), ("sidewalk", "separate")],
+            true,
             true,
             true,
             false,
@@ -578,17 +592,20 @@ mod tests {
             &[("highway", "trunk"), ("sidewalk", "no")],
             true,
             true,
+            true,
             false,
         ),
-        (&[("highway", "bridleway")], false, true, false),
+        (&[("highway", "bridleway")], false, false, true, false),
         (
             &[("highway", "bridleway"), ("foot", "yes")],
+            true,
             true,
             true,
             true,
         ),
         (
             &[("highway", "bridleway"), ("foot", "no")],
+            false,
             false,
             false,
             false,
@@ -605,7 +622,7 @@ mod tests {
                 assert_eq!(is_walkable(&tags(t), row), *want, "{t:?} in {row:?}");
             }
         }
-        for (t, worldwide, cn, de) in BY_COUNTRY {
+        for (t, worldwide, cn, us, de) in BY_COUNTRY {
             let t = tags(t);
             assert_eq!(is_walkable(&t, foot_defaults(None)), *worldwide, "{t:?}");
             assert_eq!(
@@ -614,21 +631,94 @@ mod tests {
                 "{t:?}"
             );
             assert_eq!(is_walkable(&t, foot_defaults(Some("cn"))), *cn, "{t:?}");
+            assert_eq!(is_walkable(&t, foot_defaults(Some("US"))), *us, "{t:?}");
             assert_eq!(is_walkable(&t, foot_defaults(Some("DE"))), *de, "{t:?}");
-            assert_eq!(is_walk_candidate(&t), *worldwide || *cn || *de, "{t:?}");
+            // the reader keeps every way some row walks, and only those
+            let some_row = std::iter::once(&WORLDWIDE_FOOT)
+                .chain(COUNTRY_FOOT_DEFAULTS)
+                .any(|row| is_walkable(&t, row));
+            assert_eq!(is_walk_candidate(&t), some_row, "{t:?}");
         }
     }
+
+    /// Every `highway` value a foot default covers.
+    fn all_highways() -> impl Iterator<Item = &'static str> {
+        WALKABLE_HIGHWAYS
+            .iter()
+            .chain(SHARED_HIGHWAYS)
+            .chain(COUNTRY_HIGHWAYS)
+            .chain(PERMISSION_ONLY_HIGHWAYS)
+            .copied()
+    }
+
+    /// The wiki's country rows (OSM tags for routing/Access restrictions, as transcribed in
+    /// 2024: docs/method.md, "By country") where they differ from its worldwide row, and
+    /// where the code's row differs from the code's worldwide row: (country, highway, the
+    /// wiki's foot value is yes, the code walks it untagged). Wiki and code differ only where
+    /// docs/method.md says why (BR motorway, DE trunk). Every other highway value walks in
+    /// every listed country as in the worldwide row.
+    const COUNTRY_DIFFERENCES: &[(&str, &str, bool, bool)] = &[
+        // CN: the wiki's row is the worldwide one for pedestrians.
+        ("FI", "cycleway", true, true),
+        ("US", "bridleway", true, true),
+        ("US", "cycleway", true, true),
+        ("BR", "bridleway", true, true),
+        // deliberate: motorways need a foot permission in every country
+        ("BR", "motorway", true, false),
+        // deliberate: a German trunk road is taken as a Kraftfahrstraße
+        ("DE", "trunk", true, false),
+        ("DE", "trunk_link", true, false),
+    ];
 
     #[test]
     fn foot_defaults_table() {
         assert_eq!(foot_defaults(Some("AD")), &WORLDWIDE_FOOT);
+        assert_eq!(foot_defaults(Some("LI")), &WORLDWIDE_FOOT);
         assert_eq!(foot_defaults(Some("fi")).country, "FI");
-        for row in COUNTRY_FOOT_DEFAULTS {
-            assert_ne!(
-                (row.trunk, row.bridleway),
-                (WORLDWIDE_FOOT.trunk, WORLDWIDE_FOOT.bridleway),
-                "{row:?} repeats the worldwide row"
+        assert_eq!(foot_defaults(Some("cn")).country, "CN");
+        // the wiki's worldwide row, as the code reads it (cycleway: a deliberate difference)
+        for (highway, wiki) in [
+            ("motorway", false),
+            ("trunk", true),
+            ("primary", true),
+            ("path", true),
+            ("bridleway", false),
+            ("footway", true),
+            ("pedestrian", true),
+            ("steps", true),
+        ] {
+            assert_eq!(WORLDWIDE_FOOT.allows(highway), Some(wiki), "{highway}");
+        }
+        let deliberate = [("BR", "motorway"), ("DE", "trunk"), ("DE", "trunk_link")];
+        for (country, highway, wiki, code) in COUNTRY_DIFFERENCES {
+            let row = foot_defaults(Some(country));
+            assert_eq!(row.country, *country);
+            assert_eq!(row.allows(highway), Some(*code), "{country} {highway}");
+            assert_eq!(
+                is_walkable(&tags(&[("highway", highway)]), row),
+                *code,
+                "{country} {highway}"
             );
+            assert_eq!(
+                wiki == code,
+                !deliberate.contains(&(*country, *highway)),
+                "{country} {highway}: wiki and code differ without a reason in docs/method.md"
+            );
+        }
+        for row in COUNTRY_FOOT_DEFAULTS {
+            for highway in all_highways() {
+                let listed = COUNTRY_DIFFERENCES
+                    .iter()
+                    .any(|(c, h, ..)| *c == row.country && *h == highway);
+                if !listed {
+                    assert_eq!(
+                        row.allows(highway),
+                        WORLDWIDE_FOOT.allows(highway),
+                        "{} {highway} differs from the worldwide row but is not listed",
+                        row.country
+                    );
+                }
+            }
             // the reader keeps every way some country walks
             for (t, ..) in BY_COUNTRY {
                 let t = tags(t);
