@@ -459,11 +459,13 @@ fn style_body(stem: &str, ctx: &StyleContext) -> Option<(String, bool)> {
     if matches!(stem, "isochrones" | "served") {
         // the largest band first, beneath the others, whatever the file's order (FlatGeobuf's
         // spatial index reorders features)
-        body = body.replacen("enableorderby=\"0\"", "enableorderby=\"1\"", 1).replacen(
-            "  </renderer-v2>",
-            "    <orderby>\n      <orderByClause asc=\"0\" nullsFirst=\"0\">\"band_min\"</orderByClause>\n    </orderby>\n  </renderer-v2>",
-            1,
+        let order = format!(
+            "    <orderby>\n      <orderByClause asc=\"0\" nullsFirst=\"0\">\"{}\"</orderByClause>\n    </orderby>\n  </renderer-v2>",
+            ctx.bands.unit.band_field()
         );
+        body = body
+            .replacen("enableorderby=\"0\"", "enableorderby=\"1\"", 1)
+            .replacen("  </renderer-v2>", &order, 1);
     }
     let labelled = labels.is_some();
     if let Some(l) = labels {
@@ -602,7 +604,8 @@ pub struct ProjectLayer {
 /// group of its own, styled by its fields, of which the first opens checked.
 #[derive(Debug, Clone)]
 pub struct LayerCategory {
-    /// Category name: the legend group, and the fields the style reads (`school_minutes`).
+    /// Category name: the legend group, and the fields the style reads (`school_minutes`,
+    /// `school_meters`).
     pub name: String,
     /// Whether its group opens checked.
     pub shown: bool,
