@@ -460,8 +460,8 @@ impl CoverageOptions {
         })
     }
 
-    /// Where facilities come from: the register, or OSM by presets and custom tags.
-    /// Where facilities come from; the categories of `life_circle`'s tiers join those named.
+    /// Where facilities come from: the register, or OSM by presets and custom tags; the
+    /// categories of `life_circle`'s tiers join those named.
     fn facility_input(&self, life_circle: Option<&LifeCircle>) -> Result<FacilityInput> {
         let mut named = self.categories.clone();
         let of_tiers = life_circle.into_iter().flat_map(|c| &c.tiers);
@@ -592,6 +592,11 @@ impl CoverageOptions {
         {
             *path = base.join(&*path);
         }
+        if let Some(spec) = &mut self.life_circle
+            && !LifeCircle::builtin_names().any(|name| name == spec)
+        {
+            *spec = base.join(&*spec).to_string_lossy().into_owned();
+        }
         self
     }
 }
@@ -599,6 +604,23 @@ impl CoverageOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A manifest's files are read from its folder; a built-in preset's name stays a name.
+    #[test]
+    fn rebased_takes_files_from_the_manifest_folder() {
+        let rebase = |spec: &str| {
+            let options = CoverageOptions {
+                life_circle: Some(spec.into()),
+                units: Some("units.geojson".into()),
+                ..CoverageOptions::default()
+            };
+            options.rebased(Path::new("jobs"))
+        };
+        let city = rebase("city.toml");
+        assert_eq!(city.life_circle.as_deref(), Some("jobs/city.toml"));
+        assert_eq!(city.units, Some(PathBuf::from("jobs/units.geojson")));
+        assert_eq!(rebase("gb50180").life_circle.as_deref(), Some("gb50180"));
+    }
 
     #[test]
     fn defaults_are_the_flags_defaults() {
