@@ -155,16 +155,23 @@ impl CoverageConfig {
         }
     }
 
-    /// The searches' limits (costs, seconds; see [`crate::analysis::bands`]): the threshold, and how far the
-    /// nearest-facility search looks (never short of the threshold).
+    /// The searches' limits (costs, seconds; see [`crate::analysis::bands`]): the threshold,
+    /// and how far the nearest-facility search looks (never short of the threshold or of a
+    /// life-circle tier's).
     pub fn routing(&self) -> crate::analysis::coverage::Routing {
         let horizon_s = match self.bands.unit {
             BandUnit::Minutes => self.search_minutes * 60.0,
             BandUnit::Meters => self.search_minutes * 60.0 * SEARCH_SPEED_KMH / 3.6,
         };
+        // a life circle's tiers judge homes from the nearest-facility times too
+        let tiers_s = self
+            .tiers(&[])
+            .iter()
+            .map(Tier::threshold_s)
+            .fold(0.0, f64::max);
         crate::analysis::coverage::Routing {
             threshold_s: self.bands.threshold_s(),
-            search_limit_s: horizon_s.max(self.bands.threshold_s()),
+            search_limit_s: horizon_s.max(self.bands.threshold_s()).max(tiers_s),
         }
     }
 }
