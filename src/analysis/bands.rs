@@ -68,11 +68,6 @@ impl BandUnit {
     pub fn band_field(self) -> String {
         format!("band_{}", self.symbol())
     }
-
-    /// The field or key holding the threshold: `threshold_min`, `threshold_m`.
-    pub fn threshold_field(self) -> String {
-        format!("threshold_{}", self.symbol())
-    }
 }
 
 /// Bands of a run: ascending, without repeats; the last is the threshold for "covered".

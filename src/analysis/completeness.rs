@@ -57,7 +57,7 @@ impl Tier {
             .map(|t| Tier {
                 name: t.name.clone(),
                 categories: t.categories.clone(),
-                threshold: t.threshold(unit == BandUnit::Meters),
+                threshold: t.threshold(unit),
                 unit,
             })
             .collect()
@@ -198,7 +198,8 @@ pub struct CompletenessRow {
     pub categories: Vec<String>,
     /// The tier's threshold, in `unit`.
     pub threshold: f64,
-    /// The unit of the threshold.
+    /// The unit of the threshold (`threshold_unit` in `summary.json`, as in the CSV).
+    #[serde(rename = "threshold_unit")]
     pub unit: BandUnit,
     /// Residents.
     pub residents: f64,

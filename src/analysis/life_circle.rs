@@ -18,6 +18,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::bands::BandUnit;
 use crate::error::{Error, Result};
 use crate::text::decode;
 
@@ -36,9 +37,9 @@ const BUILTIN: &[(&str, &str)] = &[(
 pub struct LifeCircle {
     /// Short name (`gb50180`).
     pub name: String,
-    /// Title for reports, in English.
+    /// Title, in English, for people reading the file and `summary.json`.
     pub title: String,
-    /// Title for reports, in Chinese.
+    /// Title in Chinese, likewise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title_zh: Option<String>,
     /// The tiers, in the file's order (`[[tier]]` tables).
@@ -53,7 +54,8 @@ pub struct LifeCircle {
 pub struct LifeCircleTier {
     /// ASCII name (`[a-z0-9_]`), used in field names (`complete_5min`).
     pub name: String,
-    /// Chinese name for reports (`五分钟生活圈居住区`).
+    /// Chinese name, for people reading the file (the report names the built-in tiers
+    /// 5分钟生活圈 …; a city's own tier shows by its `name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_zh: Option<String>,
     /// Walking time, minutes: the threshold of a run by time. TOML key `minutes`.
@@ -70,15 +72,11 @@ pub struct LifeCircleTier {
 }
 
 impl LifeCircleTier {
-    /// The tier's threshold: metres when `meters`, else minutes.
-    ///
-    /// # Units
-    /// Metres of walking distance when `meters` is true, minutes of walking time otherwise.
-    pub fn threshold(&self, meters: bool) -> f64 {
-        if meters {
-            self.threshold_m
-        } else {
-            self.threshold_min
+    /// The tier's threshold in `unit`: minutes of walking time, or metres of distance.
+    pub fn threshold(&self, unit: BandUnit) -> f64 {
+        match unit {
+            BandUnit::Minutes => self.threshold_min,
+            BandUnit::Meters => self.threshold_m,
         }
     }
 }
@@ -259,8 +257,8 @@ mod tests {
                 .iter()
                 .all(|t| t.source.is_some() && t.name_zh.is_some())
         );
-        assert_eq!(tier("15min").threshold(true), 1000.0);
-        assert_eq!(tier("15min").threshold(false), 15.0);
+        assert_eq!(tier("15min").threshold(BandUnit::Meters), 1000.0);
+        assert_eq!(tier("15min").threshold(BandUnit::Minutes), 15.0);
     }
 
     #[test]

@@ -49,6 +49,8 @@ macro_rules! keys {
 keys! {
     ReportTitle,
     RunLine,
+    WalkerSpeed,
+    WalkerDistance,
     OnSlopes,
     Lead,
     LeadTier,
@@ -391,6 +393,8 @@ fn texts(key: Key) -> (&'static str, &'static str) {
     match key {
         Key::ReportTitle
         | Key::RunLine
+        | Key::WalkerSpeed
+        | Key::WalkerDistance
         | Key::OnSlopes
         | Key::Lead
         | Key::LeadTier
@@ -458,8 +462,13 @@ fn report_texts(key: Key) -> (&'static str, &'static str) {
     match key {
         Key::ReportTitle => ("Within {0} on foot: {1}", "步行{0}覆盖情况：{1}"),
         Key::RunLine => (
-            "fifteen {0} · extract <code>{1}</code> (SHA-256 {2}…) · {3} walking {4} km/h{5} · bands {6} · homes and facilities at most {7} m from the network",
-            "fifteen {0} · 数据 <code>{1}</code>（SHA-256 {2}…）· {3} 步行速度 {4} 千米/小时{5} · 分段 {6} · 住宅与设施距步行网络不超过 {7} 米",
+            "fifteen {0} · extract <code>{1}</code> (SHA-256 {2}…) · {3} · bands {4} · homes and facilities at most {5} m from the network",
+            "fifteen {0} · 数据 <code>{1}</code>（SHA-256 {2}…）· {3} · 分段 {4} · 住宅与设施距步行网络不超过 {5} 米",
+        ),
+        Key::WalkerSpeed => ("{0} walking {1} km/h{2}", "{0} 步行速度 {1} 千米/小时{2}"),
+        Key::WalkerDistance => (
+            "{0}, by network distance walked (no speed, no slopes)",
+            "{0}，按路网步行距离（不计速度与坡度）",
         ),
         Key::OnSlopes => (
             " on the flat, by Tobler's function on slopes",
@@ -701,8 +710,8 @@ fn class_texts(key: Key) -> (&'static str, &'static str) {
 fn completeness_texts(key: Key) -> (&'static str, &'static str) {
     match key {
         Key::CompletenessHeading => (
-            "<h2>Life circles: all facilities within reach</h2>\n<p>A home is complete for a tier when it reaches <em>every</em> category of the tier within the tier's threshold (a home with no time to one category is not); the coverage above judges each category alone. The same figures per unit are in <code>completeness.csv</code>, per home in <code>buildings.geojson</code>.</p>\n",
-            "<h2>生活圈完整度：全部设施可达</h2>\n<p>住宅在某一层级的时限内可达该层级的<em>全部</em>类别设施，即为该生活圈完整（到任一类别无步行时间的住宅不计）；上文的覆盖按各类别分别计算。各单元数据见 <code>completeness.csv</code>，各住宅见 <code>buildings.geojson</code>。</p>\n",
+            "<h2>Life circles: all facilities within reach</h2>\n<p>A home is complete for a tier when it reaches <em>every</em> category of the tier within the tier's threshold (a home with no walk to one category is not); the coverage above judges each category alone. The same figures per unit are in <code>completeness.csv</code>, per home in <code>buildings.geojson</code>.</p>\n",
+            "<h2>生活圈完整度：全部设施可达</h2>\n<p>住宅在某一层级的阈值内可达该层级的<em>全部</em>类别设施，即为该生活圈完整（到任一类别无路径的住宅不计）；上文的覆盖按各类别分别计算。各单元数据见 <code>completeness.csv</code>，各住宅见 <code>buildings.geojson</code>。</p>\n",
         ),
         Key::CompletenessLead => (
             "<p class=\"lead\"><b>{0}</b> ({1}, within {2}): {3} of residents and {4} of children under 3 live in homes that reach every category.</p>\n",

@@ -112,8 +112,9 @@ fn head(title: &str, lang: Lang) -> String {
     )
 }
 
-/// The histogram of walking times: residents per minute up to twice the threshold, then
-/// the residents beyond and those with no time; bars coloured by band.
+/// The histogram of walks: residents per minute (per [`histogram_bin`] metres in a distance
+/// run) up to twice the threshold, then the residents beyond and those with no walk; bars
+/// coloured by band.
 pub fn histogram_svg(walks: &CategoryWalks, bands: &Bands, lang: Lang) -> String {
     let threshold = bands.threshold();
     let bin = histogram_bin(bands);
@@ -239,10 +240,7 @@ fn tier_line(category: &str, tier: &Value, lang: Lang) -> String {
             &escape(&lang.value(category)),
             &escape(&lang.value(name)),
             &percent(tier["covered_share"].as_f64()),
-            &measure_of(
-                &serde_json::json!({"threshold": tier["threshold"], "unit": tier["unit"]}),
-                lang,
-            ),
+            &measure_of(tier, lang),
         ],
     ) + "\n"
 }
@@ -257,10 +255,9 @@ fn life_circle_suffix(bands: &Bands, lang: Lang) -> String {
     }
 }
 
-/// A summary object's `threshold` in its `threshold_unit` (a completeness row's `unit`), as
-/// the texts show it.
+/// A summary object's `threshold` in its `threshold_unit`, as the texts show it.
 fn measure_of(row: &Value, lang: Lang) -> String {
-    let unit = (row["threshold_unit"].as_str().or(row["unit"].as_str()))
+    let unit = (row["threshold_unit"].as_str())
         .and_then(BandUnit::from_field)
         .unwrap_or(BandUnit::Minutes);
     lang.measure(row["threshold"].as_f64().unwrap_or(f64::NAN), unit)
@@ -728,15 +725,18 @@ fn run_line(summary: &Value, bands: &Bands, lang: Lang) -> String {
     } else {
         lang.text(Key::OnSlopes)
     };
+    let profile = escape(&lang.value(p["profile"]["name"].as_str().unwrap_or("adult")));
+    let walker = match bands.unit {
+        BandUnit::Minutes => lang.fill(Key::WalkerSpeed, &[&profile, &p["speed_kmh"], &slopes]),
+        BandUnit::Meters => lang.fill(Key::WalkerDistance, &[&profile]),
+    };
     let line = lang.fill(
         Key::RunLine,
         &[
             &escape(summary["tool"]["version"].as_str().unwrap_or("")),
             &escape(summary["input"]["path"].as_str().unwrap_or("")),
             &escape(&sha),
-            &escape(&lang.value(p["profile"]["name"].as_str().unwrap_or("adult"))),
-            &p["speed_kmh"],
-            &slopes,
+            &walker,
             &lang.measures(&bands.values, bands.unit),
             &p["max_snap_m"],
         ],

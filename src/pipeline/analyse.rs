@@ -90,6 +90,7 @@ pub struct TierCoverage {
     /// The tier's threshold, in `unit`.
     pub threshold: f64,
     /// The run's unit.
+    #[serde(rename = "threshold_unit")]
     pub unit: crate::config::BandUnit,
     /// Share of residents within the tier's threshold.
     pub covered_share: f64,
@@ -321,6 +322,27 @@ fn extent_around(points: &[Coord<f64>], pad_m: f64) -> Rect<f64> {
     Rect::new(lo - pad, hi + pad)
 }
 
+/// Category `c` at the threshold of its life-circle tier, with `--life-circle`.
+fn tier_coverage(
+    c: &CategoryOutcome,
+    population: &[f64],
+    config: &CoverageConfig,
+) -> Option<TierCoverage> {
+    config.life_circle.as_ref()?;
+    let tier = (config.tiers(&[]).into_iter()).find(|t| t.categories.contains(&c.name))?;
+    let limit_s = tier.threshold_s();
+    let within = sum((0..population.len())
+        .filter(|&h| c.home_times[h].is_some_and(|(t, _)| t <= limit_s))
+        .map(|h| population[h]));
+    let total = sum(population.iter().copied());
+    Some(TierCoverage {
+        covered_share: if total > 0.0 { within / total } else { 0.0 },
+        name: tier.name,
+        threshold: tier.threshold,
+        unit: tier.unit,
+    })
+}
+
 /// One category's covered residents (the same sums, in the same order, as the site curve).
 fn category_coverage(
     c: &CategoryOutcome,
@@ -343,24 +365,6 @@ fn category_coverage(
         .filter(|&h| c.home_times[h].is_some_and(|(t, _)| t <= threshold_s))
         .collect();
     let covered_population = sum(covered.iter().map(|&h| population[h]));
-    let within_s = |limit_s: f64| {
-        sum((0..homes)
-            .filter(|&h| c.home_times[h].is_some_and(|(t, _)| t <= limit_s))
-            .map(|h| population[h]))
-    };
-    let tier = (config.life_circle.as_ref())
-        .and_then(|_| {
-            config
-                .tiers(&[])
-                .into_iter()
-                .find(|t| t.categories.contains(&c.name))
-        })
-        .map(|t| TierCoverage {
-            covered_share: share(within_s(t.threshold_s())),
-            name: t.name,
-            threshold: t.threshold,
-            unit: t.unit,
-        });
     let ids_where = |pred: &dyn Fn(&Placement) -> bool| -> Vec<String> {
         (c.placements.iter().zip(&c.facilities))
             .filter(|(p, _)| pred(p))
@@ -387,7 +391,7 @@ fn category_coverage(
                 (b.to_string(), share(within))
             })
             .collect(),
-        tier,
+        tier: tier_coverage(c, population, config),
         facility_types: c.facilities.iter().fold(BTreeMap::new(), |mut types, f| {
             let kind = f.kind.as_deref().unwrap_or("(not stated)");
             *types.entry(kind.to_string()).or_default() += 1;

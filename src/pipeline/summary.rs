@@ -192,6 +192,9 @@ pub struct Parameters {
     pub grid_block_m: f64,
     /// Where residents and children come from beyond the footprint estimate.
     pub population: PopulationSources,
+    /// The life-circle preset completeness was judged by (`--life-circle`), as read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub life_circle: Option<crate::analysis::life_circle::LifeCircle>,
     /// Worker threads.
     pub threads: usize,
 }
@@ -221,6 +224,7 @@ impl Parameters {
             country: config.residents.country.clone(),
             grid_block_m: config.residents.grid_block_m,
             population: config.population.clone(),
+            life_circle: config.life_circle.clone(),
             threads: rayon::current_num_threads(),
         }
     }
