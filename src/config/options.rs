@@ -605,6 +605,24 @@ impl CoverageOptions {
 mod tests {
     use super::*;
 
+    /// The search reaches the farthest life-circle tier whatever --search-minutes says (the
+    /// 15-minute tier of gb50180 with a 10-minute search and 5-minute bands: 900 s).
+    #[test]
+    fn the_search_reaches_every_tier() {
+        let options = CoverageOptions {
+            life_circle: Some("gb50180".into()),
+            minutes: vec![5.0],
+            search_minutes: 10.0,
+            ..CoverageOptions::default()
+        };
+        let config = options.resolve(Path::new("in.pbf"), Path::new("out"));
+        let routing = config.expect("valid").routing();
+        assert_eq!(
+            (routing.threshold_s, routing.search_limit_s),
+            (300.0, 900.0)
+        );
+    }
+
     /// A manifest's files are read from its folder; a built-in preset's name stays a name.
     #[test]
     fn rebased_takes_files_from_the_manifest_folder() {
