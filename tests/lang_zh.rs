@@ -214,3 +214,41 @@ for l in project.mapLayers().values():
     assert!(stdout.contains("qml 托育覆盖状态"), "{stdout}");
     assert!(stdout.contains("project 托位"), "{stdout}");
 }
+
+/// A city's own life circle names its tiers in Chinese by `name_zh`, in a distance run's
+/// Chinese report: the tier line, its threshold in 米 and the completeness section.
+#[test]
+fn a_city_tier_is_named_by_its_name_zh() {
+    let dir = tempfile::tempdir().unwrap();
+    let preset = dir.path().join("city.toml");
+    std::fs::write(
+        &preset,
+        "name = \"city\"\ntitle = \"City\"\n[[tier]]\nname = \"near\"\nname_zh = \"近邻托育圈\"\n\
+         minutes = 5\nmeters = 300\ncategories = [\"childcare\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let town = sample_town();
+    let outcome = coverage([
+        town.to_str().unwrap(),
+        "--category",
+        "childcare",
+        "--meters",
+        "300,600",
+        "--life-circle",
+        preset.to_str().unwrap(),
+        "--lang",
+        "zh",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
+    let text = visible_text(&std::fs::read_to_string(out.join("report.html")).unwrap());
+    assert!(
+        text.contains("托育（所属生活圈层级：近邻托育圈）"),
+        "{text}"
+    );
+    assert!(text.contains("步行300米内可达"), "{text}");
+    assert!(text.contains("近邻托育圈 （托育，步行300米内）"), "{text}");
+    assert!(!text.contains("near"), "{text}");
+}

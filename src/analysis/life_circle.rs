@@ -54,8 +54,8 @@ pub struct LifeCircle {
 pub struct LifeCircleTier {
     /// ASCII name (`[a-z0-9_]`), used in field names (`complete_5min`).
     pub name: String,
-    /// Chinese name, for people reading the file (the report names the built-in tiers
-    /// 5分钟生活圈 …; a city's own tier shows by its `name`).
+    /// Chinese name (`五分钟生活圈居住区`): the tier's name in a `--lang zh` report and QGIS
+    /// project (else the tool's own name for it, else `name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_zh: Option<String>,
     /// Walking time, minutes: the threshold of a run by time. TOML key `minutes`.

@@ -19,7 +19,7 @@ use crate::output::map::{
 use crate::output::qgis::{
     LayerCategory, LonLatBox, ProjectLayer, StyleContext, layer_kind, project_qgs, qml,
 };
-use crate::output::report::{CategoryWalks, coverage_report, site_report};
+use crate::output::report::{CategoryWalks, coverage_report, site_report, tier_label};
 
 /// The file format of the layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -213,13 +213,13 @@ fn per_category(stem: &str, map: &MapLayers) -> PerCategory {
 /// With several categories, the layers each category reads (see [`PerCategory`]) once per
 /// category, in legend groups of which the first opens checked; a filtered layer is left out
 /// of a category without features in it. Then a group per life-circle tier of `tiers`
-/// (unchecked): homes, blocks and units styled by the tier's completeness. Shared layers
+/// (name, label; unchecked): homes, blocks and units styled by the tier's completeness. Shared layers
 /// (`isochrones`, off by default) follow the groups. With one category the layers are
 /// returned as they are.
 fn by_category(
     layers: Vec<ProjectLayer>,
     maps: &[MapLayers],
-    tiers: &[String],
+    tiers: &[(String, String)],
     lang: Lang,
 ) -> Vec<ProjectLayer> {
     if maps.len() < 2 {
@@ -233,10 +233,12 @@ fn by_category(
                 PerCategory::Filtered(_) => true,
                 PerCategory::Styled => false,
             };
+            let label = lang.value(&map.category);
             out.push(ProjectLayer {
-                name: format!("{}: {}", lang.value(&map.category), layer.name),
+                name: format!("{label}: {}", layer.name),
                 category: Some(LayerCategory {
                     name: map.category.clone(),
+                    label,
                     shown: i == 0,
                     filtered,
                     tier: false,
@@ -245,13 +247,14 @@ fn by_category(
             });
         }
     }
-    for tier in tiers {
+    for (tier, label) in tiers {
         let by_tier = |l: &&ProjectLayer| matches!(l.kind.stem, "buildings" | "blocks" | "units");
         for layer in layers.iter().filter(by_tier) {
             out.push(ProjectLayer {
-                name: format!("{}: {}", lang.value(tier), layer.name),
+                name: format!("{label}: {}", layer.name),
                 category: Some(LayerCategory {
                     name: tier.clone(),
+                    label: label.clone(),
                     shown: false,
                     filtered: false,
                     tier: true,
@@ -363,6 +366,9 @@ pub fn finish_coverage(
     })?;
 
     let tiers = tier_names(summary);
+    let tier_labels: Vec<(String, String)> = (tiers.iter())
+        .map(|t| (t.clone(), tier_label(summary, t, lang)))
+        .collect();
     let ctx = StyleContext {
         category: walks
             .first()
@@ -388,7 +394,7 @@ pub fn finish_coverage(
         &by_category(
             project_layers(&layers, format, "", "", lang),
             &maps,
-            &tiers,
+            &tier_labels,
             lang,
         ),
         extent,

@@ -607,6 +607,8 @@ pub struct LayerCategory {
     /// Category name: the legend group, and the fields the style reads (`school_minutes`,
     /// `school_meters`).
     pub name: String,
+    /// The group's name as the legend shows it (a category or tier in the run's language).
+    pub label: String,
     /// Whether its group opens checked.
     pub shown: bool,
     /// Whether the file holds every category's features (`facilities`, `gaps`, `served`),
@@ -677,10 +679,9 @@ pub fn project_qgs(
                 s.push_str("    </layer-tree-group>\n");
             }
             if let Some(c) = &l.category {
-                let shown = ctx.lang.value(&c.name);
                 let group = match c.tier {
-                    true => ctx.lang.fill(Key::TierGroup, &[&shown]),
-                    false => shown,
+                    true => ctx.lang.fill(Key::TierGroup, &[&c.label]),
+                    false => c.label.clone(),
                 };
                 let _ = writeln!(
                     s,
@@ -778,6 +779,7 @@ mod tests {
             kind: layer_kind(stem).unwrap(),
             category: category.map(|(name, shown, filtered)| LayerCategory {
                 name: name.into(),
+                label: name.into(),
                 shown,
                 filtered,
                 tier: false,

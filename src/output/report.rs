@@ -230,7 +230,7 @@ fn histogram_bin(bands: &Bands) -> f64 {
 
 /// A category's figure at the threshold of its life-circle tier (with `--life-circle`),
 /// under its headline; empty without one.
-fn tier_line(category: &str, tier: &Value, lang: Lang) -> String {
+fn tier_line(summary: &Value, category: &str, tier: &Value, lang: Lang) -> String {
     let Some(name) = tier["name"].as_str() else {
         return String::new();
     };
@@ -238,11 +238,22 @@ fn tier_line(category: &str, tier: &Value, lang: Lang) -> String {
         Key::LeadTier,
         &[
             &escape(&lang.value(category)),
-            &escape(&lang.value(name)),
+            &escape(&tier_label(summary, name, lang)),
             &percent(tier["covered_share"].as_f64()),
             &measure_of(tier, lang),
         ],
     ) + "\n"
+}
+
+/// A life-circle tier as a Chinese page names it: the preset's `name_zh` (recorded in the
+/// summary's parameters) when it has one, else the tool's own name for the value.
+pub fn tier_label(summary: &Value, tier: &str, lang: Lang) -> String {
+    let tiers = summary["parameters"]["life_circle"]["tier"].as_array();
+    let of_preset = (tiers.into_iter().flatten()).find(|t| t["name"] == tier);
+    match (lang, of_preset.and_then(|t| t["name_zh"].as_str())) {
+        (Lang::Zh, Some(name_zh)) => name_zh.to_string(),
+        _ => lang.value(tier),
+    }
 }
 
 /// The life circle a time threshold of 5, 10 or 15 minutes is (GB 50180-2018's tiers), for
@@ -441,7 +452,7 @@ fn completeness_section(summary: &Value, lang: Lang) -> String {
         s.push_str(&lang.fill(
             Key::CompletenessLead,
             &[
-                &escape(&lang.value(tier)),
+                &escape(&tier_label(summary, tier, lang)),
                 &categories.join(" + "),
                 &measure_of(city, lang),
                 &percent(city["complete_share"].as_f64()),
@@ -774,7 +785,7 @@ fn lead_lines(summary: &Value, bands: &Bands, lang: Lang) -> String {
             ],
         ));
         s.push('\n');
-        s.push_str(&tier_line(category, &c["tier"], lang));
+        s.push_str(&tier_line(summary, category, &c["tier"], lang));
     }
     s
 }
