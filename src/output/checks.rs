@@ -5,7 +5,7 @@
 use crate::analysis::outcome::CategoryOutcome;
 use crate::analysis::population::check::UnitCheck;
 use crate::facilities::{Facility, FacilitySource};
-use crate::output::spreadsheet::text_cell;
+use crate::output::spreadsheet::{bom_writer, decimal, opt_decimal, text_cell};
 
 /// Where a facility's places come from: `register` or `osm` when its source states them,
 /// `default` when they are assumed.
@@ -23,8 +23,7 @@ pub fn write_population_check_csv(
     out: &mut impl std::io::Write,
     checks: &[UnitCheck],
 ) -> std::io::Result<()> {
-    out.write_all("\u{feff}".as_bytes())?;
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = bom_writer(out)?;
     w.write_record([
         "unit_id",
         "unit_name",
@@ -38,19 +37,18 @@ pub fn write_population_check_csv(
         "children",
         "children_source",
     ])?;
-    let num = |v: f64, d: usize| format!("{:.d$}", v + 0.0);
     for c in checks {
         w.write_record([
             text_cell(&c.unit_id).into_owned(),
             text_cell(&c.unit_name).into_owned(),
             c.level.clone(),
             c.homes.to_string(),
-            num(c.estimate, 1),
-            num(c.residents, 1),
-            c.given.map_or(String::new(), |g| num(g, 1)),
-            c.estimate_ratio.map_or(String::new(), |r| num(r, 3)),
+            decimal(c.estimate, 1),
+            decimal(c.residents, 1),
+            opt_decimal(c.given, 1),
+            opt_decimal(c.estimate_ratio, 3),
             c.residents_source.clone(),
-            num(c.children, 1),
+            decimal(c.children, 1),
             c.children_source.clone(),
         ])?;
     }
@@ -63,8 +61,7 @@ pub fn write_supply_check_csv(
     out: &mut impl std::io::Write,
     outcomes: &[CategoryOutcome],
 ) -> std::io::Result<()> {
-    out.write_all("\u{feff}".as_bytes())?;
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = bom_writer(out)?;
     w.write_record(["category", "places_source", "facility_id", "name", "places"])?;
     let order = |s: &str| ["register", "osm", "default"].iter().position(|x| *x == s);
     for c in outcomes {

@@ -15,7 +15,7 @@ use crate::analysis::residents::Residents;
 use crate::analysis::units::Units;
 use crate::facilities::FacilitySource;
 use crate::output::checks::places_source;
-use crate::output::spreadsheet::text_cell;
+use crate::output::spreadsheet::{bom_writer, decimal, opt_decimal, text_cell};
 use crate::spatial::LocalFrame;
 
 use super::geojson::{point_geometry, polygon_geometry};
@@ -604,8 +604,7 @@ pub fn write_indicators_csv(
     indicators: &[Indicator],
     bands: &Bands,
 ) -> std::io::Result<()> {
-    out.write_all("\u{feff}".as_bytes())?;
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = bom_writer(out)?;
     let mut header: Vec<String> = [
         "unit_id",
         "unit_name",
@@ -650,8 +649,6 @@ pub fn write_indicators_csv(
         .map(|s| s.to_string()),
     );
     w.write_record(&header)?;
-    let num = |v: f64, d: usize| format!("{:.d$}", v + 0.0); // no "-0.0" from empty sums
-    let opt = |v: Option<f64>, d: usize| v.map_or(String::new(), |v| num(v, d));
     let flag = |v: Option<bool>| v.map_or(String::new(), |v| v.to_string());
     for r in indicators {
         let mut record = vec![
@@ -659,22 +656,22 @@ pub fn write_indicators_csv(
             text_cell(&r.unit_name).into_owned(),
             text_cell(&r.level).into_owned(),
             text_cell(&r.category).into_owned(),
-            num(r.residents, 1),
-            num(r.children, 1),
+            decimal(r.residents, 1),
+            decimal(r.children, 1),
         ];
-        record.extend(r.covered_share.iter().map(|s| num(*s, 4)));
+        record.extend(r.covered_share.iter().map(|s| decimal(*s, 4)));
         record.extend([
             r.facilities.to_string(),
-            num(r.places, 1),
-            num(r.assumed_places, 1),
-            opt(r.places_per_1000, 3),
-            num(r.affordable_places, 1),
-            num(r.unknown_affordability_places, 1),
-            opt(r.affordable_share, 4),
+            decimal(r.places, 1),
+            decimal(r.assumed_places, 1),
+            opt_decimal(r.places_per_1000, 3),
+            decimal(r.affordable_places, 1),
+            decimal(r.unknown_affordability_places, 1),
+            opt_decimal(r.affordable_share, 4),
             r.affordable_facilities.to_string(),
-            opt(r.access_per_child, 4),
-            num(r.deficit_places, 2),
-            opt(r.subdistricts_with_affordable_share, 4),
+            opt_decimal(r.access_per_child, 4),
+            decimal(r.deficit_places, 2),
+            opt_decimal(r.subdistricts_with_affordable_share, 4),
             flag(r.covered_target_met),
             flag(r.places_target_met),
             flag(r.places_target_met_on_assumed),
@@ -683,7 +680,7 @@ pub fn write_indicators_csv(
             flag(r.subdistricts_target_met),
             r.kindergartens.to_string(),
             r.toddler_class_kindergartens.to_string(),
-            opt(r.toddler_class_share, 4),
+            opt_decimal(r.toddler_class_share, 4),
             flag(r.toddler_class_target_met),
             r.guidance_centres.to_string(),
             flag(r.guidance_target_met),
@@ -700,8 +697,7 @@ pub fn write_completeness_csv(
     out: &mut impl std::io::Write,
     rows: &[CompletenessRow],
 ) -> std::io::Result<()> {
-    out.write_all("\u{feff}".as_bytes())?;
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = bom_writer(out)?;
     w.write_record([
         "unit_id",
         "unit_name",
@@ -719,8 +715,6 @@ pub fn write_completeness_csv(
         "most_missing_category",
         "most_missing_residents",
     ])?;
-    let num = |v: f64, d: usize| format!("{:.d$}", v + 0.0);
-    let opt = |v: Option<f64>, d: usize| v.map_or(String::new(), |v| num(v, d));
     for r in rows {
         w.write_record([
             text_cell(&r.unit_id).into_owned(),
@@ -730,14 +724,14 @@ pub fn write_completeness_csv(
             text_cell(&r.categories.join(";")).into_owned(),
             r.threshold.to_string(),
             r.unit.field().to_string(),
-            num(r.residents, 1),
-            num(r.complete_residents, 1),
-            opt(r.complete_share, 4),
-            num(r.children, 1),
-            num(r.complete_children, 1),
-            opt(r.complete_children_share, 4),
+            decimal(r.residents, 1),
+            decimal(r.complete_residents, 1),
+            opt_decimal(r.complete_share, 4),
+            decimal(r.children, 1),
+            decimal(r.complete_children, 1),
+            opt_decimal(r.complete_children_share, 4),
             text_cell(r.most_missing_category.as_deref().unwrap_or("")).into_owned(),
-            num(r.most_missing_residents, 1),
+            decimal(r.most_missing_residents, 1),
         ])?;
     }
     w.flush()
